@@ -2,6 +2,6 @@
 
 namespace saddlepoint::bindings {
 
-void bind_kernels(pybind11::module_ /*m*/) {}
+void bind_kernels(pybind11::module_& /*m*/) {}
 
 }  // namespace saddlepoint::bindings

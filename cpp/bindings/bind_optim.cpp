@@ -2,6 +2,6 @@
 
 namespace saddlepoint::bindings {
 
-void bind_optim(pybind11::module_ /*m*/) {}
+void bind_optim(pybind11::module_& /*m*/) {}
 
 }  // namespace saddlepoint::bindings

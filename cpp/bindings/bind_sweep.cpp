@@ -3,6 +3,6 @@
 
 namespace saddlepoint::bindings {
 
-void bind_sweep(pybind11::module_ /*m*/) {}
+void bind_sweep(pybind11::module_& /*m*/) {}
 
 }  // namespace saddlepoint::bindings

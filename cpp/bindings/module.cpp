@@ -9,8 +9,10 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "saddlepoint's compiled core. Use the Python package (saddlepoint.kernels, "
             "saddlepoint.optim, saddlepoint.linalg, ...) rather than this module directly.";
   saddlepoint::bindings::bind_config(m);
-  saddlepoint::bindings::bind_kernels(m.def_submodule("kernels", "Fused in-place optimizer steps."));
-  saddlepoint::bindings::bind_optim(m.def_submodule("optim", "Optimizer engines holding state."));
-  saddlepoint::bindings::bind_linalg(m.def_submodule("linalg", "Batched symmetric eigensolvers."));
-  saddlepoint::bindings::bind_sweep(m.def_submodule("sweep", "Native sweep loops for built-in surfaces."));
+  // One flat namespace, so that the hand-written _core.pyi is one file; the Python modules
+  // (kernels, optim, linalg, sweep) re-export what belongs to them.
+  saddlepoint::bindings::bind_kernels(m);   // fused optimizer steps
+  saddlepoint::bindings::bind_optim(m);     // optimizer engines holding registered arrays
+  saddlepoint::bindings::bind_linalg(m);    // batched symmetric eigensolvers
+  saddlepoint::bindings::bind_sweep(m);      // native sweep loops for built-in surfaces
 }

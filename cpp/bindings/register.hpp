@@ -6,9 +6,9 @@
 namespace saddlepoint::bindings {
 
 void bind_config(pybind11::module_& m);
-void bind_kernels(pybind11::module_ m);
-void bind_optim(pybind11::module_ m);
-void bind_linalg(pybind11::module_ m);
-void bind_sweep(pybind11::module_ m);
+void bind_kernels(pybind11::module_& m);
+void bind_optim(pybind11::module_& m);
+void bind_linalg(pybind11::module_& m);
+void bind_sweep(pybind11::module_& m);
 
 }  // namespace saddlepoint::bindings
