@@ -274,23 +274,31 @@ struct BiasCorrection {
   }
 };
 
+// The per-row constants from the row's hyper-parameters and its bias corrections
+// bc1 = 1 - beta1**step, bc2 = 1 - beta2**step (native sweeps pass precomputed tables).
 template <typename T>
-AdamRow<T> adam_row(const AdamHyper& h, std::int64_t r, BiasCorrection& bc1,
-                    BiasCorrection& bc2) {
-  const double lr = h.lr.at(r), beta1 = h.beta1.at(r), beta2 = h.beta2.at(r);
-  const double wd = h.weight_decay.at(r);
+AdamRow<T> adam_row_from(double lr, double beta1, double beta2, double eps, double wd,
+                         bool maximize, double bc1, double bc2) {
   const double w1 = 1.0 - beta1;
-  return {T(h.maximize ? -1 : 1),
+  return {T(maximize ? -1 : 1),
           T(wd),
           T(1.0 - lr * wd),
           T(w1),
           T(1) - T(w1),
           T(beta2),
           T(1.0 - beta2),
-          T(std::sqrt(bc2(beta2, h.step))),
-          T(h.eps.at(r)),
-          T(-(lr / bc1(beta1, h.step))),
+          T(std::sqrt(bc2)),
+          T(eps),
+          T(-(lr / bc1)),
           std::abs(w1) < 0.5};
+}
+
+template <typename T>
+AdamRow<T> adam_row(const AdamHyper& h, std::int64_t r, BiasCorrection& bc1,
+                    BiasCorrection& bc2) {
+  const double beta1 = h.beta1.at(r), beta2 = h.beta2.at(r);
+  return adam_row_from<T>(h.lr.at(r), beta1, beta2, h.eps.at(r), h.weight_decay.at(r),
+                          h.maximize, bc1(beta1, h.step), bc2(beta2, h.step));
 }
 
 template <typename T, WeightDecay WD, bool AMSGRAD>
