@@ -523,7 +523,6 @@ def sweep(
         raise ValueError("threshold: expected a number, got nan")
     tol = (1e-6 if dt == np.float64 else 1e-3) if grad_tol is None else float(grad_tol)
 
-    surf = _resolve_surface(surface, surface_kw)
     if isinstance(grid, dict) and seeds is not None:
         if "seed" in grid:
             raise ValueError("seeds: the grid already has a 'seed' key; give seeds once")
@@ -538,6 +537,7 @@ def sweep(
         raise ValueError("seeds: a seed only draws random start points; pass x0='random'")
     if isinstance(x0, str) and x0 != "random":
         raise ValueError(f"x0: expected a point, 'random' or None, got {x0!r}")
+    surf = _resolve_surface(surface, surface_kw)
     points = _start_points(surf, settings, x0)
 
     schedules: dict[int, int] = {}
@@ -614,7 +614,7 @@ def _run_dask(plan: _Plan, chunks: list[list[int]], client: Any) -> Any:
     own = None
     if client is None:
         # Threads are enough: the compiled loop releases the GIL.
-        own = Client(LocalCluster(processes=False, n_workers=1, dashboard_address=None))
+        own = Client(LocalCluster(processes=False, n_workers=1, dashboard_address=":0"))
         client = own
     try:
         plan_f = client.scatter(plan, broadcast=True)
