@@ -140,13 +140,14 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
   for (std::int64_t j = 0; j < B; ++j) {
     for (int k = 0; k < d; ++k) X[k * B + j] = out.x[(r0 + j) * d + k];
   }
-  T* __restrict xs = X.data();
-  T* __restrict s0 = S0.data();
-  T* __restrict s1 = S1.data();
-  T* __restrict s2 = S2.data();
-  double* __restrict bst = best.data();
-  std::int64_t* __restrict ht = hit.data();
-  std::int64_t* __restrict dv = div.data();
+  T* const xs_ = X.data();
+  T* const s0_ = S0.data();
+  T* const s1_ = S1.data();
+  T* const s2_ = S2.data();
+  double* const bst_ = best.data();
+  std::int64_t* const ht_ = hit.data();
+  std::int64_t* const dv_ = div.data();
+  const std::int64_t B_ = B, r0_ = r0, steps_ = steps;
   const WeightDecay wd_mode = !h.weight_decay_on ? WeightDecay::none
                               : h.decoupled      ? WeightDecay::decoupled
                                                  : WeightDecay::coupled;
@@ -176,7 +177,7 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
   bool scheduled = false;
   for (std::int64_t j = 0; j < B; ++j) scheduled = scheduled || lr_index[r0 + j] >= 0;
   std::vector<double> lr_buffer(scheduled ? static_cast<std::size_t>(B) : 0);
-  const double* __restrict lrs = scheduled ? lr_buffer.data() : lr_const + r0;
+  const double* const lrs_ = scheduled ? lr_buffer.data() : lr_const + r0;
 
   // One step of every run of the block. `fl` holds the optimizer's switches: compile-time
   // constants for the common variants (GCC 12 vectorizes the run loop only when no select
@@ -184,6 +185,17 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
   // the arithmetic, and so every result, is the same either way).
   auto step_all = [&](std::int64_t t, const auto& fl, auto first_c) {
     constexpr bool first = decltype(first_c)::value;
+    // Locals, not captures: the int64 stores to ht could alias a captured B in the compiler's
+    // eyes, and a trip count it cannot compute keeps the loop scalar.
+    const std::int64_t B = B_, r0 = r0_, steps = steps_;
+    T* __restrict xs = xs_;
+    T* __restrict s0 = s0_;
+    T* __restrict s1 = s1_;
+    T* __restrict s2 = s2_;
+    double* __restrict bst = bst_;
+    std::int64_t* __restrict ht = ht_;
+    std::int64_t* __restrict dv = dv_;
+    const double* __restrict lrs = lrs_;
     // Runs are independent (ivdep); no omp simd here: it would privatize the coordinate arrays
     // per lane, which GCC 12 then fails to vectorize.
 #pragma GCC ivdep
@@ -285,18 +297,18 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
   // The final point: its loss counts for best / threshold / divergence like every other.
   for (std::int64_t j = 0; j < B; ++j) {
     T xl[D > 0 ? D : kMaxLocalDim], gl[D > 0 ? D : kMaxLocalDim];
-    for (int k = 0; k < d; ++k) xl[k] = xs[k * B + j];
+    for (int k = 0; k < d; ++k) xl[k] = xs_[k * B + j];
     const T f = surface(xl, gl);
-    track(f, steps, threshold, divergence, bst[j], ht[j], dv[j]);
+    track(f, steps, threshold, divergence, bst_[j], ht_[j], dv_[j]);
     double g2 = 0.0;
     for (int k = 0; k < d; ++k) g2 += static_cast<double>(gl[k]) * static_cast<double>(gl[k]);
     const std::int64_t r = r0 + j;
     for (int k = 0; k < d; ++k) out.x[r * d + k] = xl[k];
     out.final_loss[r] = static_cast<double>(f);
-    out.best_loss[r] = bst[j];
+    out.best_loss[r] = bst_[j];
     out.grad_norm[r] = std::sqrt(g2);
-    out.threshold_step[r] = ht[j];
-    out.diverged[r] = static_cast<std::uint8_t>(dv[j]);
+    out.threshold_step[r] = ht_[j];
+    out.diverged[r] = static_cast<std::uint8_t>(dv_[j]);
   }
 }
 

@@ -159,12 +159,24 @@ def settle(
             raise ValueError(
                 f"grid key {key!r}: not a hyper-parameter of {' or '.join(sorted(optimizers))}"
             )
+    checked: dict[tuple[str, type, Any], Any] = {}  # grids repeat values: check each once
+
+    def check(key: str, value: Any) -> Any:
+        try:
+            memo = (key, type(value), value)
+            return checked[memo]
+        except KeyError:
+            checked[memo] = out = check_value(key, value)
+            return out
+        except TypeError:  # unhashable (a start point given as a list)
+            return check_value(key, value)
+
     settled = []
     for run in runs:
-        name = check_value("optimizer", run.get("optimizer", default_opt))
+        name = check("optimizer", run.get("optimizer", default_opt))
         s: dict[str, Any] = {"optimizer": name, **OPTIMIZER_DEFAULTS[name]}
         for key, value in run.items():
-            value = check_value(key, value)
+            value = check(key, value)
             if key in SPECIAL_KEYS or key in OPTIMIZER_DEFAULTS[name]:
                 s[key] = value
         if s.get("nesterov") and not (s["momentum"] > 0 and s["dampening"] == 0):

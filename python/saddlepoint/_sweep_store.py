@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
 from typing import Any
 
 _SCHEMA = """
@@ -26,7 +25,7 @@ CREATE TABLE IF NOT EXISTS results (run INTEGER PRIMARY KEY, row TEXT NOT NULL);
 
 
 class SweepStore:
-    """An open results file: ``done()`` runs, ``write(rows)`` atomically, ``rows()``."""
+    """An open results file: ``write(columns)`` one chunk atomically, ``columns()``."""
 
     def __init__(self, path: str | os.PathLike[str], fingerprint: str, *, overwrite: bool) -> None:
         self.path = os.fspath(path)
@@ -70,20 +69,35 @@ class SweepStore:
         with self._transaction():
             self._conn.execute("DELETE FROM results")
 
-    def done(self) -> set[int]:
-        return {r for (r,) in self._conn.execute("SELECT run FROM results")}
-
-    def write(self, rows: Iterable[tuple[int, dict[str, Any]]]) -> None:
-        """One chunk's rows, all or nothing."""
-        payload = [(int(run), json.dumps(row, allow_nan=True)) for run, row in rows]
+    def write(self, cols: dict[str, Any]) -> None:
+        """One chunk's results (columns, as sweep computes them), all or nothing."""
+        names = [c for c in cols if c != "run"]
+        values = {c: cols[c].tolist() for c in names}
+        payload = [
+            (int(run), json.dumps({c: values[c][j] for c in names}, allow_nan=True))
+            for j, run in enumerate(cols["run"].tolist())
+        ]
         with self._transaction():
             self._conn.executemany("INSERT INTO results (run, row) VALUES (?, ?)", payload)
 
-    def rows(self) -> dict[int, dict[str, Any]]:
-        return {
-            run: json.loads(row)
-            for run, row in self._conn.execute("SELECT run, row FROM results ORDER BY run")
-        }
+    def columns(self, dim: int) -> dict[str, Any] | None:
+        """Every saved result as columns like those written, or None if there are none."""
+        import numpy as np
+
+        found = self._conn.execute("SELECT run, row FROM results ORDER BY run").fetchall()
+        if not found:
+            return None
+        rows = [json.loads(r) for _, r in found]
+        cols: dict[str, Any] = {"run": np.array([r for r, _ in found], dtype=np.int64)}
+        for name in rows[0]:
+            cols[name] = [row[name] for row in rows]
+        for name in ("final_loss", "best_loss", "grad_norm"):
+            cols[name] = np.array(cols[name], dtype=np.float64)
+        cols["threshold_step"] = np.array(cols["threshold_step"], dtype=np.int64)
+        cols["diverged"] = np.array(cols["diverged"], dtype=bool)
+        cols["kind"] = np.array(cols["kind"], dtype=object)
+        cols["x_final"] = np.array(cols["x_final"], dtype=np.float64).reshape(-1, dim)
+        return cols
 
     def close(self) -> None:
         self._conn.close()

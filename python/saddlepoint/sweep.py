@@ -161,6 +161,8 @@ class _Plan:
 def _start_points(surface: Any, settings: list[dict[str, Any]], x0: Any) -> np.ndarray:
     dim = surface.dim
     points = np.empty((len(settings), dim), dtype=np.float64)
+    if not any("x0" in s for s in settings) and not (isinstance(x0, str) and x0 == "random"):
+        settings = settings[:1]  # one start point for every run: check it once, broadcast it
     for i, s in enumerate(settings):
         point = s.get("x0", x0)
         if isinstance(point, str) and point == "random":
@@ -184,6 +186,8 @@ def _start_points(surface: Any, settings: list[dict[str, Any]], x0: Any) -> np.n
         if p.shape != (dim,) or not np.all(np.isfinite(p)):
             raise ValueError(f"x0: expected {dim} finite numbers, got {point!r}")
         points[i] = p
+    if len(settings) == 1:
+        points[:] = points[0]
     return points
 
 
@@ -228,6 +232,11 @@ def _variant(s: dict[str, Any]) -> tuple[Any, ...]:
         s.get("centered", False),
         s.get("maximize", False),
     )
+
+
+def _uniform_or_array(values: np.ndarray) -> Any:
+    """A number when every run shares it (the kernels skip per-row work then), else the array."""
+    return float(values[0]) if values.size and np.all(values == values[0]) else values
 
 
 def _hyper_arrays(plan: _Plan, ids: np.ndarray) -> dict[str, np.ndarray]:
@@ -282,22 +291,29 @@ def _run_vectorized(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[
     opt, _wd_on, mom_on, nesterov, amsgrad, centered, maximize = key
     dtype = plan.dtype
     surface = plan.surface
-    h = _hyper_arrays(plan, ids)
+    h = {k: _uniform_or_array(v) for k, v in _hyper_arrays(plan, ids).items()}
     x = np.ascontiguousarray(plan.x0[ids], dtype=dtype)
     n = len(ids)
     zeros = lambda: np.zeros_like(x)  # noqa: E731
     lr_index = plan.lr_index[ids]
     scheduled = lr_index >= 0
     lr_rows = plan.lr_tables[np.maximum(lr_index, 0)] if scheduled.any() else None
-    lr = h["lr"].copy()
+    lr = _hyper_arrays(plan, ids)["lr"] if scheduled.any() else h["lr"]
     best = np.full(n, np.inf)
     hit = np.full(n, -1, dtype=np.int64)
     div = np.zeros(n, dtype=bool)
 
+    # A surface may compute both at once (shared sub-expressions): value_and_grad(X) -> (f, g).
+    value_and_grad = getattr(surface, "value_and_grad", None)
+
     def evaluate(t: int) -> tuple[np.ndarray, np.ndarray]:
         # the loss in the run's dtype, then widened, as the native loop tracks it
-        f = np.asarray(surface.value(x), dtype=dtype).astype(np.float64)
-        g = np.ascontiguousarray(surface.grad(x), dtype=dtype)
+        if value_and_grad is not None:
+            f, g = value_and_grad(x)
+        else:
+            f, g = surface.value(x), surface.grad(x)
+        f = np.asarray(np.asarray(f, dtype=dtype), dtype=np.float64)
+        g = np.ascontiguousarray(g, dtype=dtype)
         np.copyto(best, f, where=f < best)
         np.copyto(hit, t, where=(hit < 0) & (f <= plan.threshold))
         div[:] |= ~(np.abs(f) <= plan.divergence)
@@ -401,30 +417,35 @@ def _kinds_from_hessians(H: np.ndarray) -> list[str]:
     return out
 
 
-def _compute_chunk(plan: _Plan, ids: Sequence[int]) -> list[tuple[int, dict[str, Any]]]:
-    """The rows of the runs `ids`: grouped by optimizer variant, each group one call."""
+def _compute_chunk(plan: _Plan, ids: Sequence[int]) -> dict[str, Any]:
+    """The results of the runs `ids` as columns (``run`` first): runs grouped by optimizer
+    variant, each group one native call or one vectorized loop."""
     ids = np.asarray(ids, dtype=np.int64)
     groups: dict[tuple[Any, ...], list[int]] = {}
-    for i in ids:
-        groups.setdefault(_variant(plan.settings[i]), []).append(int(i))
-    rows: list[tuple[int, dict[str, Any]]] = []
+    for i in ids.tolist():
+        groups.setdefault(_variant(plan.settings[i]), []).append(i)
+    parts = []
     for key, members in groups.items():
+        # Rows sharing betas next to each other: the kernels remember the last bias correction
+        # per (beta, step), so interleaved betas would cost two pow() calls per row and step.
+        # A run's result does not depend on its row, so the order is free.
+        members.sort(key=lambda i: (plan.settings[i].get("beta1", 0.0),
+                                    plan.settings[i].get("beta2", 0.0), i))
         gid = np.asarray(members, dtype=np.int64)
         run = _run_native if (plan.native is not None and plan.use_native) else _run_vectorized
         res = run(plan, gid, key)
-        kinds = _classify(plan, res["x"], res["grad_norm"])
-        for j, i in enumerate(members):
-            rows.append((i, {
-                "final_loss": float(res["final_loss"][j]),
-                "best_loss": float(res["best_loss"][j]),
-                "threshold_step": int(res["threshold_step"][j]),
-                "grad_norm": float(res["grad_norm"][j]),
-                "diverged": bool(res["diverged"][j]),
-                "kind": kinds[j],
-                "x_final": [float(c) for c in res["x"][j]],
-            }))
-    rows.sort()
-    return rows
+        res["kind"] = np.array(_classify(plan, res["x"], res["grad_norm"]), dtype=object)
+        res["run"] = gid
+        parts.append(res)
+    cols = {c: np.concatenate([p[c] for p in parts]) for c in ("run", *RESULT_COLUMNS)}
+    cols["x_final"] = np.concatenate([np.asarray(p["x"], dtype=np.float64) for p in parts])
+    order = np.argsort(cols["run"], kind="stable")
+    cols = {c: v[order] for c, v in cols.items()}
+    cols["threshold_step"] = cols["threshold_step"].astype(np.int64)
+    cols["diverged"] = cols["diverged"].astype(bool)
+    for c in ("final_loss", "best_loss", "grad_norm"):
+        cols[c] = cols[c].astype(np.float64)
+    return cols
 
 
 # --------------------------------------------------------------------------------------------
@@ -557,34 +578,37 @@ def sweep(
     plan = _Plan(surf, _native_spec(surf), settings, points, steps, dt, thr, float(divergence),
                  tol, lr_tables, lr_index, use_native=native)
     store = None
-    rows: dict[int, dict[str, Any]] = {}
+    chunks: list[dict[str, Any]] = []
     if out is not None:
         from ._sweep_store import SweepStore
 
         store = SweepStore(out, _fingerprint(plan, keys, optimizer), overwrite=overwrite)
         if resume:
-            rows = store.rows()
+            saved = store.columns(plan.dim)
+            if saved is not None:
+                chunks.append(saved)
         else:
             store.clear()
     try:
-        missing = [i for i in range(len(settings)) if i not in rows]
-        chunks = [missing[a : a + chunk_size] for a in range(0, len(missing), chunk_size)]
-        bar = _progress_bar(len(settings), len(rows), progress)
+        done = set(chunks[0]["run"].tolist()) if chunks else set()
+        missing = [i for i in range(len(settings)) if i not in done]
+        work = [missing[a : a + chunk_size] for a in range(0, len(missing), chunk_size)]
+        bar = _progress_bar(len(settings), len(done), progress)
         try:
             runner = _run_dask if backend == "dask" else _run_local
-            for chunk_rows in runner(plan, chunks, client):
+            for cols in runner(plan, work, client):
                 if store is not None:
-                    store.write(chunk_rows)
-                rows.update(chunk_rows)
+                    store.write(cols)
+                chunks.append(cols)
                 if bar is not None:
-                    bar.update(len(chunk_rows))
+                    bar.update(len(cols["run"]))
         finally:
             if bar is not None:
                 bar.close()
     finally:
         if store is not None:
             store.close()
-    return _table(pd, keys, settings, rows, plan.dim)
+    return _table(pd, keys, settings, chunks, plan.dim)
 
 
 def _progress_bar(total: int, done: int, enabled: bool) -> Any:
@@ -629,7 +653,7 @@ def _run_dask(plan: _Plan, chunks: list[list[int]], client: Any) -> Any:
 
 
 def _table(pd: Any, keys: list[str], settings: list[dict[str, Any]],
-           rows: dict[int, dict[str, Any]], dim: int) -> Any:
+           chunks: list[dict[str, Any]], dim: int) -> Any:
     def show(v: Any) -> Any:
         if callable(v):
             return repr(v)
@@ -639,17 +663,21 @@ def _table(pd: Any, keys: list[str], settings: list[dict[str, Any]],
             return tuple(v)
         return v
 
+    cols = {c: np.concatenate([ch[c] for ch in chunks]) for c in ("run", *RESULT_COLUMNS)}
+    x_final = np.concatenate([ch["x_final"].reshape(-1, dim) for ch in chunks])
+    order = np.argsort(cols["run"], kind="stable")
+    runs = cols["run"][order].tolist()
     data: dict[str, Any] = {}
-    order = sorted(rows)
     for key in keys:
-        data[key] = [show(settings[i].get(key)) for i in order]
+        data[key] = [show(settings[i].get(key)) for i in runs]
     for col in RESULT_COLUMNS:
-        data[col] = [rows[i][col] for i in order]
+        data[col] = cols[col][order]
     for k in range(dim):
-        data[f"x_final_{k}"] = [rows[i]["x_final"][k] for i in order]
-    df = pd.DataFrame(data, index=pd.Index(order, name="run"))
-    df["threshold_step"] = pd.array(
-        [None if s < 0 else s for s in df["threshold_step"]], dtype="Int64"
-    )
+        data[f"x_final_{k}"] = x_final[order, k]
+    df = pd.DataFrame(data, index=pd.Index(runs, name="run"))
+    step = cols["threshold_step"][order]
+    df["threshold_step"] = pd.array(np.where(step < 0, 0, step), dtype="Int64")
+    df.loc[step < 0, "threshold_step"] = pd.NA
     df["diverged"] = df["diverged"].astype(bool)
+    df["kind"] = df["kind"].astype(object)
     return df
