@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 import saddlepoint
 from saddlepoint import _core
 from saddlepoint.sweep import sweep
@@ -63,18 +62,32 @@ def settings(n):
 def run_native(n, steps, dtype):
     lr, b1, b2 = settings(n)
     x = np.tile(np.asarray(X0, dtype=dtype), (n, 1))
-    hyper = {"lr": lr, "beta1": b1, "beta2": b2, "eps": np.full(n, 1e-8),
-             "weight_decay": np.zeros(n)}
-    _core.native_sweep("rosenbrock", x, steps, "adam", hyper, np.full(n, -1, np.int64),
-                       np.zeros((1, steps)))
+    hyper = {
+        "lr": lr,
+        "beta1": b1,
+        "beta2": b2,
+        "eps": np.full(n, 1e-8),
+        "weight_decay": np.zeros(n),
+    }
+    _core.native_sweep(
+        "rosenbrock", x, steps, "adam", hyper, np.full(n, -1, np.int64), np.zeros((1, steps))
+    )
     return x
 
 
 def run_sweep(n, steps, dtype, surface):
     lr, b1, b2 = settings(n)
     grid = [{"lr": a, "beta1": b, "beta2": c} for a, b, c in zip(lr, b1, b2)]
-    df = sweep(surface, grid, steps=steps, x0=X0, dtype=dtype, progress=False,
-               native=surface != "custom", chunk_size=n)
+    df = sweep(
+        surface,
+        grid,
+        steps=steps,
+        x0=X0,
+        dtype=dtype,
+        progress=False,
+        native=surface != "custom",
+        chunk_size=n,
+    )
     return df
 
 

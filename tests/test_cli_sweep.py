@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("pandas")
 
-from saddlepoint.cli import main  # noqa: E402
+from saddlepoint.cli import main
 
 GOOD = """
 surface = "rosenbrock"
@@ -47,18 +47,26 @@ def test_sweep_runs_a_config_and_prints_the_best_per_optimizer(tmp_path, capsys)
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("surface = 'rosenbrock'\nsteps = 10\n[grid]\nlr = [-1.0]\n",
-         "grid key 'lr': expected a finite value >= 0"),
-        ("surface = 'rosenbrock'\nsteps = 10\n[grid]\nlr = [0.1]\noptimizer = ['lbfgs']\n",
-         "grid key 'optimizer'"),
+        (
+            "surface = 'rosenbrock'\nsteps = 10\n[grid]\nlr = [-1.0]\n",
+            "grid key 'lr': expected a finite value >= 0",
+        ),
+        (
+            "surface = 'rosenbrock'\nsteps = 10\n[grid]\nlr = [0.1]\noptimizer = ['lbfgs']\n",
+            "grid key 'optimizer'",
+        ),
         ("surface = 'no_such_surface'\nsteps = 10\n[grid]\nlr = [0.1]\n", "surface:"),
         ("surface = 'rosenbrock'\nsteps = 10\n", "exactly one of \\[grid\\]"),
-        ("surface = 'rosenbrock'\nsteps = 10\nspeed = 3\n[grid]\nlr = [0.1]\n",
-         "unknown config key 'speed'"),
+        (
+            "surface = 'rosenbrock'\nsteps = 10\nspeed = 3\n[grid]\nlr = [0.1]\n",
+            "unknown config key 'speed'",
+        ),
         ("steps = 10\n[grid]\nlr = [0.1]\n", "the config needs 'surface'"),
         ("surface = 'rosenbrock'\nsteps = [1\n", "is not valid TOML"),
-        ("surface = 'rosenbrock'\nsteps = 10\ndtype = 'float16'\n[grid]\nlr = [0.1]\n",
-         "dtype: expected 'float32' or 'float64'"),
+        (
+            "surface = 'rosenbrock'\nsteps = 10\ndtype = 'float16'\n[grid]\nlr = [0.1]\n",
+            "dtype: expected 'float32' or 'float64'",
+        ),
     ],
 )
 def test_bad_configs_get_one_line_and_a_nonzero_exit(tmp_path, capsys, text, match):

@@ -11,11 +11,10 @@ import pytest
 pd = pytest.importorskip("pandas")
 
 import saddlepoint  # noqa: E402
+from _sweep_surfaces import Bowl, MonkeySaddle, Rosen, TinyNet  # noqa: E402
 from saddlepoint import optim  # noqa: E402
 from saddlepoint import sweep as sweep_mod  # noqa: E402
 from saddlepoint.sweep import sweep  # noqa: E402
-
-from _sweep_surfaces import Bowl, MonkeySaddle, Rosen, TinyNet  # noqa: E402
 
 RESULTS = ["final_loss", "best_loss", "threshold_step", "grad_norm", "diverged", "kind"]
 
@@ -60,8 +59,9 @@ GRIDS = [
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize(("opt_name", "grid"), GRIDS, ids=[f"{o}-{i}" for i, (o, _) in
-                                                            enumerate(GRIDS)])
+@pytest.mark.parametrize(
+    ("opt_name", "grid"), GRIDS, ids=[f"{o}-{i}" for i, (o, _) in enumerate(GRIDS)]
+)
 def test_sweep_equals_single_optimizer_runs(native_rosen, opt_name, grid, dtype):
     steps = 300
     kwargs = dict(steps=steps, optimizer=opt_name, progress=False, dtype=dtype, threshold=4.0)
@@ -122,8 +122,9 @@ def test_adam_runs_agree_with_torch(native_rosen):
             x, y = p[0], p[1]
             (100 * (y - x * x) ** 2 + (1 - x) ** 2).backward()
             opt.step()
-        np.testing.assert_allclose([row["x_final_0"], row["x_final_1"]], p.detach().numpy(),
-                                   rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            [row["x_final_0"], row["x_final_1"]], p.detach().numpy(), rtol=1e-9, atol=1e-12
+        )
 
 
 def test_schedules_are_evaluated_like_the_optimizer_objects(native_rosen):
@@ -166,8 +167,11 @@ def test_results_do_not_depend_on_chunks_or_threads(native_rosen, dtype):
 
 
 def test_grid_as_list_of_dicts_and_several_optimizers(native_rosen):
-    runs = [{"optimizer": "sgd", "lr": 1e-4, "momentum": 0.9}, {"optimizer": "adam", "lr": 0.01},
-            {"optimizer": "rmsprop", "lr": 1e-3}]
+    runs = [
+        {"optimizer": "sgd", "lr": 1e-4, "momentum": 0.9},
+        {"optimizer": "adam", "lr": 0.01},
+        {"optimizer": "rmsprop", "lr": 1e-3},
+    ]
     df = sweep(Rosen(), runs, steps=100, progress=False)
     assert list(df["optimizer"]) == ["sgd", "adam", "rmsprop"]
     assert pd.isna(df.loc[1, "momentum"])
@@ -178,12 +182,24 @@ def test_grid_as_list_of_dicts_and_several_optimizers(native_rosen):
 
 
 def test_start_points_from_grid_and_random_seeds():
-    df = sweep(Rosen(), {"x0": [(0.0, 0.0), (1.0, 1.0)], "lr": [0.0]}, steps=3, progress=False,
-               optimizer="sgd")
+    df = sweep(
+        Rosen(),
+        {"x0": [(0.0, 0.0), (1.0, 1.0)], "lr": [0.0]},
+        steps=3,
+        progress=False,
+        optimizer="sgd",
+    )
     assert df[["x_final_0", "x_final_1"]].to_numpy().tolist() == [[0.0, 0.0], [1.0, 1.0]]
     assert df["final_loss"].tolist() == [1.0, 0.0]
-    r = sweep(Rosen(), {"lr": [0.0]}, seeds=[1, 2, 1], x0="random", steps=1, progress=False,
-              optimizer="sgd")
+    r = sweep(
+        Rosen(),
+        {"lr": [0.0]},
+        seeds=[1, 2, 1],
+        x0="random",
+        steps=1,
+        progress=False,
+        optimizer="sgd",
+    )
     pts = r[["x_final_0", "x_final_1"]].to_numpy()
     expected = np.random.default_rng(2).uniform([-2.0, -1.0], [2.0, 3.0])
     assert pts[1].tolist() == expected.tolist()
@@ -202,15 +218,23 @@ def test_kind_of_the_final_point():
     assert monkey["kind"].tolist() == ["degenerate"]
     moving = sweep(Bowl(), {"lr": [1e-3]}, steps=3, optimizer="sgd", progress=False)
     assert moving["kind"].tolist() == ["not critical"]
-    tiny_min = sweep(TinyNet(), {"lr": [0.05]}, steps=3000, optimizer="sgd", x0=(0.5, 0.5),
-                     progress=False)
+    tiny_min = sweep(
+        TinyNet(), {"lr": [0.05]}, steps=3000, optimizer="sgd", x0=(0.5, 0.5), progress=False
+    )
     # on the valley w1*w2 = 1 the Hessian has a zero eigenvalue along the valley
     assert tiny_min["kind"].tolist() == ["degenerate"]
 
 
 def test_divergence_and_threshold_columns():
-    df = sweep(Bowl(), {"lr": [0.1, 0.6]}, steps=400, optimizer="sgd", threshold=1e-4,
-               divergence=1e6, progress=False)
+    df = sweep(
+        Bowl(),
+        {"lr": [0.1, 0.6]},
+        steps=400,
+        optimizer="sgd",
+        threshold=1e-4,
+        divergence=1e6,
+        progress=False,
+    )
     # SGD on the 4-curvature axis diverges when lr > 2/4; independent reference below
     assert df["diverged"].tolist() == [False, True]
     y = 1.0

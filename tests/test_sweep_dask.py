@@ -8,9 +8,8 @@ import pytest
 pd = pytest.importorskip("pandas")
 distributed = pytest.importorskip("dask.distributed")
 
-from saddlepoint.sweep import sweep  # noqa: E402
-
 from _sweep_surfaces import Rosen  # noqa: E402
+from saddlepoint.sweep import sweep  # noqa: E402
 
 GRID = {"lr": np.logspace(-4, 0, 20).tolist(), "beta1": [0.8, 0.9]}
 
@@ -28,13 +27,22 @@ def client():
 
 def test_dask_backend_gives_the_local_table(client, tmp_path):
     local = sweep(Rosen(), GRID, steps=300, chunk_size=7, progress=False)
-    remote = sweep(Rosen(), GRID, steps=300, chunk_size=7, backend="dask", client=client,
-                   progress=False)
+    remote = sweep(
+        Rosen(), GRID, steps=300, chunk_size=7, backend="dask", client=client, progress=False
+    )
     pd.testing.assert_frame_equal(remote, local, check_exact=True)
     # with out=, the calling process writes the rows as tasks finish; resuming works the same
     out = str(tmp_path / "dask.sqlite")
-    saved = sweep(Rosen(), GRID, steps=300, chunk_size=5, backend="dask", client=client,
-                  out=out, progress=False)
+    saved = sweep(
+        Rosen(),
+        GRID,
+        steps=300,
+        chunk_size=5,
+        backend="dask",
+        client=client,
+        out=out,
+        progress=False,
+    )
     pd.testing.assert_frame_equal(saved, local, check_exact=True)
     again = sweep(Rosen(), GRID, steps=300, chunk_size=5, out=out, progress=False)
     pd.testing.assert_frame_equal(again, local, check_exact=True)

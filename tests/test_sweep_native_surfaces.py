@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from saddlepoint import _core
 
 TWO_PI = 2 * np.pi
@@ -25,8 +24,7 @@ def _f(name, X, A=None):
         return 2 * x**2 - 1.05 * x**4 + x**6 / 6 + x * y + y**2
     if name == "goldstein_price":
         a = 1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x**2 - 14 * y + 6 * x * y + 3 * y**2)
-        b = 30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x**2 + 48 * y - 36 * x * y
-                                         + 27 * y**2)
+        b = 30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x**2 + 48 * y - 36 * x * y + 27 * y**2)
         return a * b
     if name == "rastrigin":
         return 10 * X.shape[1] + np.sum(X**2 - 10 * np.cos(TWO_PI * X), axis=1)
@@ -52,10 +50,14 @@ def _grad(name, X, A=None):
     if name == "quadratic":
         return X @ A.T
     g = {
-        "himmelblau": (4 * x * (x**2 + y - 11) + 2 * (x + y**2 - 7),
-                       2 * (x**2 + y - 11) + 4 * y * (x + y**2 - 7)),
-        "booth": (2 * (x + 2 * y - 7) + 4 * (2 * x + y - 5), 4 * (x + 2 * y - 7)
-                  + 2 * (2 * x + y - 5)),
+        "himmelblau": (
+            4 * x * (x**2 + y - 11) + 2 * (x + y**2 - 7),
+            2 * (x**2 + y - 11) + 4 * y * (x + y**2 - 7),
+        ),
+        "booth": (
+            2 * (x + 2 * y - 7) + 4 * (2 * x + y - 5),
+            4 * (x + 2 * y - 7) + 2 * (2 * x + y - 5),
+        ),
         "six_hump_camel": (8 * x - 8.4 * x**3 + 2 * x**5 + y, x - 8 * y + 16 * y**3),
         "three_hump_camel": (4 * x - 4.2 * x**3 + x**5 + y, x + 2 * y),
         "saddle": (2 * x, -2 * y),
@@ -67,13 +69,27 @@ def _grad(name, X, A=None):
     return None  # beale, goldstein_price: checked by central differences below
 
 
-TWO_D = ["himmelblau", "beale", "booth", "six_hump_camel", "three_hump_camel",
-         "goldstein_price", "saddle", "monkey_saddle", "tiny_network"]
+TWO_D = [
+    "himmelblau",
+    "beale",
+    "booth",
+    "six_hump_camel",
+    "three_hump_camel",
+    "goldstein_price",
+    "saddle",
+    "monkey_saddle",
+    "tiny_network",
+]
 
 
 def test_native_surface_names():
-    assert set(_core.native_sweep_surfaces()) == {"rosenbrock", "rastrigin", "styblinski_tang",
-                                                 "quadratic", *TWO_D}
+    assert set(_core.native_sweep_surfaces()) == {
+        "rosenbrock",
+        "rastrigin",
+        "styblinski_tang",
+        "quadratic",
+        *TWO_D,
+    }
 
 
 @pytest.mark.parametrize("name", TWO_D)
@@ -137,11 +153,13 @@ def test_bad_native_calls_raise():
     with pytest.raises(ValueError, match="optimizer: expected 'sgd'"):
         _core.native_sweep("booth", x, 5, "lbfgs", {}, np.full(4, -1), np.zeros((1, 5)))
     with pytest.raises(ValueError, match="hyper: missing 'beta1'"):
-        _core.native_sweep("booth", x, 5, "adam", {"lr": np.ones(4)}, np.full(4, -1),
-                           np.zeros((1, 5)))
+        _core.native_sweep(
+            "booth", x, 5, "adam", {"lr": np.ones(4)}, np.full(4, -1), np.zeros((1, 5))
+        )
     with pytest.raises(TypeError, match="x: expected a float32 or float64 array"):
-        _core.native_sweep("booth", x.astype(np.int64), 5, "sgd", {}, np.full(4, -1),
-                           np.zeros((1, 5)))
+        _core.native_sweep(
+            "booth", x.astype(np.int64), 5, "sgd", {}, np.full(4, -1), np.zeros((1, 5))
+        )
 
 
 SURFACE_KW = {"rosenbrock": {}, "rastrigin": {}, "styblinski_tang": {}}

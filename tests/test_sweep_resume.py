@@ -18,9 +18,8 @@ import pytest
 
 pd = pytest.importorskip("pandas")
 
-from saddlepoint.sweep import sweep  # noqa: E402
-
 from _sweep_surfaces import Rosen  # noqa: E402
+from saddlepoint.sweep import sweep  # noqa: E402
 
 HERE = Path(__file__).parent
 GRID = {"lr": np.logspace(-4, 0, 24).tolist(), "beta1": [0.8, 0.9]}
@@ -77,8 +76,7 @@ def test_kill_9_then_resume_gives_the_uninterrupted_table(tmp_path):
 
     sweep_mod._compute_chunk = counting
     try:
-        resumed = sweep(Rosen(), GRID, steps=STEPS, out=str(out), chunk_size=CHUNK,
-                        progress=False)
+        resumed = sweep(Rosen(), GRID, steps=STEPS, out=str(out), chunk_size=CHUNK, progress=False)
     finally:
         sweep_mod._compute_chunk = real
     recomputed = sum(len(c) for c in calls)
@@ -105,11 +103,12 @@ def test_a_different_sweep_is_refused_unless_overwrite(tmp_path):
         dict(grid={"lr": [0.01, 0.1]}, steps=50, optimizer="adamw"),
     ):
         grid = change.pop("grid")
-        with pytest.raises(ValueError, match="holds results of a different sweep.*overwrite=True"):
+        with pytest.raises(
+            ValueError, match=r"holds results of a different sweep.*overwrite=True"
+        ):
             sweep(Rosen(), grid, out=out, progress=False, **change)
     assert Path(out).read_bytes() == before
-    redone = sweep(Rosen(), {"lr": [0.01, 0.2]}, steps=50, out=out, overwrite=True,
-                   progress=False)
+    redone = sweep(Rosen(), {"lr": [0.01, 0.2]}, steps=50, out=out, overwrite=True, progress=False)
     assert redone["lr"].tolist() == [0.01, 0.2]
     assert redone.loc[0, "final_loss"] == first.loc[0, "final_loss"]
 

@@ -33,8 +33,23 @@ example:
   saddlepoint sweep rosenbrock.toml
 """
 
-_TOP_KEYS = {"surface", "surface_kw", "steps", "optimizer", "x0", "out", "backend", "dtype",
-             "threshold", "divergence", "chunk_size", "grid", "runs", "seeds", "overwrite"}
+_TOP_KEYS = {
+    "surface",
+    "surface_kw",
+    "steps",
+    "optimizer",
+    "x0",
+    "out",
+    "backend",
+    "dtype",
+    "threshold",
+    "divergence",
+    "chunk_size",
+    "grid",
+    "runs",
+    "seeds",
+    "overwrite",
+}
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -49,8 +64,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("config", help="the sweep's TOML file (format below)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--overwrite", action="store_true",
-                   help="discard an out file that holds a different sweep")
+    p.add_argument(
+        "--overwrite", action="store_true", help="discard an out file that holds a different sweep"
+    )
     p.add_argument("--csv", metavar="PATH", help="also write the full table as CSV")
     return p
 

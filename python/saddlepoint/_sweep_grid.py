@@ -73,7 +73,8 @@ def check_value(key: str, value: Any) -> Any:
     if key == "optimizer":
         if not isinstance(value, str) or value.lower() not in OPTIMIZER_DEFAULTS:
             raise ValueError(
-                f"grid key 'optimizer': expected one of {sorted(OPTIMIZER_DEFAULTS)}, got {value!r}"
+                f"grid key 'optimizer': expected one of {sorted(OPTIMIZER_DEFAULTS)}, "
+                f"got {value!r}"
             )
         return value.lower()
     if key == "seed":
@@ -121,7 +122,9 @@ def expand(grid: Any) -> tuple[list[str], list[dict[str, Any]]]:
             if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
                 values = [values]  # a single value is an axis of one
             if len(values) == 0:
-                raise ValueError(f"grid key {key!r}: expected at least one value, got an empty list")
+                raise ValueError(
+                    f"grid key {key!r}: expected at least one value, got an empty list"
+                )
             axes.append(list(values))
         runs = [dict(zip(keys, combo)) for combo in itertools.product(*axes)]
     elif isinstance(grid, Sequence) and not isinstance(grid, (str, bytes)):
@@ -131,19 +134,21 @@ def expand(grid: Any) -> tuple[list[str], list[dict[str, Any]]]:
         runs = []
         for i, run in enumerate(grid):
             if not isinstance(run, Mapping):
-                raise TypeError(f"grid[{i}]: expected a dict of settings, got {type(run).__name__}")
+                raise TypeError(
+                    f"grid[{i}]: expected a dict of settings, got {type(run).__name__}"
+                )
             for k in run:
                 if k not in keys:
                     keys.append(str(k))
             runs.append(dict(run))
     else:
-        raise TypeError(f"grid: expected a dict of lists or a list of dicts, got {type(grid).__name__}")
+        raise TypeError(
+            f"grid: expected a dict of lists or a list of dicts, got {type(grid).__name__}"
+        )
     return keys, runs
 
 
-def settle(
-    keys: list[str], runs: list[dict[str, Any]], optimizer: str
-) -> list[dict[str, Any]]:
+def settle(keys: list[str], runs: list[dict[str, Any]], optimizer: str) -> list[dict[str, Any]]:
     """Every run's complete settings: its optimizer, defaults filled in, values checked."""
     known = set(SPECIAL_KEYS).union(*OPTIMIZER_DEFAULTS.values())
     for key in keys:
@@ -200,6 +205,7 @@ def lr_values(schedule: Callable[[Any], Any], steps: int) -> Any:
     if values is None or values.shape != (steps,):
         values = np.array([float(schedule(int(i))) for i in t], dtype=np.float64)
     if not np.all(np.isfinite(values)) or np.any(values < 0):
-        raise ValueError(f"grid key 'lr': schedule {schedule!r} gave a value that is not a finite "
-                         "number >= 0")
+        raise ValueError(
+            f"grid key 'lr': schedule {schedule!r} gave a value that is not a finite number >= 0"
+        )
     return values

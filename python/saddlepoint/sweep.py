@@ -48,7 +48,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,8 +59,13 @@ from ._sweep_grid import OPTIMIZER_DEFAULTS, expand, lr_values, settle
 
 __all__ = ["sweep"]
 
-_NATIVE_OPTIMIZER = {"sgd": "sgd", "adagrad": "adagrad", "rmsprop": "rmsprop", "adam": "adam",
-                     "adamw": "adam"}
+_NATIVE_OPTIMIZER = {
+    "sgd": "sgd",
+    "adagrad": "adagrad",
+    "rmsprop": "rmsprop",
+    "adam": "adam",
+    "adamw": "adam",
+}
 _HYPER_FOR_NATIVE = {
     "adam": ("lr", "beta1", "beta2", "eps", "weight_decay"),
     "sgd": ("lr", "momentum", "dampening", "weight_decay"),
@@ -324,30 +329,71 @@ def _run_vectorized(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[
         vmax = zeros() if amsgrad else None
 
         def step(g: np.ndarray, t: int) -> None:
-            kernels.adam_step(x, g, m, v, vmax, step=t + 1, lr=lr, betas=(h["beta1"], h["beta2"]),
-                              eps=h["eps"], weight_decay=h["weight_decay"], amsgrad=amsgrad,
-                              maximize=maximize, decoupled_weight_decay=opt == "adamw")
+            kernels.adam_step(
+                x,
+                g,
+                m,
+                v,
+                vmax,
+                step=t + 1,
+                lr=lr,
+                betas=(h["beta1"], h["beta2"]),
+                eps=h["eps"],
+                weight_decay=h["weight_decay"],
+                amsgrad=amsgrad,
+                maximize=maximize,
+                decoupled_weight_decay=opt == "adamw",
+            )
     elif opt == "sgd":
         buf = zeros() if mom_on else None
 
         def step(g: np.ndarray, t: int) -> None:
-            kernels.sgd_step(x, g, buf, lr=lr, momentum=h["momentum"], dampening=h["dampening"],
-                             nesterov=nesterov, weight_decay=h["weight_decay"],
-                             maximize=maximize, step=t + 1)
+            kernels.sgd_step(
+                x,
+                g,
+                buf,
+                lr=lr,
+                momentum=h["momentum"],
+                dampening=h["dampening"],
+                nesterov=nesterov,
+                weight_decay=h["weight_decay"],
+                maximize=maximize,
+                step=t + 1,
+            )
     elif opt == "adagrad":
         s = zeros()
 
         def step(g: np.ndarray, t: int) -> None:
-            kernels.adagrad_step(x, g, s, step=t + 1, lr=lr, lr_decay=h["lr_decay"],
-                                 weight_decay=h["weight_decay"], eps=h["eps"], maximize=maximize)
+            kernels.adagrad_step(
+                x,
+                g,
+                s,
+                step=t + 1,
+                lr=lr,
+                lr_decay=h["lr_decay"],
+                weight_decay=h["weight_decay"],
+                eps=h["eps"],
+                maximize=maximize,
+            )
     else:
         sq, avg = zeros(), zeros() if centered else None
         mbuf = zeros() if mom_on else None
 
         def step(g: np.ndarray, t: int) -> None:
-            kernels.rmsprop_step(x, g, sq, avg, mbuf, lr=lr, alpha=h["alpha"], eps=h["eps"],
-                                 weight_decay=h["weight_decay"], momentum=h["momentum"],
-                                 centered=centered, maximize=maximize)
+            kernels.rmsprop_step(
+                x,
+                g,
+                sq,
+                avg,
+                mbuf,
+                lr=lr,
+                alpha=h["alpha"],
+                eps=h["eps"],
+                weight_decay=h["weight_decay"],
+                momentum=h["momentum"],
+                centered=centered,
+                maximize=maximize,
+            )
 
     with np.errstate(all="ignore"):  # diverging runs are data, not warnings
         for t in range(plan.steps):
@@ -360,8 +406,14 @@ def _run_vectorized(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[
         for k in range(plan.dim):  # the native loop's order of summation
             gk = g[:, k].astype(np.float64)
             g2 = g2 + gk * gk
-    return {"final_loss": f, "best_loss": best, "grad_norm": np.sqrt(g2),
-            "threshold_step": hit, "diverged": div, "x": x}
+    return {
+        "final_loss": f,
+        "best_loss": best,
+        "grad_norm": np.sqrt(g2),
+        "threshold_step": hit,
+        "diverged": div,
+        "x": x,
+    }
 
 
 def _classify(plan: _Plan, x: np.ndarray, grad_norm: np.ndarray) -> list[str]:
@@ -429,8 +481,13 @@ def _compute_chunk(plan: _Plan, ids: Sequence[int]) -> dict[str, Any]:
         # Rows sharing betas next to each other: the kernels remember the last bias correction
         # per (beta, step), so interleaved betas would cost two pow() calls per row and step.
         # A run's result does not depend on its row, so the order is free.
-        members.sort(key=lambda i: (plan.settings[i].get("beta1", 0.0),
-                                    plan.settings[i].get("beta2", 0.0), i))
+        members.sort(
+            key=lambda i: (
+                plan.settings[i].get("beta1", 0.0),
+                plan.settings[i].get("beta2", 0.0),
+                i,
+            )
+        )
         gid = np.asarray(members, dtype=np.int64)
         run = _run_native if (plan.native is not None and plan.use_native) else _run_vectorized
         res = run(plan, gid, key)
@@ -575,8 +632,20 @@ def sweep(
     if len(tables) == 0:
         lr_tables = np.zeros((1, steps))  # the native loop reads row 0 of a non-empty table
 
-    plan = _Plan(surf, _native_spec(surf), settings, points, steps, dt, thr, float(divergence),
-                 tol, lr_tables, lr_index, use_native=native)
+    plan = _Plan(
+        surf,
+        _native_spec(surf),
+        settings,
+        points,
+        steps,
+        dt,
+        thr,
+        float(divergence),
+        tol,
+        lr_tables,
+        lr_index,
+        use_native=native,
+    )
     store = None
     chunks: list[dict[str, Any]] = []
     if out is not None:
@@ -617,8 +686,10 @@ def _progress_bar(total: int, done: int, enabled: bool) -> Any:
     try:
         from tqdm.auto import tqdm
     except ImportError:  # pragma: no cover
-        raise ImportError('the progress bar needs tqdm: pip install "saddlepoint[sweep]" '
-                          "(or pass progress=False)") from None
+        raise ImportError(
+            'the progress bar needs tqdm: pip install "saddlepoint[sweep]" '
+            "(or pass progress=False)"
+        ) from None
     return tqdm(total=total, initial=done, unit="run", desc="sweep", smoothing=0.1)
 
 
@@ -633,8 +704,9 @@ def _run_dask(plan: _Plan, chunks: list[list[int]], client: Any) -> Any:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover
-        raise ImportError('backend="dask" needs dask.distributed: pip install '
-                          '"saddlepoint[dask]"') from None
+        raise ImportError(
+            'backend="dask" needs dask.distributed: pip install "saddlepoint[dask]"'
+        ) from None
     own = None
     if client is None:
         # Threads are enough: the compiled loop releases the GIL.
@@ -652,8 +724,13 @@ def _run_dask(plan: _Plan, chunks: list[list[int]], client: Any) -> Any:
             cluster.close()
 
 
-def _table(pd: Any, keys: list[str], settings: list[dict[str, Any]],
-           chunks: list[dict[str, Any]], dim: int) -> Any:
+def _table(
+    pd: Any,
+    keys: list[str],
+    settings: list[dict[str, Any]],
+    chunks: list[dict[str, Any]],
+    dim: int,
+) -> Any:
     def show(v: Any) -> Any:
         if callable(v):
             return repr(v)
