@@ -236,8 +236,10 @@ class Reference:
 # --------------------------------------------------------------------------------------------
 STEPS = 100
 
-def assert_within(actual: np.ndarray, expected: np.ndarray, scale: np.ndarray, tol: float,
-                  what: str) -> None:
+
+def assert_within(
+    actual: np.ndarray, expected: np.ndarray, scale: np.ndarray, tol: float, what: str
+) -> None:
     """Elementwise |actual - expected| <= tol * scale (scale: the error's natural size)."""
     err = np.abs(actual.astype(np.float64) - expected)
     bound = tol * np.maximum(scale, np.finfo(np.float64).tiny)
@@ -267,28 +269,48 @@ def hyper_for(draw: st.DrawFn, name: str) -> dict[str, Any]:
         momentum = draw(maybe_zero(0.01, 0.95))
         nesterov = momentum > 0 and draw(st.booleans())
         dampening = 0.0 if nesterov else draw(maybe_zero(0.0, 1.0))
-        return dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
-                    weight_decay=draw(maybe_zero(1e-4, 0.03)), maximize=maximize)
+        return dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            nesterov=nesterov,
+            weight_decay=draw(maybe_zero(1e-4, 0.03)),
+            maximize=maximize,
+        )
     if name == "adagrad":
-        return dict(lr=draw(st.floats(1e-4, 0.5)), lr_decay=draw(maybe_zero(1e-4, 0.1)),
-                    weight_decay=draw(maybe_zero(1e-4, 0.02)), eps=draw(st.floats(1e-10, 1e-3)),
-                    initial_accumulator_value=draw(maybe_zero(1e-3, 1.0)), maximize=maximize)
+        return dict(
+            lr=draw(st.floats(1e-4, 0.5)),
+            lr_decay=draw(maybe_zero(1e-4, 0.1)),
+            weight_decay=draw(maybe_zero(1e-4, 0.02)),
+            eps=draw(st.floats(1e-10, 1e-3)),
+            initial_accumulator_value=draw(maybe_zero(1e-3, 1.0)),
+            maximize=maximize,
+        )
     if name == "rmsprop":
-        return dict(lr=draw(st.floats(1e-4, 0.05)), alpha=draw(st.floats(0.5, 0.999)),
-                    eps=draw(st.floats(1e-8, 1e-3)), weight_decay=draw(maybe_zero(1e-4, 0.05)),
-                    momentum=draw(maybe_zero(0.01, 0.9)), centered=draw(st.booleans()),
-                    maximize=maximize)
-    return dict(lr=draw(st.floats(1e-4, 0.1)),
-                betas=(draw(st.floats(0.0, 0.99)), draw(st.floats(0.9, 0.9999))),
-                eps=draw(st.floats(1e-8, 1e-3)), weight_decay=draw(maybe_zero(1e-4, 0.1)),
-                amsgrad=draw(st.booleans()), maximize=maximize)
+        return dict(
+            lr=draw(st.floats(1e-4, 0.05)),
+            alpha=draw(st.floats(0.5, 0.999)),
+            eps=draw(st.floats(1e-8, 1e-3)),
+            weight_decay=draw(maybe_zero(1e-4, 0.05)),
+            momentum=draw(maybe_zero(0.01, 0.9)),
+            centered=draw(st.booleans()),
+            maximize=maximize,
+        )
+    return dict(
+        lr=draw(st.floats(1e-4, 0.1)),
+        betas=(draw(st.floats(0.0, 0.99)), draw(st.floats(0.9, 0.9999))),
+        eps=draw(st.floats(1e-8, 1e-3)),
+        weight_decay=draw(maybe_zero(1e-4, 0.1)),
+        amsgrad=draw(st.booleans()),
+        maximize=maximize,
+    )
 
 
-def problem(seed: int, shape: tuple[int, ...], dtype: Any) -> tuple[np.ndarray, np.ndarray]:
-    """A starting point and STEPS gradients, exactly representable in ``dtype``."""
+def problem(
+    seed: int, shape: tuple[int, ...], dtype: Any, steps: int = STEPS
+) -> tuple[np.ndarray, np.ndarray]:
+    """A starting point and ``steps`` gradients, exactly representable in ``dtype``."""
     rng = np.random.default_rng(seed)
     p0 = rng.standard_normal(shape).astype(dtype)
-    grads = rng.standard_normal((STEPS, *shape)).astype(dtype)
+    grads = rng.standard_normal((steps, *shape)).astype(dtype)
     return p0, grads
-
-

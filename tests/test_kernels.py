@@ -19,11 +19,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+import saddlepoint
 from hypothesis import given
 from hypothesis import strategies as st
 from reference_optim import STEPS, Reference, assert_within, hyper_for, problem
-
-import saddlepoint
 from saddlepoint import _core, kernels
 
 TOL = {np.float64: 1e-12, np.float32: 1e-4}
@@ -67,15 +66,24 @@ def kernel_step(
         kernels.adagrad_step(param, grad, state["sum"], step=step, **kw)
     elif name == "rmsprop":
         kernels.rmsprop_step(
-            param, grad, state["square_avg"], state.get("grad_avg"), state.get("momentum_buffer"),
+            param,
+            grad,
+            state["square_avg"],
+            state.get("grad_avg"),
+            state.get("momentum_buffer"),
             **kw,
         )
     else:
         if name == "adamw":
             kw["decoupled_weight_decay"] = True
         kernels.adam_step(
-            param, grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"),
-            step=step, **kw,
+            param,
+            grad,
+            state["exp_avg"],
+            state["exp_avg_sq"],
+            state.get("max_exp_avg_sq"),
+            step=step,
+            **kw,
         )
 
 
@@ -130,8 +138,13 @@ TORCH_CASES = [
     ("adamw", dict(lr=0.01, weight_decay=0.1, amsgrad=True, maximize=True, eps=1e-6)),
 ]
 
-TORCH_CLASSES = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam",
-                 "adamw": "AdamW"}
+TORCH_CLASSES = {
+    "sgd": "SGD",
+    "adagrad": "Adagrad",
+    "rmsprop": "RMSprop",
+    "adam": "Adam",
+    "adamw": "AdamW",
+}
 
 
 class TorchRun:
@@ -162,8 +175,9 @@ def torch_tolerance(dtype: Any) -> float:
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
-@pytest.mark.parametrize(("name", "hyper"), TORCH_CASES, ids=[f"{n}-{i}" for i, (n, _) in
-                                                               enumerate(TORCH_CASES)])
+@pytest.mark.parametrize(
+    ("name", "hyper"), TORCH_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(TORCH_CASES)]
+)
 def test_kernel_matches_torch(name: str, hyper: dict[str, Any], dtype: Any) -> None:
     p0, grads = problem(17, (7, 9), dtype)
     torch_run = TorchRun(name, p0, hyper)
@@ -214,8 +228,9 @@ def test_adamw_decays_decoupled_and_adam_coupled() -> None:
     for decoupled in (False, True):
         p = p0.copy()
         m, v = np.zeros(4), np.zeros(4)
-        kernels.adam_step(p, g, m, v, step=1, lr=lr, weight_decay=wd,
-                          decoupled_weight_decay=decoupled)
+        kernels.adam_step(
+            p, g, m, v, step=1, lr=lr, weight_decay=wd, decoupled_weight_decay=decoupled
+        )
         results[decoupled] = p
     np.testing.assert_allclose(results[False], adam_update(p0, g + wd * p0), rtol=1e-14)
     np.testing.assert_allclose(results[True], adam_update(p0 * (1 - lr * wd), g), rtol=1e-14)
@@ -227,9 +242,12 @@ def test_adamw_decays_decoupled_and_adam_coupled() -> None:
 def test_tiny_float32_gradients_keep_eps() -> None:
     """float32 g**2 underflows to 0: eps keeps the denominator non-zero (no NaN, no Inf)."""
     g = np.full(33, 1e-30, np.float32)
-    for name, hyper in [("adagrad", dict(lr=0.1, eps=1e-10)), ("adam", dict(lr=0.1)),
-                        ("rmsprop", dict(lr=0.1, centered=True)),
-                        ("adam", dict(lr=0.1, amsgrad=True))]:
+    for name, hyper in [
+        ("adagrad", dict(lr=0.1, eps=1e-10)),
+        ("adam", dict(lr=0.1)),
+        ("rmsprop", dict(lr=0.1, centered=True)),
+        ("adam", dict(lr=0.1, amsgrad=True)),
+    ]:
         p = np.ones(33, np.float32)
         state = kernel_state(name, p, hyper)
         ref = Reference(name, p, **hyper)
@@ -247,17 +265,24 @@ def row_hyper(name: str, rows: int, rng: np.random.Generator) -> tuple[dict, lis
     """Per-row arrays of every float hyper-parameter, and the matching scalars row by row."""
     u = lambda lo, hi: rng.uniform(lo, hi, rows)  # noqa: E731
     if name == "sgd":
-        arrays = dict(lr=u(0.01, 0.2), momentum=u(0.1, 0.9), dampening=u(0, 0.5),
-                      weight_decay=u(0, 0.02))
+        arrays = dict(
+            lr=u(0.01, 0.2), momentum=u(0.1, 0.9), dampening=u(0, 0.5), weight_decay=u(0, 0.02)
+        )
         arrays["momentum"][1] = 0.0  # a row without momentum next to rows with it
         flags = dict(maximize=True)
     elif name == "adagrad":
-        arrays = dict(lr=u(0.01, 0.2), lr_decay=u(0, 0.1), weight_decay=u(0, 0.02),
-                      eps=u(1e-10, 1e-4))
+        arrays = dict(
+            lr=u(0.01, 0.2), lr_decay=u(0, 0.1), weight_decay=u(0, 0.02), eps=u(1e-10, 1e-4)
+        )
         flags = dict(maximize=False)
     elif name == "rmsprop":
-        arrays = dict(lr=u(0.001, 0.02), alpha=u(0.8, 0.99), eps=u(1e-8, 1e-4),
-                      weight_decay=u(0, 0.02), momentum=u(0.1, 0.9))
+        arrays = dict(
+            lr=u(0.001, 0.02),
+            alpha=u(0.8, 0.99),
+            eps=u(1e-8, 1e-4),
+            weight_decay=u(0, 0.02),
+            momentum=u(0.1, 0.9),
+        )
         arrays["momentum"][2] = 0.0
         flags = dict(centered=True)
     else:
@@ -268,8 +293,10 @@ def row_hyper(name: str, rows: int, rng: np.random.Generator) -> tuple[dict, lis
     per_row = {**arrays, **flags}
     scalars = []
     for r in range(rows):
-        row = {k: (tuple(float(b[r]) for b in v) if k == "betas" else float(v[r]))
-               for k, v in arrays.items()}
+        row = {
+            k: (tuple(float(b[r]) for b in v) if k == "betas" else float(v[r]))
+            for k, v in arrays.items()
+        }
         scalars.append({**row, **flags})
     return per_row, scalars
 
@@ -280,7 +307,7 @@ def test_per_row_hyper_equals_separate_runs(name: str, dtype: Any) -> None:
     rng = np.random.default_rng(3)
     rows, cols, steps = 4, 37, 20
     per_row, scalars = row_hyper(name, rows, rng)
-    p0, grads = problem(5, (rows, cols), dtype)
+    p0, grads = problem(5, (rows, cols), dtype, steps=steps)
     param = p0.copy()
     state = kernel_state(name, param, {**per_row, "momentum": 1.0})
     if name == "adagrad":
@@ -303,11 +330,13 @@ LIST_SHAPES = [(3, 4), (17,), (2, 2, 5), (1,), (0,), (40,)]
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("name", NAMES)
 def test_list_equals_each_array_alone(name: str, dtype: Any) -> None:
-    hyper = dict(sgd=dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
-                 adagrad=dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1),
-                 rmsprop=dict(lr=0.01, centered=True, momentum=0.5),
-                 adam=dict(lr=0.01, amsgrad=True, weight_decay=0.1),
-                 adamw=dict(lr=0.01, weight_decay=0.1))[name]
+    hyper = dict(
+        sgd=dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+        adagrad=dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1),
+        rmsprop=dict(lr=0.01, centered=True, momentum=0.5),
+        adam=dict(lr=0.01, amsgrad=True, weight_decay=0.1),
+        adamw=dict(lr=0.01, weight_decay=0.1),
+    )[name]
     rng = np.random.default_rng(11)
     params = [rng.standard_normal(s).astype(dtype) for s in LIST_SHAPES]
     alone = [p.copy() for p in params]
@@ -352,15 +381,18 @@ def test_one_and_two_threads_agree(name: str, per_row: bool, restore_threads: No
     if per_row:
         hyper, _ = row_hyper(name, rows, rng)
     else:
-        hyper = dict(sgd=dict(lr=0.1, momentum=0.9), adagrad=dict(lr=0.1),
-                     rmsprop=dict(lr=0.01, centered=True, momentum=0.5),
-                     adam=dict(lr=0.01, amsgrad=True), adamw=dict(lr=0.01, weight_decay=0.1),
-                     )[name]
+        hyper = dict(
+            sgd=dict(lr=0.1, momentum=0.9),
+            adagrad=dict(lr=0.1),
+            rmsprop=dict(lr=0.01, centered=True, momentum=0.5),
+            adam=dict(lr=0.01, amsgrad=True),
+            adamw=dict(lr=0.01, weight_decay=0.1),
+        )[name]
     results = []
     for threads in (1, 2):
         saddlepoint.set_num_threads(threads)
         assert saddlepoint.get_num_threads() == threads
-        p0, grads = problem(9, (rows, cols), np.float32)
+        p0, grads = problem(9, (rows, cols), np.float32, steps=3)
         param = p0.copy()
         state = kernel_state(name, param, {**hyper, "momentum": 1.0})
         for t in range(3):
@@ -397,8 +429,9 @@ def bad_gradients(dtype: Any) -> np.ndarray:
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
-@pytest.mark.parametrize(("name", "hyper"), NAN_CASES,
-                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(NAN_CASES)])
+@pytest.mark.parametrize(
+    ("name", "hyper"), NAN_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(NAN_CASES)]
+)
 def test_nan_and_inf_propagate_like_torch(name: str, hyper: dict[str, Any], dtype: Any) -> None:
     grads = bad_gradients(dtype)
     p0 = np.linspace(-1, 1, 8).astype(dtype)

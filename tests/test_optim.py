@@ -12,19 +12,28 @@ from typing import Any
 
 import numpy as np
 import pytest
+import saddlepoint
 from hypothesis import given
 from hypothesis import strategies as st
 from reference_optim import STEPS, Reference, assert_within, hyper_for, problem
-
-import saddlepoint
 from saddlepoint import _core, optim
 
 TOL = {np.float64: 1e-12, np.float32: 1e-4}
 NAMES = ["sgd", "adagrad", "rmsprop", "adam", "adamw"]
-CLASSES = {"sgd": optim.SGD, "adagrad": optim.Adagrad, "rmsprop": optim.RMSprop,
-           "adam": optim.Adam, "adamw": optim.AdamW}
-TORCH_NAMES = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam",
-               "adamw": "AdamW"}
+CLASSES = {
+    "sgd": optim.SGD,
+    "adagrad": optim.Adagrad,
+    "rmsprop": optim.RMSprop,
+    "adam": optim.Adam,
+    "adamw": optim.AdamW,
+}
+TORCH_NAMES = {
+    "sgd": "SGD",
+    "adagrad": "Adagrad",
+    "rmsprop": "RMSprop",
+    "adam": "Adam",
+    "adamw": "AdamW",
+}
 
 
 def class_hyper(name: str, hyper: dict[str, Any]) -> dict[str, Any]:
@@ -71,8 +80,11 @@ CLASS_TORCH_CASES = [
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
-@pytest.mark.parametrize(("name", "hyper"), CLASS_TORCH_CASES,
-                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(CLASS_TORCH_CASES)])
+@pytest.mark.parametrize(
+    ("name", "hyper"),
+    CLASS_TORCH_CASES,
+    ids=[f"{n}-{i}" for i, (n, _) in enumerate(CLASS_TORCH_CASES)],
+)
 def test_class_matches_torch(name: str, hyper: dict[str, Any], dtype: Any) -> None:
     torch = pytest.importorskip("torch")
     p0, grads = problem(23, (3, 10), dtype)
@@ -216,8 +228,10 @@ def test_class_per_row_equals_separate_runs(name: str, dtype: Any) -> None:
     opt = CLASSES[name](p, **per_row)
     separate = []
     for r in range(rows):
-        row = {k: (tuple(float(b[r]) for b in v) if k == "betas" else float(v[r]))
-               for k, v in per_row.items()}
+        row = {
+            k: (tuple(float(b[r]) for b in v) if k == "betas" else float(v[r]))
+            for k, v in per_row.items()
+        }
         separate.append((p0[r].copy(), row))
     seps = [CLASSES[name](q, **row) for q, row in separate]
     for t in range(15):
@@ -278,7 +292,7 @@ def test_class_one_and_two_threads_agree(name: str, restore_threads: None) -> No
     results = []
     for threads in (1, 2):
         saddlepoint.set_num_threads(threads)
-        p0, grads = problem(1, (n,), np.float64)[0], None
+        p0 = problem(1, (n,), np.float64, steps=0)[0]
         rng = np.random.default_rng(5)
         p = p0.copy()
         opt = CLASSES[name](p, lr=0.01, **({"momentum": 0.9} if name == "sgd" else {}))
@@ -320,7 +334,7 @@ def _roundtrip_savez(sd: dict, tmp_path: Any) -> dict:
     np.savez(path, **{f"state.{k}": v for k, v in sd["state"].items()})
     meta = json.dumps({k: v for k, v in sd.items() if k != "state"})
     with np.load(path) as z:
-        state = {k[len("state."):]: z[k] for k in z.files}
+        state = {k[len("state.") :]: z[k] for k in z.files}
     return {**json.loads(meta), "state": state}
 
 
@@ -414,7 +428,12 @@ def _corruptions() -> list[tuple[str, Any, type, str]]:
 
     return [
         ("not a dict", lambda sd: list(sd.items()), TypeError, r"state_dict: expected a dict"),
-        ("missing state", edit(state=_DELETE), ValueError, r"state_dict: missing keys \['state'\]"),
+        (
+            "missing state",
+            edit(state=_DELETE),
+            ValueError,
+            r"state_dict: missing keys \['state'\]",
+        ),
         ("other optimizer", edit(optimizer="SGD"), ValueError, r"saved from SGD.*into Adam"),
         ("dtype", edit(dtype="float32"), ValueError, r"saved for float32 parameters"),
         ("shapes", edit(param_shapes=[(3,), (5,)]), ValueError, r"parameter shapes"),
@@ -422,17 +441,36 @@ def _corruptions() -> list[tuple[str, Any, type, str]]:
         ("steps bool", edit(steps=True), ValueError, r"'steps' must be an int"),
         ("steps str", edit(steps="3"), ValueError, r"'steps' must be an int"),
         ("version", edit(version=99), ValueError, r"version 99"),
-        ("state key missing",
-         state_edit(lambda s: {k: v for k, v in s.items() if k != "max_exp_avg_sq"}),
-         ValueError, r"expected state \['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'\]"),
-        ("state array dtype", state_edit(lambda s: {**s, "exp_avg": s["exp_avg"].astype(
-            np.float32)}), ValueError, r"state\['exp_avg'\] must be float64 of shape \(8,\)"),
-        ("state array shape", state_edit(lambda s: {**s, "exp_avg_sq": s["exp_avg_sq"][:-1]}),
-         ValueError, r"state\['exp_avg_sq'\] must be float64 of shape \(8,\)"),
-        ("state not array", state_edit(lambda s: {**s, "exp_avg": [0.0] * 8}), ValueError,
-         r"state\['exp_avg'\] must be float64"),
-        ("unknown hyper", hyper_edit(momentum=0.9), ValueError,
-         r"unknown hyper-parameters \['momentum'\]"),
+        (
+            "state key missing",
+            state_edit(lambda s: {k: v for k, v in s.items() if k != "max_exp_avg_sq"}),
+            ValueError,
+            r"expected state \['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'\]",
+        ),
+        (
+            "state array dtype",
+            state_edit(lambda s: {**s, "exp_avg": s["exp_avg"].astype(np.float32)}),
+            ValueError,
+            r"state\['exp_avg'\] must be float64 of shape \(8,\)",
+        ),
+        (
+            "state array shape",
+            state_edit(lambda s: {**s, "exp_avg_sq": s["exp_avg_sq"][:-1]}),
+            ValueError,
+            r"state\['exp_avg_sq'\] must be float64 of shape \(8,\)",
+        ),
+        (
+            "state not array",
+            state_edit(lambda s: {**s, "exp_avg": [0.0] * 8}),
+            ValueError,
+            r"state\['exp_avg'\] must be float64",
+        ),
+        (
+            "unknown hyper",
+            hyper_edit(momentum=0.9),
+            ValueError,
+            r"unknown hyper-parameters \['momentum'\]",
+        ),
         ("fixed hyper", hyper_edit(amsgrad=False), ValueError, r"amsgrad=False differs"),
         ("bad hyper value", hyper_edit(lr=0.5, eps=-1.0), ValueError, r"eps: expected"),
         ("bad betas", hyper_edit(lr=0.5, betas=(0.9, 1.0)), ValueError, r"betas\[1\]"),
@@ -442,10 +480,12 @@ def _corruptions() -> list[tuple[str, Any, type, str]]:
 _DELETE = object()
 
 
-@pytest.mark.parametrize(("label", "corrupt", "error", "match"), _corruptions(),
-                         ids=[c[0] for c in _corruptions()])
-def test_corrupt_state_dict_is_refused_unchanged(label: str, corrupt: Any, error: type,
-                                                 match: str) -> None:
+@pytest.mark.parametrize(
+    ("label", "corrupt", "error", "match"), _corruptions(), ids=[c[0] for c in _corruptions()]
+)
+def test_corrupt_state_dict_is_refused_unchanged(
+    label: str, corrupt: Any, error: type, match: str
+) -> None:
     params = [np.linspace(0, 1, 5), np.linspace(-1, 0, 3)]
     opt = optim.Adam(params, lr=0.01, amsgrad=True)
     opt.step([np.ones(5), np.ones(3)])
@@ -509,8 +549,11 @@ def test_defaults_match_torch() -> None:
     import inspect
 
     for name, cls in CLASSES.items():
-        ours = {k: v.default for k, v in inspect.signature(cls.__init__).parameters.items()
-                if k not in ("self", "params")}
+        ours = {
+            k: v.default
+            for k, v in inspect.signature(cls.__init__).parameters.items()
+            if k not in ("self", "params")
+        }
         theirs = inspect.signature(getattr(torch.optim, TORCH_NAMES[name]).__init__).parameters
         for key, default in ours.items():
             assert key in theirs, f"{name}.{key}"
