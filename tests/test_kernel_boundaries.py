@@ -950,3 +950,12 @@ def test_steps_setter_refuses_negative() -> None:
     with pytest.raises(ValueError, match=r"^steps: expected an int >= 0"):
         opt.steps = -1
     assert opt.steps == 1
+
+
+@pytest.mark.parametrize("cls", list(CLASSES))
+def test_class_step_grads_crossed_with_params(cls: str) -> None:
+    """Each gradient is checked against every registered array, not only its own param."""
+    opt = stepped(cls, [np.ones(3), np.full(3, 2.0)])
+    a, b = opt.params
+    assert_step_refused(opt, [b, a], ValueError, r"must not share memory")
+    assert_step_refused(opt, [np.ones(3), a], ValueError, _pair(r"grads\[1\]", r"params\[0\]"))
