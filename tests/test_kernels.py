@@ -461,3 +461,19 @@ def test_nan_and_inf_propagate_like_torch(name: str, hyper: dict[str, Any], dtyp
         want = other.state(key) if isinstance(other, TorchRun) else other.state[key]
         np.testing.assert_array_equal(np.isnan(arr), np.isnan(want), err_msg=key)
         np.testing.assert_allclose(arr, want, rtol=rtol, atol=rtol, err_msg=key)
+
+
+@pytest.mark.parametrize(
+    ("name", "hyper"), TORCH_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(TORCH_CASES)]
+)
+def test_reference_itself_matches_torch(name: str, hyper: dict[str, Any]) -> None:
+    """The reference is only as good as its reading of PyTorch: check it directly."""
+    p0, grads = problem(31, (6, 5), np.float64)
+    torch_run = TorchRun(name, p0, hyper)
+    ref = Reference(name, p0, **hyper)
+    for t in range(STEPS):
+        torch_run.step(grads[t])
+        ref.step(grads[t])
+    assert_within(torch_run.numpy(), ref.param, ref.scale["param"], 1e-13, f"{name} reference")
+    for key, value in ref.state.items():
+        assert_within(torch_run.state(key), value, ref.scale[key], 1e-13, f"{name} {key}")
