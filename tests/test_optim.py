@@ -558,3 +558,41 @@ def test_defaults_match_torch() -> None:
         for key, default in ours.items():
             assert key in theirs, f"{name}.{key}"
             assert theirs[key].default == default, f"{name}.{key}"
+
+
+def test_state_dict_with_schedule_resumes_at_the_right_step() -> None:
+    """A schedule is not stored; the loading optimizer's own schedule sees the restored steps."""
+    seen: list[int] = []
+
+    def schedule(step: int) -> float:
+        seen.append(step)
+        return 0.1 / (1 + step)
+
+    grads = _grads(12, [(5,)], np.float64)
+    a = np.linspace(-1, 1, 5)
+    opt = optim.RMSprop(a, lr=schedule, momentum=0.5)
+    for g in grads[:6]:
+        opt.step(g[0])
+    sd = opt.state_dict()
+    assert sd["hyper"]["lr"] is None and "schedule" in sd["schedule"]
+    b = a.copy()
+    for g in grads[6:]:
+        opt.step(g[0])
+    resumed = optim.RMSprop(b, lr=schedule, momentum=0.5)
+    resumed.load_state_dict(pickle.loads(pickle.dumps(sd)))
+    seen.clear()
+    for g in grads[6:]:
+        resumed.step(g[0])
+    assert seen == list(range(6, 12))
+    assert a.tobytes() == b.tobytes()
+
+
+def test_flat_buffer_refuses_bad_input() -> None:
+    with pytest.raises(TypeError, match=r"^dtype: expected float32 or float64, got int64"):
+        optim.flat_buffer([(2,)], np.int64)
+    with pytest.raises(ValueError, match=r"^shapes: expected non-negative sizes"):
+        optim.flat_buffer([(2, -1)])
+    flat, views = optim.flat_buffer([(2, 3), (4,)], np.float32)
+    assert flat.shape == (10,) and flat.dtype == np.float32
+    assert [v.shape for v in views] == [(2, 3), (4,)]
+    assert all(v.flags.c_contiguous and np.shares_memory(v, flat) for v in views)
