@@ -347,7 +347,8 @@ inline void adam_element(T& pi, T gi, T& mi, T& vi, T& xi, const AdamRow<T>& c, 
   if (wd == WeightDecay::coupled) gi = gi + c.wd * pi;
   mi = lerp(mi, gi, c.w1, c.one_minus_w1, c.low_weight);
   vi = vi * c.beta2 + (c.one_minus_beta2 * gi) * gi;
-  if (amsgrad) xi = std::max(xi, vi);
+  // torch.maximum propagates NaN; std::max(xi, vi) would keep xi when vi is NaN.
+  if (amsgrad) xi = (vi > xi || vi != vi) ? vi : xi;
   const T denom = std::sqrt(amsgrad ? xi : vi) / c.bc2_sqrt + c.eps;
   pi = pi + (c.neg_step_size * mi) / denom;
 }
