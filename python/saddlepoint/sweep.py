@@ -110,15 +110,19 @@ def _resolve_surface(surface: Any, surface_kw: dict[str, Any] | None) -> Any:
 
 
 def _native_spec(surface: Any) -> _NativeSpec | None:
-    """The compiled twin of a built-in surface object, if it has one."""
-    if type(surface).__module__ != "saddlepoint.surfaces":
+    """The compiled twin of a built-in surface object, if it has one.
+
+    Only surfaces built by a registered factory of :mod:`saddlepoint.surfaces` qualify (they
+    carry ``_spec = (factory name, arguments)``); a user's surface that merely shares a name
+    takes the vectorized path. A quadratic's matrix is its (constant, exact) Hessian.
+    """
+    spec = getattr(surface, "_spec", None)
+    if type(surface).__module__ != "saddlepoint.surfaces" or not isinstance(spec, tuple):
         return None
-    name = getattr(surface, "name", None)
+    name = spec[0]
     if name in ("quadratic", "ill_conditioned"):
-        a = getattr(surface, "A", None)
-        if a is None:
-            return None
-        return _NativeSpec("quadratic", np.ascontiguousarray(a, dtype=np.float64))
+        a = np.asarray(surface.hessian(np.zeros(surface.dim)), dtype=np.float64)
+        return _NativeSpec("quadratic", np.ascontiguousarray(a.reshape(surface.dim, -1)))
     if name in _core.native_sweep_surfaces():
         return _NativeSpec(name)
     return None
@@ -436,37 +440,33 @@ def _classify(plan: _Plan, x: np.ndarray, grad_norm: np.ndarray) -> list[str]:
 
 
 def _kinds_from_hessians(H: np.ndarray) -> list[str]:
-    """Minimum / maximum / saddle / degenerate for a stack of Hessians.
+    """Minimum / maximum / saddle / degenerate for a stack of Hessians (non-finite ones:
+    "not critical"), by :func:`saddlepoint.hessian.classify` and its default tolerance."""
+    kinds = np.full(len(H), "not critical", dtype=object)
+    finite = np.all(np.isfinite(H), axis=(1, 2))
+    if finite.any():
+        kinds[finite] = _classify_stack(H[finite])
+    return kinds.tolist()
 
-    Uses saddlepoint.hessian.classify when it is available. FALLBACK (until the Hessian
-    checks land): the same rule on numpy.linalg.eigvalsh, an eigenvalue counting as zero when
-    |lambda| <= rtol * max|lambda| with rtol = 100 * n * float64 epsilon.
-    """
+
+def _classify_stack(H: np.ndarray) -> list[str]:
     try:
         from .hessian import classify
     except ImportError:
         classify = None
     if classify is not None:
-        return [str(getattr(classify(h), "kind", "unknown")) for h in H]
-    finite = np.all(np.isfinite(H), axis=(1, 2))
-    out = []
-    for h, ok in zip(H, finite):
-        if not ok:
-            out.append("not critical")
-            continue
-        lam = np.linalg.eigvalsh(h)
-        tol = 100 * h.shape[0] * np.finfo(np.float64).eps * np.max(np.abs(lam))
-        pos, neg = int(np.sum(lam > tol)), int(np.sum(lam < -tol))
-        zero = len(lam) - pos - neg
-        if zero:
-            out.append("degenerate")
-        elif neg == 0:
-            out.append("minimum")
-        elif pos == 0:
-            out.append("maximum")
-        else:
-            out.append("saddle")
-    return out
+        return np.asarray(classify(H, symmetrize=True).kind).reshape(-1).tolist()
+    # FALLBACK until saddlepoint.hessian lands: classify's rule on numpy.linalg.eigvalsh, an
+    # eigenvalue counting as zero when |lambda| <= 10 * n * eps * max|lambda|.
+    lam = np.linalg.eigvalsh(0.5 * (H + np.swapaxes(H, -1, -2)))
+    tol = 10 * H.shape[-1] * np.finfo(np.float64).eps * np.max(np.abs(lam), axis=-1)
+    pos = np.sum(lam > tol[:, None], axis=-1)
+    neg = np.sum(lam < -tol[:, None], axis=-1)
+    n = H.shape[-1]
+    return [
+        "minimum" if p == n else "maximum" if m == n else "saddle" if p and m else "degenerate"
+        for p, m in zip(pos.tolist(), neg.tolist())
+    ]
 
 
 def _compute_chunk(plan: _Plan, ids: Sequence[int]) -> dict[str, Any]:
