@@ -291,3 +291,47 @@ def test_progress_bar_counts_runs(capsys):
     assert "3/3" in err and "run/s" in err
     sweep(Rosen(), {"lr": [0.1]}, steps=2, progress=False)
     assert capsys.readouterr().err == ""
+
+
+NATIVE_NAMES = [
+    ("rosenbrock", {}),
+    ("rosenbrock", {"n": 4}),
+    ("himmelblau", {}),
+    ("beale", {}),
+    ("booth", {}),
+    ("six_hump_camel", {}),
+    ("three_hump_camel", {}),
+    ("goldstein_price", {}),
+    ("rastrigin", {"n": 3}),
+    ("styblinski_tang", {"n": 2}),
+    ("quadratic", {"A": [[2.0, 0.5], [0.5, 1.0]]}),
+    ("ill_conditioned", {"condition": 50.0}),
+    ("saddle", {}),
+    ("monkey_saddle", {}),
+    ("tiny_network", {}),
+]
+
+
+@pytest.mark.parametrize(("name", "kw"), NATIVE_NAMES, ids=[n for n, _ in NATIVE_NAMES])
+def test_built_in_surfaces_native_loop_agrees_with_their_python_definitions(name, kw):
+    surfaces = pytest.importorskip("saddlepoint.surfaces")
+    s = surfaces.get(name, **kw)
+    assert sweep_mod._native_spec(s) is not None
+    grid = {"lr": [1e-4, 1e-3], "optimizer": ["sgd", "adam"]}
+    a = sweep(name, grid, surface_kw=kw, steps=30, progress=False)
+    b = sweep(name, grid, surface_kw=kw, steps=30, progress=False, native=False)
+    # the C++ formulas equal the NumPy ones to rounding, not necessarily in every bit
+    cols = ["final_loss", "best_loss", "grad_norm"] + [f"x_final_{k}" for k in range(s.dim)]
+    np.testing.assert_allclose(a[cols].to_numpy(), b[cols].to_numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_a_user_surface_named_like_a_built_in_is_not_native():
+    surfaces = pytest.importorskip("saddlepoint.surfaces")
+    fake = surfaces.Surface.from_functions(
+        lambda X: np.sum(np.asarray(X) ** 2, axis=-1),
+        lambda X: 2 * np.asarray(X),
+        name="rosenbrock",
+        dim=2,
+        start=(1.0, 1.0),
+    )
+    assert sweep_mod._native_spec(fake) is None
