@@ -57,3 +57,14 @@ def test_default_local_cluster():
     local = sweep(Rosen(), {"lr": [0.01, 0.1]}, steps=50, progress=False)
     remote = sweep(Rosen(), {"lr": [0.01, 0.1]}, steps=50, backend="dask", progress=False)
     pd.testing.assert_frame_equal(remote, local, check_exact=True)
+
+
+def test_dask_backend_runs_the_native_loop_identically(client, monkeypatch):
+    import saddlepoint.sweep as sweep_mod
+
+    monkeypatch.setattr(sweep_mod, "_native_spec", lambda s: sweep_mod._NativeSpec("rosenbrock"))
+    local = sweep(Rosen(), GRID, steps=500, chunk_size=3, progress=False)
+    remote = sweep(
+        Rosen(), GRID, steps=500, chunk_size=9, backend="dask", client=client, progress=False
+    )
+    pd.testing.assert_frame_equal(remote, local, check_exact=True)

@@ -129,3 +129,32 @@ def test_out_that_is_not_a_results_file_is_refused(tmp_path):
     bad.write_text("not a database, just text that is long enough to have a header" * 10)
     with pytest.raises(ValueError, match="is not a sweep results file"):
         sweep(Rosen(), {"lr": [0.01]}, steps=5, out=str(bad), progress=False)
+
+
+def test_schedules_in_the_grid_resume_in_a_new_process(tmp_path):
+    """A schedule's fingerprint must not hold a memory address: a second process running the
+    same script resumes instead of refusing the file."""
+    out = tmp_path / "sched.sqlite"
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(HERE)!r})
+        import numpy as np
+        from saddlepoint.sweep import sweep
+        from _sweep_surfaces import Rosen
+
+        def warm(t):
+            return 0.01 * np.minimum(1.0, (np.asarray(t) + 1) / 10)
+
+        df = sweep(Rosen(), {{"lr": [warm, 0.001]}}, steps=50, out=sys.argv[1],
+                   progress=False)
+        print(df["final_loss"].tolist())
+        """
+    )
+    first = subprocess.run(
+        [sys.executable, "-c", script, str(out)], capture_output=True, text=True, check=True
+    )
+    second = subprocess.run(
+        [sys.executable, "-c", script, str(out)], capture_output=True, text=True, check=True
+    )
+    assert first.stdout == second.stdout and first.stdout.startswith("[")

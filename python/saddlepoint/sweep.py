@@ -200,10 +200,19 @@ def _start_points(surface: Any, settings: list[dict[str, Any]], x0: Any) -> np.n
     return points
 
 
+def _schedule_name(schedule: Any) -> str:
+    """A schedule's readable repr, without a memory address (stable across processes, so a
+    resumed sweep recognises its own grid; the values themselves are fingerprinted too)."""
+    text = repr(schedule)
+    if " at 0x" in text:
+        text = getattr(schedule, "__qualname__", type(schedule).__qualname__)
+    return text
+
+
 def _fingerprint(plan: _Plan, keys: list[str], optimizer: str) -> str:
     def enc(v: Any) -> Any:
         if callable(v):
-            return f"schedule:{v!r}"
+            return f"schedule:{_schedule_name(v)}"
         if isinstance(v, np.ndarray):
             return v.tolist()
         return v
@@ -733,7 +742,7 @@ def _table(
 ) -> Any:
     def show(v: Any) -> Any:
         if callable(v):
-            return repr(v)
+            return _schedule_name(v)
         if isinstance(v, np.ndarray):
             return tuple(v.tolist())
         if isinstance(v, list):
