@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
-#include <utility>
+#include <type_traits>
 #include <vector>
 
 #include "saddlepoint/hyper.hpp"
@@ -74,33 +74,12 @@ struct BiasTables {
       index[static_cast<std::size_t>(r)] = it->second;
     }
   }
-  double at(std::int64_t run, std::int64_t t) const {  // t: 0-based step
-    return table[static_cast<std::size_t>(index[static_cast<std::size_t>(run)] * steps + t)];
-  }
 };
 
 namespace detail {
 
 inline constexpr std::int64_t kBlock = 256;  // runs per block: a block's state stays in L1
 inline constexpr int kMaxLocalDim = 64;      // native sweeps take surfaces up to this dimension
-
-// Calls f(k) for k = 0..d-1. With the dimension known at compile time (D > 0) the calls are
-// expanded with constant k, so a run's coordinates stay in registers and the loop over runs
-// vectorizes; D = 0 loops at run time over d.
-template <int D, typename F, std::size_t... K>
-inline void each_dim_static(F&& f, std::index_sequence<K...>) {
-  (f(static_cast<int>(K)), ...);
-}
-
-template <int D, typename F>
-inline void each_dim(int d, F&& f) {
-  if constexpr (D > 0) {
-    (void)d;
-    each_dim_static<D>(f, std::make_index_sequence<D>{});
-  } else {
-    for (int k = 0; k < d; ++k) f(k);
-  }
-}
 
 // Loss bookkeeping of one run at x_t.
 template <typename T>

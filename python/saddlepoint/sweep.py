@@ -273,18 +273,20 @@ def _hyper_arrays(plan: _Plan, ids: np.ndarray) -> dict[str, np.ndarray]:
 
 def _run_native(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[str, np.ndarray]:
     opt, wd_on, mom_on, nesterov, amsgrad, centered, maximize = key
+    native = plan.native
+    assert native is not None  # only called for surfaces with a native twin
     hyper = _hyper_arrays(plan, ids)
     native_opt = _NATIVE_OPTIMIZER[opt]
     x = np.ascontiguousarray(plan.x0[ids], dtype=plan.dtype)
     res = _core.native_sweep(
-        plan.native.name,
+        native.name,
         x,
         plan.steps,
         native_opt,
         {k: hyper[k] for k in _HYPER_FOR_NATIVE[native_opt]},
         plan.lr_index[ids],
         plan.lr_tables,
-        matrix=plan.native.matrix,
+        matrix=native.matrix,
         threshold=plan.threshold,
         divergence=plan.divergence,
         flags={
@@ -481,9 +483,8 @@ def _classify_stack(H: np.ndarray) -> list[str]:
 def _compute_chunk(plan: _Plan, ids: Sequence[int]) -> dict[str, Any]:
     """The results of the runs `ids` as columns (``run`` first): runs grouped by optimizer
     variant, each group one native call or one vectorized loop."""
-    ids = np.asarray(ids, dtype=np.int64)
     groups: dict[tuple[Any, ...], list[int]] = {}
-    for i in ids.tolist():
+    for i in np.asarray(ids, dtype=np.int64).tolist():
         groups.setdefault(_variant(plan.settings[i]), []).append(i)
     parts = []
     for key, members in groups.items():
