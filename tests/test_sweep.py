@@ -336,3 +336,30 @@ def test_a_user_surface_named_like_a_built_in_is_not_native():
         start=(1.0, 1.0),
     )
     assert sweep_mod._native_spec(fake) is None
+
+
+def test_property_a_runs_result_does_not_depend_on_its_neighbours(native_rosen):
+    """Whatever the chunking and the order of the grid (so whatever block, lane or tail a run
+    lands in), every run's result is the same bit for bit."""
+    hypothesis = pytest.importorskip("hypothesis")
+    st = pytest.importorskip("hypothesis.strategies")
+    lrs = np.logspace(-3, -0.5, 40).tolist()
+    base = sweep(Rosen(), {"lr": lrs}, steps=150, progress=False, dtype=np.float32)
+    by_lr = {row["lr"]: row[RESULTS].tolist() for _, row in base.iterrows()}
+
+    @hypothesis.settings(max_examples=15, deadline=None)
+    @hypothesis.given(st.permutations(lrs), st.integers(1, 45), st.booleans())
+    def check(order, chunk_size, native):
+        df = sweep(
+            Rosen(),
+            [{"lr": v} for v in order],
+            steps=150,
+            progress=False,
+            dtype=np.float32,
+            chunk_size=chunk_size,
+            native=native,
+        )
+        for _, row in df.iterrows():
+            assert row[RESULTS].tolist() == by_lr[row["lr"]]
+
+    check()
