@@ -96,6 +96,8 @@ def _resolve_surface(surface: Any, surface_kw: dict[str, Any] | None) -> Any:
             return surfaces.get(surface, **(surface_kw or {}))
         except (KeyError, ValueError) as exc:
             raise ValueError(f"surface: {exc}") from None
+        except TypeError as exc:  # an argument the surface's factory does not take
+            raise ValueError(f"surface_kw: {exc}") from None
     if surface_kw:
         raise ValueError("surface_kw: only used with a surface given by name")
     for method in ("value", "grad"):
