@@ -279,7 +279,9 @@ def test_bad_arguments_raise_clear_errors():
         sweep(Rosen(), {"lr": [0.1]}, steps=1, x0=(1.0, 2.0, 3.0), progress=False)
     with pytest.raises(ValueError, match="grid key 'nesterov': requires momentum > 0"):
         sweep(Rosen(), {"nesterov": [True]}, optimizer="sgd", steps=1, progress=False)
-    with pytest.raises(ValueError, match="seeds: a seed only draws random start points"):
+    with pytest.raises(
+        ValueError, match="seeds: a seed draws gradient noise or random start points"
+    ):
         sweep(Rosen(), {"lr": [0.1]}, seeds=[1, 2], steps=1, progress=False)
     with pytest.raises(TypeError, match="surface: expected a built-in name or an object"):
         sweep(object(), {"lr": [0.1]}, steps=1, progress=False)
@@ -363,3 +365,48 @@ def test_property_a_runs_result_does_not_depend_on_its_neighbours(native_rosen):
             assert row[RESULTS].tolist() == by_lr[row["lr"]]
 
     check()
+
+
+def test_gradient_noise_follows_the_seeded_generator(native_rosen):
+    """Noisy runs: the optimizer sees g + noise * xi, xi from default_rng(seed), drawn
+    rng.standard_normal(dim) per step (as saddlepoint.train.minimize draws it)."""
+    grid = {"lr": [1e-3, 1e-2], "noise": [0.0, 0.5]}
+    df = sweep(Rosen(), grid, seeds=[3, 4], steps=300, progress=False, chunk_size=3)
+    surf = Rosen()
+    for _, row in df.iterrows():
+        x = np.array([Rosen.start])
+        opt = optim.Adam(x, lr=row["lr"])
+        rng = np.random.default_rng(row["seed"])
+        for _ in range(300):
+            g = surf.grad(x)
+            opt.step(
+                np.ascontiguousarray(g + row["noise"] * rng.standard_normal(g.shape))
+                if row["noise"] > 0
+                else g
+            )
+        assert [row["x_final_0"], row["x_final_1"]] == x[0].tolist()
+    quiet = df[df["noise"] == 0.0]
+    assert quiet.groupby("lr")["final_loss"].nunique().eq(1).all()  # the seed is inert there
+    noisy = df[df["noise"] > 0.0]
+    assert noisy.groupby("lr")["final_loss"].nunique().eq(2).all()  # seeds differ
+
+
+def test_single_runs_of_minimize_agree():
+    train = pytest.importorskip("saddlepoint.train")
+    if not hasattr(train, "minimize"):
+        pytest.skip("saddlepoint.train.minimize not available")
+    grid = {"lr": [1e-3, 3e-2], "beta1": [0.8, 0.9], "noise": [0.0, 0.2]}
+    df = sweep(Rosen(), grid, seeds=[7], steps=400, progress=False)
+    for _, row in df.iterrows():
+        res = train.minimize(
+            Rosen(),
+            "adam",
+            lr=row["lr"],
+            betas=(row["beta1"], 0.999),
+            x0=Rosen.start,
+            steps=400,
+            grad_tol=0.0,
+            noise=row["noise"],
+            seed=7,
+        )
+        assert [row["x_final_0"], row["x_final_1"]] == np.asarray(res.x).tolist()

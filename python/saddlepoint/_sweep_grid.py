@@ -2,8 +2,10 @@
 
 A grid is a dict of lists (the full product, the last key varying fastest) or a list of dicts
 (one run each). Keys are the optimizer's keyword arguments (``beta1`` / ``beta2`` for Adam's
-pair), ``optimizer`` (to compare optimizers in one sweep), ``x0`` (start points) and ``seed``
-(random start points with ``x0="random"``). ``lr`` may be a number or a schedule (any callable
+pair), ``optimizer`` (to compare optimizers in one sweep), ``x0`` (start points), ``noise`` (the
+standard deviation of Gaussian noise added to every gradient the optimizer sees, as
+:func:`saddlepoint.train.minimize` does) and ``seed`` (of that noise, and of random start
+points with ``x0="random"``). ``lr`` may be a number or a schedule (any callable
 ``step -> lr``, such as those of :mod:`saddlepoint.schedules`).
 """
 
@@ -57,9 +59,10 @@ _RANGES: dict[str, tuple[float, bool, float, bool]] = {
     "alpha": (0.0, True, 1.0, True),
     "beta1": (0.0, True, 1.0, False),
     "beta2": (0.0, True, 1.0, False),
+    "noise": (0.0, True, math.inf, False),
 }
 _FLAGS = {"nesterov", "maximize", "amsgrad", "centered"}
-SPECIAL_KEYS = ("optimizer", "x0", "seed")
+SPECIAL_KEYS = ("optimizer", "x0", "seed", "noise")
 
 
 def _range_text(lo: float, lo_in: bool, hi: float, hi_in: bool) -> str:

@@ -251,6 +251,7 @@ def _variant(s: dict[str, Any]) -> tuple[Any, ...]:
         s.get("amsgrad", False),
         s.get("centered", False),
         s.get("maximize", False),
+        s.get("noise", 0.0) > 0,  # noisy runs take the vectorized path (NumPy's generator)
     )
 
 
@@ -274,7 +275,7 @@ def _hyper_arrays(plan: _Plan, ids: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _run_native(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[str, np.ndarray]:
-    opt, wd_on, mom_on, nesterov, amsgrad, centered, maximize = key
+    opt, wd_on, mom_on, nesterov, amsgrad, centered, maximize, _ = key
     native = plan.native
     assert native is not None  # only called for surfaces with a native twin
     hyper = _hyper_arrays(plan, ids)
@@ -310,7 +311,7 @@ def _run_vectorized(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[
     call per step."""
     from . import kernels
 
-    opt, _wd_on, mom_on, nesterov, amsgrad, centered, maximize = key
+    opt, _wd_on, mom_on, nesterov, amsgrad, centered, maximize, noisy = key
     dtype = plan.dtype
     surface = plan.surface
     h = {k: _uniform_or_array(v) for k, v in _hyper_arrays(plan, ids).items()}
@@ -412,9 +413,12 @@ def _run_vectorized(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[
                 maximize=maximize,
             )
 
+    noise = _noise(plan, ids) if noisy else None
     with np.errstate(all="ignore"):  # diverging runs are data, not warnings
         for t in range(plan.steps):
             _, g = evaluate(t)
+            if noise is not None:
+                g = np.ascontiguousarray(g + noise(t), dtype=dtype)
             if lr_rows is not None:
                 np.copyto(lr, lr_rows[:, t], where=scheduled)
             step(g, t)
@@ -431,6 +435,25 @@ def _run_vectorized(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[
         "diverged": div,
         "x": x,
     }
+
+
+def _noise(plan: _Plan, ids: np.ndarray) -> Callable[[int], np.ndarray]:
+    """Gradient noise of step t for the runs `ids`: noise * xi with xi drawn from
+    ``numpy.random.default_rng(seed)`` of each run, the same numbers in the same order as
+    :func:`saddlepoint.train.minimize` draws them (``rng.standard_normal(dim)`` per step).
+    Drawn a block of steps at a time: a Generator's stream does not depend on how it is cut."""
+    block = 128
+    std = np.array([plan.settings[i].get("noise", 0.0) for i in ids])[:, None]
+    rngs = [np.random.default_rng(plan.settings[i].get("seed", 0)) for i in ids]
+    drawn = np.empty((len(ids), block, plan.dim))
+
+    def at(t: int) -> np.ndarray:
+        if t % block == 0:
+            for j, rng in enumerate(rngs):
+                drawn[j] = rng.standard_normal((block, plan.dim))
+        return std * drawn[:, t % block, :]
+
+    return at
 
 
 def _classify(plan: _Plan, x: np.ndarray, grad_norm: np.ndarray) -> list[str]:
@@ -501,7 +524,8 @@ def _compute_chunk(plan: _Plan, ids: Sequence[int]) -> dict[str, Any]:
             )
         )
         gid = np.asarray(members, dtype=np.int64)
-        run = _run_native if (plan.native is not None and plan.use_native) else _run_vectorized
+        native = plan.native is not None and plan.use_native and not key[-1]
+        run = _run_native if native else _run_vectorized
         res = run(plan, gid, key)
         res["kind"] = np.array(_classify(plan, res["x"], res["grad_norm"]), dtype=object)
         res["run"] = gid
@@ -552,8 +576,11 @@ def sweep(
         ``X`` of shape ``(..., dim)`` (and ``hessian(X)`` for the ``kind`` column).
     grid : dict of lists or list of dicts
         Optimizer keyword arguments (``lr`` a number or a schedule; ``beta1``/``beta2`` for
-        Adam's ``betas``), ``optimizer``, ``x0``, ``seed``. Unknown keys, bad values and empty
-        lists raise ValueError naming the key.
+        Adam's ``betas``), ``optimizer``, ``x0``, ``noise`` (standard deviation of Gaussian
+        noise added to each gradient, drawn from ``default_rng(seed)`` as
+        :func:`saddlepoint.train.minimize` does; noisy runs take the vectorized path) and
+        ``seed`` (default 0). Unknown keys, bad values and empty lists raise ValueError naming
+        the key.
     steps : int
         Optimizer steps per run.
     optimizer : str
@@ -563,7 +590,8 @@ def sweep(
         The start point of every run without an ``x0`` grid value (default: the surface's
         ``start``); ``"random"``: uniform in the surface's ``bounds``, drawn with the run's seed.
     seeds : int or list of ints
-        Adds a ``seed`` axis to the grid (with ``x0="random"``: one random start per seed).
+        Adds a ``seed`` axis to the grid: one run per seed of the gradient noise and of
+        ``x0="random"`` start points.
     out : path, optional
         SQLite file the rows are written to chunk by chunk (see the module docs).
     resume : bool
@@ -622,9 +650,13 @@ def sweep(
     keys, runs = expand(grid)
     settings = settle(keys, runs, optimizer)
     if any("seed" in s for s in settings) and not (
-        (isinstance(x0, str) and x0 == "random") or any(s.get("x0") == "random" for s in settings)
+        (isinstance(x0, str) and x0 == "random")
+        or any(s.get("x0") == "random" or s.get("noise", 0.0) > 0 for s in settings)
     ):
-        raise ValueError("seeds: a seed only draws random start points; pass x0='random'")
+        raise ValueError(
+            "seeds: a seed draws gradient noise or random start points; give the grid a "
+            "'noise' > 0 or pass x0='random'"
+        )
     if isinstance(x0, str) and x0 != "random":
         raise ValueError(f"x0: expected a point, 'random' or None, got {x0!r}")
     surf = _resolve_surface(surface, surface_kw)
