@@ -314,8 +314,20 @@ struct BiasCorrection {
 // The per-row constants from the row's hyper-parameters and its bias corrections
 // bc1 = 1 - beta1**step, bc2 = 1 - beta2**step (native sweeps pass precomputed tables).
 template <typename T>
+AdamRow<T> adam_row_from_sqrt(double lr, double beta1, double beta2, double eps, double wd,
+                              bool maximize, double bc1, double bc2_sqrt);
+
+template <typename T>
 AdamRow<T> adam_row_from(double lr, double beta1, double beta2, double eps, double wd,
                          bool maximize, double bc1, double bc2) {
+  return adam_row_from_sqrt<T>(lr, beta1, beta2, eps, wd, maximize, bc1, std::sqrt(bc2));
+}
+
+// The same with sqrt(bc2) given: it depends on (beta2, step) only, so a native sweep takes it
+// from a table instead of one double sqrt per run and step (the same double either way).
+template <typename T>
+AdamRow<T> adam_row_from_sqrt(double lr, double beta1, double beta2, double eps, double wd,
+                              bool maximize, double bc1, double bc2_sqrt) {
   const double w1 = 1.0 - beta1;
   return {T(maximize ? -1 : 1),
           T(wd),
@@ -324,7 +336,7 @@ AdamRow<T> adam_row_from(double lr, double beta1, double beta2, double eps, doub
           T(1) - T(w1),
           T(beta2),
           T(1.0 - beta2),
-          T(std::sqrt(bc2)),
+          T(bc2_sqrt),
           T(eps),
           T(-(lr / bc1)),
           std::abs(w1) < 0.5};

@@ -55,21 +55,26 @@ struct SweepOut {
   std::uint8_t* diverged = nullptr;
 };
 
-// 1 - beta**step for steps 1..steps, one table per distinct beta (runs of a grid share a few),
-// through step_power so the values are those of the kernels and the optimizer objects.
+// 1 - beta**step for steps 1..steps (or its square root), one table per distinct beta (runs of
+// a grid share a few), through step_power so the values are those of the kernels and the
+// optimizer objects.
 struct BiasTables {
   std::vector<double> table;        // (distinct betas, steps)
   std::vector<std::int64_t> index;  // per run: its beta's row
   std::int64_t steps = 0;
 
-  BiasTables(const double* beta, std::int64_t runs, std::int64_t steps_) : steps(steps_) {
+  BiasTables(const double* beta, std::int64_t runs, std::int64_t steps_, bool root)
+      : steps(steps_) {
     index.resize(static_cast<std::size_t>(runs));
     std::map<double, std::int64_t> rows;
     for (std::int64_t r = 0; r < runs; ++r) {
       auto it = rows.find(beta[r]);
       if (it == rows.end()) {
         it = rows.emplace(beta[r], static_cast<std::int64_t>(rows.size())).first;
-        for (std::int64_t t = 1; t <= steps; ++t) table.push_back(1.0 - step_power(beta[r], t));
+        for (std::int64_t t = 1; t <= steps; ++t) {
+          const double bc = 1.0 - step_power(beta[r], t);
+          table.push_back(root ? std::sqrt(bc) : bc);
+        }
       }
       index[static_cast<std::size_t>(r)] = it->second;
     }
@@ -186,9 +191,9 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
       track(f, t, threshold, divergence, bst[j], ht[j], dv[j]);
       const double lr = lrs[j];
       if constexpr (OPT == SweepOptimizer::adam) {
-        const AdamRow<T> c = adam_row_from<T>(lr, beta1[r], beta2[r], eps[r], wdec[r], maximize,
-                                              bc1_table[bc1_index[r] * steps + t],
-                                              bc2_table[bc2_index[r] * steps + t]);
+        const AdamRow<T> c = adam_row_from_sqrt<T>(lr, beta1[r], beta2[r], eps[r], wdec[r],
+                                                   maximize, bc1_table[bc1_index[r] * steps + t],
+                                                   bc2_table[bc2_index[r] * steps + t]);
         for (int k = 0; k < (D > 0 ? D : d); ++k) {
           T mi = s0[k * B + j], vi = s1[k * B + j], ai = s2[k * B + j];
           adam_element(xl[k], gl[k], mi, vi, ai, c, fl.wd, fl.amsgrad);
@@ -302,8 +307,8 @@ void native_sweep(surfaces::SurfaceId id, int dim, const double* surface_matrix,
   if (runs == 0) return;
   std::vector<BiasTables> bc;  // Adam's bias corrections, per distinct beta1 and beta2
   if (h.optimizer == SweepOptimizer::adam) {
-    bc.emplace_back(h.beta1, runs, steps);
-    bc.emplace_back(h.beta2, runs, steps);
+    bc.emplace_back(h.beta1, runs, steps, false);  // bc1
+    bc.emplace_back(h.beta2, runs, steps, true);   // sqrt(bc2)
   }
   const BiasTables* bc1 = bc.empty() ? nullptr : &bc[0];
   const BiasTables* bc2 = bc.empty() ? nullptr : &bc[1];
