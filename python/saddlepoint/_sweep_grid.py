@@ -73,6 +73,10 @@ def _range_text(lo: float, lo_in: bool, hi: float, hi_in: bool) -> str:
 
 def check_value(key: str, value: Any) -> Any:
     """The value of one grid key, validated (ValueError/TypeError naming the key)."""
+    if type(value) is float and key in _RANGES:  # the common case, first and cheap
+        lo, lo_in, hi, hi_in = _RANGES[key]
+        if (value >= lo if lo_in else value > lo) and (value <= hi if hi_in else value < hi):
+            return value  # (NaN fails both comparisons and falls through to the error)
     if key == "optimizer":
         if not isinstance(value, str) or value.lower() not in OPTIMIZER_DEFAULTS:
             raise ValueError(

@@ -436,6 +436,8 @@ def _table(
     dim: int,
 ) -> Any:
     def show(v: Any) -> Any:
+        if type(v) is float:
+            return v
         if callable(v):
             return _schedule_name(v)
         if isinstance(v, np.ndarray):
