@@ -98,7 +98,11 @@ def hyper_rows(name: str, rows: int, rng: np.random.Generator, variant: dict) ->
 def state_for(name: str, param: np.ndarray, variant: dict) -> dict[str, np.ndarray | None]:
     z = lambda: np.zeros_like(param)  # noqa: E731
     if name in ("adam", "adamw"):
-        return {"exp_avg": z(), "exp_avg_sq": z(), "max_exp_avg_sq": z() if variant["ams"] else None}
+        return {
+            "exp_avg": z(),
+            "exp_avg_sq": z(),
+            "max_exp_avg_sq": z() if variant["ams"] else None,
+        }
     if name == "sgd":
         return {"momentum_buffer": None if variant["momentum"] == "none" else z()}
     if name == "adagrad":
