@@ -714,39 +714,44 @@ void adam_row_update(T* p, const T* g, T* m, T* v, T* vmax, std::int64_t n, cons
 
 // ---- Adam on many short rows with per-row hyper-parameters (a sweep's runs) ----
 
-// bc[i] = 1 - beta**step for rows [first, first + n) of a block. A sweep's rows share a few
-// betas, sorted or interleaved: each distinct value is looked up once (BiasCorrections) and
-// handed to its rows in a vectorized pass over the block; past kMaxDistinct distinct values the
-// remaining rows are looked up one by one. Equal values give equal results (+0.0 and -0.0
-// too: 1 - (+-0)**step is the same double), so matching by value is exact; a NaN matches
-// nothing and is looked up alone.
+// out[i] = f(1 - beta**step) for rows [first, first + n) of a block, f the identity or sqrt
+// (Adam takes sqrt(bc2): a function of (beta2, step) only, so it is formed once per distinct
+// value too, the same double as per row). A sweep's rows share a few betas, sorted or
+// interleaved: each distinct value is looked up once (BiasCorrections) and handed to its rows
+// in a vectorized pass over the block; past kMaxDistinct distinct values the remaining rows
+// are looked up one by one. Equal values give equal results (+0.0 and -0.0 too: 1 - (+-0)**step
+// is the same double), so matching by value is exact; a NaN matches nothing and goes alone.
 inline void bias_corrections(const Hyper& beta, std::int64_t first, std::int64_t n,
-                             std::int64_t step, double* bc) {
+                             std::int64_t step, bool take_sqrt, double* out) {
   constexpr int kMaxDistinct = 8;
   BiasCorrections& table = BiasCorrections::local();
+  auto value_of = [&](double b) {
+    const double bc = table(b, step);
+    return take_sqrt ? std::sqrt(bc) : bc;
+  };
   if (!beta.per_row) {
-    std::fill(bc, bc + n, table(beta.scalar, step));
+    std::fill(out, out + n, value_of(beta.scalar));
     return;
   }
   const double* b = beta.per_row + first;
-  std::int64_t done[kRowBlock];  // 1 once bc[i] is set; as wide as double, so passes vectorize
+  std::int64_t done[kRowBlock];  // 1 once out[i] is set; as wide as double, so passes vectorize
   std::fill(done, done + n, std::int64_t{0});
   std::int64_t i = 0, left = n;  // rows before i are done; `left` rows are not
   for (int distinct = 0; left > 0; ++distinct) {
     while (done[i]) ++i;
     if (distinct == kMaxDistinct) {
       for (; i < n; ++i) {
-        if (!done[i]) bc[i] = table(b[i], step);
+        if (!done[i]) out[i] = value_of(b[i]);
       }
       return;
     }
-    const double value = b[i], v = table(value, step);
-    bc[i] = v;
+    const double key = b[i], v = value_of(key);
+    out[i] = v;
     done[i] = 1;
     std::int64_t matched = 1;
     for (std::int64_t j = i + 1; j < n; ++j) {
-      const bool match = !done[j] && b[j] == value;
-      bc[j] = match ? v : bc[j];
+      const bool match = !done[j] && b[j] == key;
+      out[j] = match ? v : out[j];
       done[j] |= match;
       matched += match;
     }
@@ -775,25 +780,25 @@ struct AdamRows {
   bool decays_at(std::int64_t i) const { return decays[i] != T(0); }
 };
 
-// Rows [first, first + n) of a block, n <= kRowBlock: pow through the per-thread table, the rest
-// (casts, lr / bc1, sqrt(bc2)) by adam_row_from in a loop across rows.
+// Rows [first, first + n) of a block, n <= kRowBlock: bias corrections once per distinct beta,
+// the rest (casts, lr / bc1) by adam_row_from_sqrt in a loop across rows.
 template <typename T>
 void adam_rows_from(const AdamHyper& h, std::int64_t first, std::int64_t n, AdamRows<T>& k) {
-  double buffers[5][kRowBlock], bc1[kRowBlock], bc2[kRowBlock];
+  double buffers[5][kRowBlock], bc1[kRowBlock], bc2_sqrt[kRowBlock];
   const double* lr = h.lr.rows(first, n, buffers[0]);
   const double* beta1 = h.beta1.rows(first, n, buffers[1]);
   const double* beta2 = h.beta2.rows(first, n, buffers[2]);
   const double* eps = h.eps.rows(first, n, buffers[3]);
   const double* wd = h.weight_decay.rows(first, n, buffers[4]);
-  bias_corrections(h.beta1, first, n, h.step, bc1);
-  bias_corrections(h.beta2, first, n, h.step, bc2);
+  bias_corrections(h.beta1, first, n, h.step, false, bc1);
+  bias_corrections(h.beta2, first, n, h.step, true, bc2_sqrt);
   const bool maximize = h.maximize;
   k.sign = T(maximize ? -1 : 1);
   std::int64_t decaying = 0;
 #pragma omp simd reduction(+ : decaying)
   for (std::int64_t i = 0; i < n; ++i) {
-    const AdamRow<T> c =
-        adam_row_from<T>(lr[i], beta1[i], beta2[i], eps[i], wd[i], maximize, bc1[i], bc2[i]);
+    const AdamRow<T> c = adam_row_from_sqrt<T>(lr[i], beta1[i], beta2[i], eps[i], wd[i],
+                                               maximize, bc1[i], bc2_sqrt[i]);
     k.wd[i] = c.wd;
     k.decay[i] = c.decay;
     k.w1[i] = c.w1;

@@ -142,7 +142,9 @@ def _run_vectorized(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[
     lr = _hyper_arrays(plan, ids)["lr"] if scheduled.any() else h["lr"]
     best = np.full(n, np.inf)
     hit = np.full(n, -1, dtype=np.int64)
-    div = np.zeros(n, dtype=bool)
+    bounded = np.ones(n, dtype=bool)  # |f| <= divergence at every step so far
+    # Scratch for the per-step tracking: no temporaries allocated per step.
+    mask, abs_f = np.empty(n, dtype=bool), np.empty(n)
 
     # A surface may compute both at once (shared sub-expressions): value_and_grad(X) -> (f, g).
     value_and_grad = getattr(surface, "value_and_grad", None)
@@ -155,9 +157,14 @@ def _run_vectorized(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[
             f, g = surface.value(x), surface.grad(x)
         f = np.asarray(np.asarray(f, dtype=dtype), dtype=np.float64)
         g = np.ascontiguousarray(g, dtype=dtype)
-        np.copyto(best, f, where=f < best)
-        np.copyto(hit, t, where=(hit < 0) & (f <= plan.threshold))
-        div[:] |= ~(np.abs(f) <= plan.divergence)
+        np.less(f, best, out=mask)
+        np.copyto(best, f, where=mask)
+        np.less_equal(f, plan.threshold, out=mask)
+        if mask.any():  # rarely true (never with the default threshold, -inf)
+            np.copyto(hit, t, where=mask & (hit < 0))
+        np.abs(f, out=abs_f)
+        np.less_equal(abs_f, plan.divergence, out=mask)  # False for NaN, as for |f| > limit
+        np.logical_and(bounded, mask, out=bounded)
         return f, g
 
     if opt in ("adam", "adamw"):
@@ -250,7 +257,7 @@ def _run_vectorized(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[
         "best_loss": best,
         "grad_norm": np.sqrt(g2),
         "threshold_step": hit,
-        "diverged": div,
+        "diverged": ~bounded,
         "x": x,
     }
 
