@@ -1,0 +1,186 @@
+"""Plots of schedules and loss surfaces (matplotlib: ``pip install "saddlepoint[plot]"``).
+
+matplotlib is imported inside each function, never at import time. The functions draw on the
+``Axes`` given, or on a new figure's, and return that ``Axes``; they never call ``show()``,
+so they work the same off-screen (the Agg backend) as in a notebook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from .surfaces import Surface
+
+__all__ = ["plot_schedule", "plot_surface"]
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            'plotting needs matplotlib: pip install "saddlepoint[plot]"'
+        ) from exc
+    return plt
+
+
+def _new_axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    # A Figure not registered with pyplot's state machine: nothing to close, no GUI.
+    from matplotlib.figure import Figure
+
+    _pyplot()
+    return Figure(figsize=(6.0, 4.5)).add_subplot()
+
+
+def plot_schedule(
+    schedule: Callable[[Any], Any], steps: int | ArrayLike, ax: Axes | None = None, **kwargs: Any
+) -> Axes:
+    """Draw a learning-rate schedule against the step.
+
+    Parameters
+    ----------
+    schedule
+        A :class:`saddlepoint.schedules.Schedule`, or any callable ``int -> float``.
+    steps
+        An int ``N`` (steps ``0 .. N-1``) or an array of non-negative integer steps.
+    ax
+        The matplotlib ``Axes`` to draw on; a new figure's when omitted.
+    **kwargs
+        Passed to ``Axes.plot`` (``label``, ``color``, ...).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on; ``ax.figure.savefig(...)`` saves it.
+    """
+    if isinstance(steps, (int, np.integer)) and not isinstance(steps, bool):
+        if steps <= 0:
+            raise ValueError(f"steps: expected a positive number of steps, got {steps}")
+        t = np.arange(int(steps))
+    else:
+        t = np.asarray(steps)
+        if t.ndim != 1 or t.dtype.kind not in "iu":
+            raise ValueError(
+                f"steps: expected an int or a 1-D integer array, got {t.dtype} of shape {t.shape}"
+            )
+    from .schedules import Schedule
+
+    if isinstance(schedule, Schedule):
+        lr = schedule(t)
+    elif callable(schedule):
+        lr = np.array([float(schedule(int(k))) for k in t])
+    else:
+        raise TypeError(f"schedule: expected a callable step -> lr, got {type(schedule).__name__}")
+    ax = _new_axes(ax)
+    kwargs.setdefault("label", repr(schedule))
+    ax.plot(t, lr, **kwargs)
+    ax.set_xlabel("step")
+    ax.set_ylabel("learning rate")
+    return ax
+
+
+def plot_surface(
+    surface: Surface,
+    trajectories: Iterable[ArrayLike] | dict[str, ArrayLike] | None = None,
+    ax: Axes | None = None,
+    *,
+    bounds: Sequence[tuple[float, float]] | None = None,
+    resolution: int = 200,
+    levels: int = 30,
+    log: bool | None = None,
+    critical_points: bool = True,
+) -> Axes:
+    """Contour plot of a 2-D surface, with optional optimizer paths and critical points.
+
+    Parameters
+    ----------
+    surface
+        A :class:`saddlepoint.surfaces.Surface` with ``dim == 2``.
+    trajectories
+        Paths to draw on top: arrays of shape ``(steps, 2)``, as a list, or a dict
+        ``label -> path`` for a legend.
+    ax
+        The matplotlib ``Axes`` to draw on; a new figure's when omitted.
+    bounds
+        ``((x_min, x_max), (y_min, y_max))``; ``surface.bounds`` by default.
+    resolution
+        Grid points per axis (the surface is evaluated in one vectorized call).
+    levels
+        Number of contour levels.
+    log
+        Contour ``log(1 + f - f_min)`` instead of ``f``, which shows the floor of steep
+        surfaces (Rosenbrock, Goldstein-Price). By default on when the values on the grid
+        span more than three orders of magnitude.
+    critical_points
+        Mark ``surface.critical_points`` inside the bounds (minimum: circle, maximum:
+        triangle, saddle: cross, degenerate: square).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if getattr(surface, "dim", None) != 2:
+        raise ValueError(
+            f"surface: expected a 2-D surface (dim == 2), got dim={getattr(surface, 'dim', None)}"
+        )
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)):
+        raise TypeError(f"resolution: expected an int >= 2, got {type(resolution).__name__}")
+    if resolution < 2:
+        raise ValueError(f"resolution: expected an int >= 2, got {resolution}")
+    (x0, x1), (y0, y1) = bounds if bounds is not None else surface.bounds
+    xs = np.linspace(x0, x1, int(resolution))
+    ys = np.linspace(y0, y1, int(resolution))
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1)
+    z = np.asarray(surface.value(grid), dtype=np.float64)
+    lo, hi = float(np.nanmin(z)), float(np.nanmax(z))
+    if log is None:
+        log = hi - lo > 1e3 * max(1.0, abs(lo))
+    if log:
+        z = np.log1p(z - lo)
+    ax = _new_axes(ax)
+    ax.contourf(xs, ys, z, levels=levels, cmap="viridis")
+    ax.contour(xs, ys, z, levels=levels, colors="k", linewidths=0.3, alpha=0.5)
+    if critical_points:
+        markers = {"minimum": "o", "maximum": "^", "saddle": "x", "degenerate": "s"}
+        for kind, marker in markers.items():
+            pts = [
+                cp.point
+                for cp in surface.critical_points
+                if cp.kind == kind and x0 <= cp.point[0] <= x1 and y0 <= cp.point[1] <= y1
+            ]
+            if pts:
+                p = np.asarray(pts)
+                ax.scatter(p[:, 0], p[:, 1], marker=marker, c="white", edgecolors="k",
+                           s=40, zorder=3, label=kind)  # fmt: skip
+    if trajectories is not None:
+        items = (
+            list(trajectories.items())
+            if isinstance(trajectories, dict)
+            else [(None, t) for t in trajectories]
+        )
+        for label, path in items:
+            p = np.asarray(path, dtype=np.float64)
+            if p.ndim != 2 or p.shape[1] != 2:
+                raise ValueError(
+                    f"trajectories: expected arrays of shape (steps, 2), got shape {p.shape}"
+                )
+            (line,) = ax.plot(p[:, 0], p[:, 1], "-", lw=1.2, label=label, zorder=4)
+            ax.plot(p[0, 0], p[0, 1], "o", ms=4, color=line.get_color(), zorder=4)
+            ax.plot(p[-1, 0], p[-1, 1], "*", ms=8, color=line.get_color(), zorder=4)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", fontsize="small")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_title(getattr(surface, "name", "") + (" (log scale)" if log else ""))
+    return ax
