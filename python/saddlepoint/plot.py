@@ -25,9 +25,7 @@ def _pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            'plotting needs matplotlib: pip install "saddlepoint[plot]"'
-        ) from exc
+        raise ImportError('plotting needs matplotlib: pip install "saddlepoint[plot]"') from exc
     return plt
 
 
@@ -159,8 +157,16 @@ def plot_surface(
             ]
             if pts:
                 p = np.asarray(pts)
-                ax.scatter(p[:, 0], p[:, 1], marker=marker, c="white", edgecolors="k",
-                           s=40, zorder=3, label=kind)  # fmt: skip
+                ax.scatter(
+                    p[:, 0],
+                    p[:, 1],
+                    marker=marker,
+                    c="white",
+                    edgecolors="k",
+                    s=40,
+                    zorder=3,
+                    label=kind,
+                )
     if trajectories is not None:
         items = (
             list(trajectories.items())

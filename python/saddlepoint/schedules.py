@@ -319,7 +319,9 @@ def linear(
     r"""Scale the rate linearly from ``start_factor`` to ``end_factor`` (PyTorch ``LinearLR``).
 
     .. math::
-        \eta_t = \eta_0 \left(s + (e - s)\,\frac{\min(t, T)}{T}\right),\quad T = \text{total\_iters}
+        \eta_t = \eta_0 \left(s + (e - s)\,\frac{\min(t, T)}{T}\right)
+
+    with :math:`s, e` the start and end factors and :math:`T` = ``total_iters``.
 
     Unlike PyTorch, ``start_factor`` may be exactly 0 (a warm-up from zero), and both
     factors may exceed 1.
@@ -394,7 +396,9 @@ def cosine(lr: float, T_max: int, eta_min: float = 0.0) -> Schedule:
     Gradient Descent with Warm Restarts*, ICLR 2017.
     """
     lr = _nonneg("cosine", "lr", lr)
-    return _Cosine(lr, _positive_int("cosine", "T_max", T_max), _nonneg("cosine", "eta_min", eta_min))
+    return _Cosine(
+        lr, _positive_int("cosine", "T_max", T_max), _nonneg("cosine", "eta_min", eta_min)
+    )
 
 
 class _CosineRestarts(Schedule):
@@ -519,9 +523,7 @@ def one_cycle(
     if not 0.0 < pct_start < 1.0:
         raise ValueError(f"{f} requires 0 < pct_start < 1, got pct_start={pct_start!r}")
     if anneal_strategy not in ("cos", "linear"):
-        raise ValueError(
-            f"{f} requires anneal_strategy 'cos' or 'linear', got {anneal_strategy=}"
-        )
+        raise ValueError(f"{f} requires anneal_strategy 'cos' or 'linear', got {anneal_strategy=}")
     div_factor = _positive(f, "div_factor", div_factor)
     final_div_factor = _positive(f, "final_div_factor", final_div_factor)
     if not isinstance(three_phase, (bool, np.bool_)):
@@ -678,8 +680,14 @@ def warmup_cosine(
 class _ExponentialDecay(Schedule):
     """optax ``exponential_decay``: used after the warm-up of :func:`warmup_exponential`."""
 
-    __slots__ = ("decay_rate", "end_value", "init_value", "staircase", "transition_begin",
-                 "transition_steps")  # fmt: skip
+    __slots__ = (
+        "decay_rate",
+        "end_value",
+        "init_value",
+        "staircase",
+        "transition_begin",
+        "transition_steps",
+    )
     _name = "exponential_decay"
 
     def __init__(
@@ -762,9 +770,13 @@ def warmup_exponential(
         [
             _LinearWarmup(peak_value, warmup_steps, init_value),
             _ExponentialDecay(
-                peak_value, transition_steps, decay_rate, transition_begin, bool(staircase),
+                peak_value,
+                transition_steps,
+                decay_rate,
+                transition_begin,
+                bool(staircase),
                 end_value,
-            ),  # fmt: skip
+            ),
         ],
         [warmup_steps],
     )

@@ -279,7 +279,7 @@ def _grad2(gx: Array, gy: Array) -> Array:
 
 
 def _hess2(hxx: Any, hxy: Any, hyy: Any, X: Array) -> Array:
-    out = np.empty(X.shape + (2,), dtype=X.dtype)
+    out = np.empty((*X.shape, 2), dtype=X.dtype)
     out[..., 0, 0] = hxx
     out[..., 0, 1] = hxy
     out[..., 1, 0] = hxy
@@ -289,7 +289,7 @@ def _hess2(hxx: Any, hxy: Any, hyy: Any, X: Array) -> Array:
 
 def _diag(d: Array) -> Array:
     n = d.shape[-1]
-    out = np.zeros(d.shape + (n,), dtype=d.dtype)
+    out = np.zeros((*d.shape, n), dtype=d.dtype)
     i = np.arange(n)
     out[..., i, i] = d
     return out
@@ -362,7 +362,7 @@ def quadratic(A: ArrayLike, *, name: str = "quadratic") -> Surface:
         return X @ A.astype(X.dtype)
 
     def hessian(X: Array) -> Array:
-        return np.broadcast_to(A.astype(X.dtype), X.shape + (n,)).copy()
+        return np.broadcast_to(A.astype(X.dtype), (*X.shape, n)).copy()
 
     return _Formula(
         value,
@@ -415,9 +415,15 @@ def saddle() -> Surface:
         return _hess2(2.0, 0.0, -2.0, X)
 
     return _Formula(
-        value, grad, hessian, name="saddle", dim=2, bounds=((-2.0, 2.0), (-2.0, 2.0)),
-        start=[1.5, 1e-3], critical_points=[_cp([0.0, 0.0], 0.0, "saddle")],  # by hand
-    )  # fmt: skip
+        value,
+        grad,
+        hessian,
+        name="saddle",
+        dim=2,
+        bounds=((-2.0, 2.0), (-2.0, 2.0)),
+        start=[1.5, 1e-3],
+        critical_points=[_cp([0.0, 0.0], 0.0, "saddle")],  # by hand
+    )
 
 
 def monkey_saddle() -> Surface:
@@ -442,9 +448,15 @@ def monkey_saddle() -> Surface:
 
     origin = _cp([0.0, 0.0], 0.0, "degenerate", "monkey saddle: zero Hessian, third-order saddle")
     return _Formula(
-        value, grad, hessian, name="monkey_saddle", dim=2, bounds=((-2.0, 2.0), (-2.0, 2.0)),
-        start=[1.5, 0.1], critical_points=[origin],  # by hand: grad = 0 only at the origin
-    )  # fmt: skip
+        value,
+        grad,
+        hessian,
+        name="monkey_saddle",
+        dim=2,
+        bounds=((-2.0, 2.0), (-2.0, 2.0)),
+        start=[1.5, 0.1],
+        critical_points=[origin],  # by hand: grad = 0 only at the origin
+    )
 
 
 def tiny_network() -> Surface:
@@ -488,9 +500,15 @@ def tiny_network() -> Surface:
         _cp([-0.5, -2.0], 0.0, "degenerate", valley),
     ]
     return _Formula(
-        value, grad, hessian, name="tiny_network", dim=2, bounds=((-2.0, 2.0), (-2.0, 2.0)),
-        start=[0.05, -0.04], critical_points=cps,
-    )  # fmt: skip
+        value,
+        grad,
+        hessian,
+        name="tiny_network",
+        dim=2,
+        bounds=((-2.0, 2.0), (-2.0, 2.0)),
+        start=[0.05, -0.04],
+        critical_points=cps,
+    )
 
 
 # ----------------------------------------------------------------------------------------
@@ -541,14 +559,58 @@ def rosenbrock(n: int = 2) -> Surface:
         cps.append(_cp(*_ROSENBROCK_LOCAL_MIN[n], "minimum", "local minimum"))
     start = np.where(np.arange(n) % 2 == 0, -1.2, 1.0)
     return _Formula(
-        value, grad, hessian, name="rosenbrock", dim=n,
-        bounds=((-2.0, 2.0),) + ((-1.0, 3.0),) * (n - 1), start=start, critical_points=cps,
-    )  # fmt: skip
+        value,
+        grad,
+        hessian,
+        name="rosenbrock",
+        dim=n,
+        bounds=((-2.0, 2.0),) + ((-1.0, 3.0),) * (n - 1),
+        start=start,
+        critical_points=cps,
+    )
 
 
 # Newton's method on the gradient from (-1, 1, ..., 1), float64, to a fixed point; value
 # from the formula there. The Hessian is positive definite at each (checked in the tests).
-_ROSENBROCK_LOCAL_MIN: dict[int, tuple[list[float], float]] = {}
+_ROSENBROCK_LOCAL_MIN: dict[int, tuple[list[float], float]] = {
+    4: (
+        [-0.7756592265653527, 0.6130933654850436, 0.38206284633839327, 0.14597201855219472],
+        3.7014286104300176,
+    ),
+    5: (
+        [
+            -0.9620510206947501,
+            0.9357393959767101,
+            0.8807136041943207,
+            0.7778776758544064,
+            0.605093678592653,
+        ],
+        3.930839434133028,
+    ),
+    6: (
+        [
+            -0.9865749795709937,
+            0.9833982288361818,
+            0.9721066700530919,
+            0.947437436826436,
+            0.8986511848517296,
+            0.8075739520354174,
+        ],
+        3.973940500930295,
+    ),
+    7: (
+        [
+            -0.9917225725614055,
+            0.9935553935033712,
+            0.9921733215946921,
+            0.986898762690314,
+            0.975164756608873,
+            0.9514319827049926,
+            0.9052228177139535,
+        ],
+        3.983600536424854,
+    ),
+}
 
 
 def himmelblau() -> Surface:
@@ -573,9 +635,15 @@ def himmelblau() -> Surface:
         return _hess2(12 * x**2 + 4 * y - 42, 4 * x + 4 * y, 4 * x + 12 * y**2 - 26, X)
 
     return _Formula(
-        value, grad, hessian, name="himmelblau", dim=2, bounds=((-5.0, 5.0), (-5.0, 5.0)),
-        start=[0.0, 0.0], critical_points=_literal_points(_HIMMELBLAU),
-    )  # fmt: skip
+        value,
+        grad,
+        hessian,
+        name="himmelblau",
+        dim=2,
+        bounds=((-5.0, 5.0), (-5.0, 5.0)),
+        start=[0.0, 0.0],
+        critical_points=_literal_points(_HIMMELBLAU),
+    )
 
 
 _BEALE_C = (1.5, 2.25, 2.625)
@@ -617,9 +685,15 @@ def beale() -> Surface:
         return _hess2(hxx, hxy, hyy, X)
 
     return _Formula(
-        value, grad, hessian, name="beale", dim=2, bounds=((-4.5, 4.5), (-4.5, 4.5)),
-        start=[1.0, 1.0], critical_points=_literal_points(_BEALE),
-    )  # fmt: skip
+        value,
+        grad,
+        hessian,
+        name="beale",
+        dim=2,
+        bounds=((-4.5, 4.5), (-4.5, 4.5)),
+        start=[1.0, 1.0],
+        critical_points=_literal_points(_BEALE),
+    )
 
 
 def booth() -> Surface:
@@ -641,9 +715,15 @@ def booth() -> Surface:
         return _hess2(10.0, 8.0, 10.0, X)
 
     return _Formula(
-        value, grad, hessian, name="booth", dim=2, bounds=((-10.0, 10.0), (-10.0, 10.0)),
-        start=[-5.0, -5.0], critical_points=[_cp([1.0, 3.0], 0.0, "minimum")],  # by hand
-    )  # fmt: skip
+        value,
+        grad,
+        hessian,
+        name="booth",
+        dim=2,
+        bounds=((-10.0, 10.0), (-10.0, 10.0)),
+        start=[-5.0, -5.0],
+        critical_points=[_cp([1.0, 3.0], 0.0, "minimum")],  # by hand
+    )
 
 
 def six_hump_camel() -> Surface:
@@ -666,9 +746,15 @@ def six_hump_camel() -> Surface:
         return _hess2(8 - 25.2 * x**2 + 10 * x**4, 1.0, 48 * y**2 - 8, X)
 
     return _Formula(
-        value, grad, hessian, name="six_hump_camel", dim=2, bounds=((-3.0, 3.0), (-2.0, 2.0)),
-        start=[-1.5, -0.5], critical_points=_literal_points(_SIX_HUMP_CAMEL),
-    )  # fmt: skip
+        value,
+        grad,
+        hessian,
+        name="six_hump_camel",
+        dim=2,
+        bounds=((-3.0, 3.0), (-2.0, 2.0)),
+        start=[-1.5, -0.5],
+        critical_points=_literal_points(_SIX_HUMP_CAMEL),
+    )
 
 
 def three_hump_camel() -> Surface:
@@ -687,14 +773,19 @@ def three_hump_camel() -> Surface:
         return _grad2(4 * x - 4.2 * x**3 + x**5 + y, x + 2 * y)
 
     def hessian(X: Array) -> Array:
-        x, y = X[..., 0], X[..., 1]
+        x = X[..., 0]
         return _hess2(4 - 12.6 * x**2 + 5 * x**4, 1.0, 2.0, X)
 
     return _Formula(
-        value, grad, hessian, name="three_hump_camel", dim=2,
-        bounds=((-2.5, 2.5), (-2.5, 2.5)), start=[-2.0, 2.0],
+        value,
+        grad,
+        hessian,
+        name="three_hump_camel",
+        dim=2,
+        bounds=((-2.5, 2.5), (-2.5, 2.5)),
+        start=[-2.0, 2.0],
         critical_points=_literal_points(_THREE_HUMP_CAMEL),
-    )  # fmt: skip
+    )
 
 
 def goldstein_price() -> Surface:
@@ -749,10 +840,15 @@ def goldstein_price() -> Surface:
         )
 
     return _Formula(
-        value, grad, hessian, name="goldstein_price", dim=2,
-        bounds=((-2.0, 2.0), (-2.0, 2.0)), start=[-1.5, 1.5],
+        value,
+        grad,
+        hessian,
+        name="goldstein_price",
+        dim=2,
+        bounds=((-2.0, 2.0), (-2.0, 2.0)),
+        start=[-1.5, 1.5],
         critical_points=_literal_points(_GOLDSTEIN_PRICE),
-    )  # fmt: skip
+    )
 
 
 # ----------------------------------------------------------------------------------------
@@ -801,15 +897,36 @@ def rastrigin(n: int = 2) -> Surface:
     else:
         cps = [_cp(np.zeros(n), 0.0, "minimum", "global minimum")]
     return _Formula(
-        value, grad, hessian, name="rastrigin", dim=n, bounds=((-5.12, 5.12),) * n,
-        start=np.full(n, 3.3), critical_points=cps,
-    )  # fmt: skip
+        value,
+        grad,
+        hessian,
+        name="rastrigin",
+        dim=n,
+        bounds=((-5.12, 5.12),) * n,
+        start=np.full(n, 3.3),
+        critical_points=cps,
+    )
 
 
 # Newton's method on x + 10 pi sin(2 pi x) from each k/2, k = 1..10 (float64, to a fixed
 # point); the function is odd, so the negative roots are the negated ones; 0 is exact.
-_RASTRIGIN_1D_POSITIVE: list[tuple[float, str]] = []
-_RASTRIGIN_1D: list[tuple[float, str]] = []
+_RASTRIGIN_1D_POSITIVE: list[tuple[float, str]] = [
+    (0.5025460365546747, "maximum"),
+    (0.9949586376523348, "minimum"),
+    (1.5076407318703584, "maximum"),
+    (1.9899122337085497, "minimum"),
+    (2.512743318200085, "maximum"),
+    (2.984855701039481, "minimum"),
+    (3.517859138170441, "maximum"),
+    (3.9797838603007536, "minimum"),
+    (4.522993659584519, "maximum"),
+    (4.974691390895051, "minimum"),
+]
+_RASTRIGIN_1D: list[tuple[float, str]] = [
+    *((-r, k) for r, k in reversed(_RASTRIGIN_1D_POSITIVE)),
+    (0.0, "minimum"),
+    *_RASTRIGIN_1D_POSITIVE,
+]
 
 
 def styblinski_tang(n: int = 2) -> Surface:
@@ -839,13 +956,23 @@ def styblinski_tang(n: int = 2) -> Surface:
     else:
         cps = _separable_points(_STYBLINSKI_TANG_1D[:1], n, value1)
     return _Formula(
-        value, grad, hessian, name="styblinski_tang", dim=n, bounds=((-5.0, 5.0),) * n,
-        start=np.full(n, 0.5), critical_points=cps,
-    )  # fmt: skip
+        value,
+        grad,
+        hessian,
+        name="styblinski_tang",
+        dim=n,
+        bounds=((-5.0, 5.0),) * n,
+        start=np.full(n, 0.5),
+        critical_points=cps,
+    )
 
 
 # Newton's method on 2x^3 - 16x + 2.5 from -3, 0 and 3 (float64, to a fixed point).
-_STYBLINSKI_TANG_1D: list[tuple[float, str]] = []
+_STYBLINSKI_TANG_1D: list[tuple[float, str]] = [
+    (-2.903534027771177, "minimum"),
+    (0.1567312567803401, "maximum"),
+    (2.746802770990837, "minimum"),
+]
 
 
 def _dimension(factory: str, n: Any) -> int:
@@ -885,25 +1012,97 @@ def bumpy_1d() -> Surface:
         return (12 * x**2 - 4)[..., None, None]
 
     return _Formula(
-        value, grad, hessian, name="bumpy_1d", dim=1, bounds=((-2.0, 2.5),), start=[2.0],
+        value,
+        grad,
+        hessian,
+        name="bumpy_1d",
+        dim=1,
+        bounds=((-2.0, 2.5),),
+        start=[2.0],
         critical_points=_literal_points(_BUMPY_1D),
-    )  # fmt: skip
+    )
 
 
 # ----------------------------------------------------------------------------------------
-# Critical points found numerically: (point, value, kind, note). Filled below.
+# Critical points as literals: (point, value, kind, note). Unless marked exact, found by
+# Newton's method on the gradient started from every point of a 401 x 401 grid over the
+# bounds (a 20,001-point grid in 1-D), duplicates merged, then each polished by further
+# float64 Newton steps until a step no longer changed it, keeping the iterate of smallest
+# |grad|; kind from the signs of numpy.linalg.eigvalsh of the Hessian there (all far from
+# zero); value from the formula at the literal. Complete inside the bounds as far as that
+# search can tell.
 
 
-def _literal_points(rows: Sequence[tuple[Sequence[float], float, str, str]]) -> list[CriticalPoint]:
+def _literal_points(
+    rows: Sequence[tuple[Sequence[float], float, str, str]],
+) -> list[CriticalPoint]:
     return [_cp(p, v, k, note) for p, v, k, note in rows]
 
 
-_HIMMELBLAU: list[tuple[Sequence[float], float, str, str]] = []
-_BEALE: list[tuple[Sequence[float], float, str, str]] = []
-_SIX_HUMP_CAMEL: list[tuple[Sequence[float], float, str, str]] = []
-_THREE_HUMP_CAMEL: list[tuple[Sequence[float], float, str, str]] = []
-_GOLDSTEIN_PRICE: list[tuple[Sequence[float], float, str, str]] = []
-_BUMPY_1D: list[tuple[Sequence[float], float, str, str]] = []
+_Rows = list[tuple[Sequence[float], float, str, str]]
+
+_HIMMELBLAU: _Rows = [
+    ([3.0, 2.0], 0.0, "minimum", "global minimum (exact)"),
+    ([3.5844283403304917, -1.8481265269644036], 0.0, "minimum", "global minimum"),
+    ([-3.779310253377747, -3.2831859912861696], 0.0, "minimum", "global minimum"),
+    ([-2.805118086952745, 3.131312518250573], 0.0, "minimum", "global minimum"),
+    ([3.385154183607021, 0.07385187983774928], 13.311926270405587, "saddle", ""),
+    ([0.08667750455539634, 2.884254701174776], 67.71915008752613, "saddle", ""),
+    ([-3.0730257507643897, -0.08135304428796751], 104.01516291755811, "saddle", ""),
+    ([-0.12796134673068005, -1.9537149802445766], 178.33723920192745, "saddle", ""),
+    ([-0.2708445906673476, -0.9230385564799816], 181.6165215225827, "maximum", ""),
+]
+_BEALE: _Rows = [
+    ([3.0, 0.5], 0.0, "minimum", "global minimum (exact)"),
+    ([0.1005379373241584, -2.6445135850231245], 9.86451228475556, "saddle", ""),
+    # Exact: on x = 0 only df/dx survives, 1.5(y-1) + 2.25(y^2-1) + 2.625(y^3-1), whose
+    # only real root is y = 1.
+    ([0.0, 1.0], 14.203125, "saddle", "exact"),
+]
+_SIX_HUMP_CAMEL: _Rows = [
+    ([-0.08984201310031807, 0.7126564030207396], -1.0316284534898774, "minimum", "global minimum"),
+    ([0.08984201310031807, -0.7126564030207396], -1.0316284534898774, "minimum", "global minimum"),
+    ([-1.7036067149699814, 0.7960835686726251], -0.21546382438372036, "minimum", ""),
+    ([1.7036067149699807, -0.7960835686726251], -0.21546382438371725, "minimum", ""),
+    ([-1.6071047529201976, -0.5686514548841313], 2.1042503103112593, "minimum", ""),
+    ([1.6071047529201976, 0.5686514548841313], 2.1042503103112593, "minimum", ""),
+    ([0.0, 0.0], 0.0, "saddle", "exact"),
+    ([-1.1092053368047863, 0.7682680925095399], 0.543718600978185, "saddle", ""),
+    ([1.1092053368047863, -0.7682680925095399], 0.543718600978185, "saddle", ""),
+    ([-1.6380679841897785, -0.22867406904439408], 2.2293571975307147, "saddle", ""),
+    ([1.6380679841897785, 0.22867406904439408], 2.2293571975307147, "saddle", ""),
+    ([-1.2960702671671092, -0.6050843880386585], 2.229470818029859, "saddle", ""),
+    ([1.2960702671671092, 0.6050843880386585], 2.229470818029859, "saddle", ""),
+    ([-1.2302298765166526, -0.16233458445899498], 2.4962953510235764, "maximum", ""),
+    ([1.2302298765166526, 0.16233458445899498], 2.4962953510235764, "maximum", ""),
+]
+_THREE_HUMP_CAMEL: _Rows = [
+    ([0.0, 0.0], 0.0, "minimum", "global minimum (exact)"),
+    ([-1.747552345830289, 0.8737761729151445], 0.29863844223686054, "minimum", ""),
+    ([1.747552345830289, -0.8737761729151445], 0.29863844223686054, "minimum", ""),
+    ([-1.0705422918236598, 0.5352711459118299], 0.8773615577631402, "saddle", ""),
+    ([1.0705422918236598, -0.5352711459118299], 0.8773615577631402, "saddle", ""),
+]
+# Goldstein-Price: the search finds nine critical points, all at rational coordinates
+# (multiples of 1/5) with integer values; the gradient vanishes there exactly in rational
+# arithmetic (fractions.Fraction), so the literals are the nearest doubles.
+_GOLDSTEIN_PRICE: _Rows = [
+    ([0.0, -1.0], 3.0, "minimum", "global minimum"),
+    ([-0.6, -0.4], 30.0, "minimum", ""),
+    ([1.8, 0.2], 84.0, "minimum", ""),
+    ([1.2, 0.8], 840.0, "minimum", ""),
+    ([-0.4, -0.6], 35.0, "saddle", ""),
+    ([1.2, -0.2], 99.0, "saddle", ""),
+    ([1.4, 0.6], 980.0, "saddle", ""),
+    ([0.6, 0.4], 990.0, "saddle", ""),
+    ([0.8, 0.2], 1155.0, "maximum", ""),
+]
+# Roots of 4x^3 - 4x + 1/2.
+_BUMPY_1D: _Rows = [
+    ([-1.057453770738378], -0.5147536412757056, "minimum", "global minimum"),
+    ([0.9304029265558517], 0.4832514917147508, "minimum", "shallow local minimum"),
+    ([0.1270508441825262], 1.0315021495609549, "maximum", "the bump"),
+]
 
 
 # ----------------------------------------------------------------------------------------
