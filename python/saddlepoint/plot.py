@@ -1,8 +1,10 @@
 """Plots of schedules and loss surfaces (matplotlib: ``pip install "saddlepoint[plot]"``).
 
 matplotlib is imported inside each function, never at import time. The functions draw on the
-``Axes`` given, or on a new figure's, and return that ``Axes``; they never call ``show()``,
-so they work the same off-screen (the Agg backend) as in a notebook.
+``Axes`` given, or on a new ``matplotlib.figure.Figure`` (not registered with pyplot) when
+none is given, and return that ``Axes`` (its figure is ``ax.figure``); they never call
+``show()``, so they work the same off-screen as in a notebook. To display a new figure in a
+notebook, pass ``ax=plt.gca()`` or show ``ax.figure``.
 """
 
 from __future__ import annotations
@@ -21,21 +23,14 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["plot_schedule", "plot_surface"]
 
 
-def _pyplot() -> Any:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError('plotting needs matplotlib: pip install "saddlepoint[plot]"') from exc
-    return plt
-
-
 def _new_axes(ax: Axes | None) -> Axes:
     if ax is not None:
         return ax
-    # A Figure not registered with pyplot's state machine: nothing to close, no GUI.
-    from matplotlib.figure import Figure
-
-    _pyplot()
+    # A bare Figure, not registered with pyplot: no GUI backend, no global state to close.
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError('plotting needs matplotlib: pip install "saddlepoint[plot]"') from exc
     return Figure(figsize=(6.0, 4.5)).add_subplot()
 
 

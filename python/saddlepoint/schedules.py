@@ -117,7 +117,9 @@ class Schedule:
             )
         if steps.size and steps.min() < 0:
             raise ValueError(f"step: expected integers >= 0, got a minimum of {steps.min()}")
-        return self._array(steps.astype(np.int64, copy=False)).astype(np.float64, copy=False)
+        # Implementations work on 1-D arrays (masked assignments need one); reshape back.
+        flat = steps.astype(np.int64, copy=False).reshape(-1)
+        return self._array(flat).astype(np.float64, copy=False).reshape(steps.shape)
 
     def _at(self, t: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -798,9 +800,9 @@ class _InverseSqrt(Schedule):
     __slots__ = ("lr", "warmup_steps")
     _name = "inverse_sqrt"
 
-    def __init__(self, lr: float, warmup_steps: int, **params: Any) -> None:
+    def __init__(self, lr: float, warmup: int, params: dict[str, Any]) -> None:
         super().__init__(**params)
-        self.lr, self.warmup_steps = lr, warmup_steps
+        self.lr, self.warmup_steps = lr, warmup
 
     def _at(self, t: int) -> float:
         n = t + 1
@@ -827,7 +829,7 @@ def inverse_sqrt(lr: float, *, warmup_steps: int = 1) -> Schedule:
     """
     lr = _nonneg("inverse_sqrt", "lr", lr)
     w = _positive_int("inverse_sqrt", "warmup_steps", warmup_steps)
-    return _InverseSqrt(lr, w, lr=lr, warmup_steps=w)
+    return _InverseSqrt(lr, w, {"lr": lr, "warmup_steps": w})
 
 
 def noam(d_model: int, warmup_steps: int, factor: float = 1.0) -> Schedule:
@@ -845,7 +847,8 @@ def noam(d_model: int, warmup_steps: int, factor: float = 1.0) -> Schedule:
     w = _positive_int("noam", "warmup_steps", warmup_steps)
     factor = _nonneg("noam", "factor", factor)
     # d^-1/2 min(n^-1/2, n W^-3/2) = (d W)^-1/2 min(sqrt(W/n), n/W): inverse_sqrt's shape.
-    out = _InverseSqrt(factor / math.sqrt(d * w), w, d_model=d, warmup_steps=w, factor=factor)
+    params = {"d_model": d, "warmup_steps": w, "factor": factor}
+    out = _InverseSqrt(factor / math.sqrt(d * w), w, params)
     out._repr_name = "noam"
     return out
 
