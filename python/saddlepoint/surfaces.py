@@ -521,6 +521,7 @@ def rosenbrock(n: int = 2) -> Surface:
     .. math:: f(x) = \sum_{i=1}^{n-1} 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2
 
     Global minimum ``f = 0`` at ``(1, ..., 1)``, at the end of a long curved, flat valley.
+    Default start: the classic ``(-1.2, 1, -1.2, 1, ...)``.
     For ``4 <= n <= 7`` there is also a local minimum near ``(-1, 1, ..., 1)`` (Kok &
     Sandrock, *Locating and characterizing the stationary points of the extended
     Rosenbrock function*, Evol. Comput. 2009), listed too. Rosenbrock, Comput. J. 1960.
@@ -564,7 +565,7 @@ def rosenbrock(n: int = 2) -> Surface:
         hessian,
         name="rosenbrock",
         dim=n,
-        bounds=((-2.0, 2.0),) + ((-1.0, 3.0),) * (n - 1),
+        bounds=((-2.0, 2.0), (-1.0, 3.0)) if n == 2 else ((-2.0, 2.0),) * n,
         start=start,
         critical_points=cps,
     )
