@@ -143,7 +143,7 @@ def plot_surface(
     ax.contourf(xs, ys, z, levels=levels, cmap="viridis")
     ax.contour(xs, ys, z, levels=levels, colors="k", linewidths=0.3, alpha=0.5)
     if critical_points:
-        markers = {"minimum": "o", "maximum": "^", "saddle": "x", "degenerate": "s"}
+        markers = {"minimum": "o", "maximum": "^", "saddle": "X", "degenerate": "s"}
         for kind, marker in markers.items():
             pts = [
                 cp.point
