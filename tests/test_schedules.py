@@ -200,6 +200,14 @@ def test_one_cycle(strategy, three_phase, total, pct):
     assert s(total) == s(total + 100) == s(total - 1)
 
 
+def test_one_cycle_from_epochs_and_steps_per_epoch():
+    a = S.one_cycle(0.1, epochs=5, steps_per_epoch=7)
+    np.testing.assert_array_equal(a(np.arange(40)), S.one_cycle(0.1, 35)(np.arange(40)))
+    assert "total_steps=35" in repr(a)
+    with pytest.raises(ValueError, match=r"one_cycle requires total_steps, or both epochs"):
+        S.one_cycle(0.1, epochs=5)
+
+
 def test_one_cycle_peak_on_pytorchs_step():
     s = S.one_cycle(max_lr=0.1, total_steps=50)  # warm-up ends at 0.3 * 50 - 1 = 14
     assert s(14) == 0.1
@@ -487,10 +495,12 @@ TORCH_CASES = [
      ("CosineAnnealingWarmRestarts", (7,), {}), 60),
     ("one_cycle", lambda: S.one_cycle(0.1, 50),
      ("OneCycleLR", (0.1,), {"total_steps": 50}), 50),
-    ("one_cycle_linear", lambda: S.one_cycle(0.1, 37, 0.25, "linear", 10.0, 100.0),
+    ("one_cycle_linear",
+     lambda: S.one_cycle(0.1, 37, pct_start=0.25, anneal_strategy="linear", div_factor=10.0,
+                         final_div_factor=100.0),
      ("OneCycleLR", (0.1,), {"total_steps": 37, "pct_start": 0.25, "anneal_strategy": "linear",
                              "div_factor": 10.0, "final_div_factor": 100.0}), 37),
-    ("one_cycle_three_phase", lambda: S.one_cycle(0.1, 50, 0.25, three_phase=True),
+    ("one_cycle_three_phase", lambda: S.one_cycle(0.1, 50, pct_start=0.25, three_phase=True),
      ("OneCycleLR", (0.1,), {"total_steps": 50, "pct_start": 0.25, "three_phase": True}), 50),
 ]  # fmt: skip
 
@@ -598,3 +608,17 @@ def test_optax_evaluates_arrays_like_us():
     ours = S.warmup_cosine(1.0, warmup_steps=10, decay_steps=100)
     steps = np.arange(120).reshape(12, 10)
     np.testing.assert_allclose(ours(steps), np.asarray(theirs(steps)), rtol=OPTAX_RTOL, atol=1e-7)
+
+
+def test_schedules_pickle_for_worker_processes():
+    import pickle
+
+    for s in [
+        S.cosine(0.1, T_max=10),
+        S.one_cycle(0.1, 20, three_phase=True),
+        S.warmup_exponential(0.1, warmup_steps=3, transition_steps=2, decay_rate=0.9),
+        S.join([S.constant(1.0), S.noam(64, 5)], [3]),
+    ]:
+        copy = pickle.loads(pickle.dumps(s))
+        assert repr(copy) == repr(s)
+        np.testing.assert_array_equal(copy(np.arange(30)), s(np.arange(30)))

@@ -442,3 +442,16 @@ def test_from_functions_without_hessian_uses_finite_differences():
     np.testing.assert_allclose(
         H, ref.hessian(X), rtol=1e-6, atol=1e-6 * np.abs(ref.hessian(X)).max()
     )
+
+
+def test_surfaces_pickle_as_their_factory_call(surface):
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(surface))
+    assert type(copy) is type(surface) and copy.name == surface.name
+    assert copy.bounds == surface.bounds
+    np.testing.assert_array_equal(copy.start, surface.start)
+    X = random_points(surface, 5)
+    np.testing.assert_array_equal(copy.grad(X), surface.grad(X))
+    np.testing.assert_array_equal(copy.hessian(X), surface.hessian(X))
+    assert len(copy.critical_points) == len(surface.critical_points)

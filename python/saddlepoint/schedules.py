@@ -497,7 +497,10 @@ class _OneCycle(Schedule):
 
 def one_cycle(
     max_lr: float,
-    total_steps: int,
+    total_steps: int | None = None,
+    *,
+    epochs: int | None = None,
+    steps_per_epoch: int | None = None,
     pct_start: float = 0.3,
     anneal_strategy: str = "cos",
     div_factor: float = 25.0,
@@ -516,10 +519,21 @@ def one_cycle(
 
     Unlike PyTorch, which raises once stepped past ``total_steps``, the rate stays at its
     final value from step ``total_steps - 1`` on. Momentum cycling is not part of a learning
-    rate schedule. Smith & Topin, *Super-Convergence*, 2018.
+    rate schedule. As in PyTorch, ``total_steps`` may instead be given as ``epochs *
+    steps_per_epoch``; the arguments after it are keyword-only. Smith & Topin,
+    *Super-Convergence*, 2018.
     """
     f = "one_cycle"
     max_lr = _nonneg(f, "max_lr", max_lr)
+    if total_steps is None:
+        if epochs is None or steps_per_epoch is None:
+            raise ValueError(
+                f"{f} requires total_steps, or both epochs and steps_per_epoch, got "
+                f"{total_steps=}, {epochs=}, {steps_per_epoch=}"
+            )
+        total_steps = _positive_int(f, "epochs", epochs) * _positive_int(
+            f, "steps_per_epoch", steps_per_epoch
+        )
     total_steps = _positive_int(f, "total_steps", total_steps)
     pct_start = _real(f, "pct_start", pct_start)
     if not 0.0 < pct_start < 1.0:

@@ -25,11 +25,13 @@ Look-up by name: :func:`get` and :func:`available` (sweeps and the CLI use names
 
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -63,7 +65,7 @@ KINDS = ("minimum", "maximum", "saddle", "degenerate")
 Array = NDArray[np.floating[Any]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CriticalPoint:
     """A point where the gradient vanishes.
 
@@ -295,7 +297,7 @@ def _diag(d: Array) -> Array:
     return out
 
 
-def _cp(point: Sequence[float], value: float, kind: str, note: str = "") -> CriticalPoint:
+def _cp(point: ArrayLike, value: float, kind: str, note: str = "") -> CriticalPoint:
     return CriticalPoint(np.asarray(point, dtype=np.float64), value, kind, note)
 
 
@@ -310,16 +312,54 @@ class _Formula(Surface):
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
-        self._value = value  # type: ignore[method-assign]
-        self._grad = grad  # type: ignore[method-assign]
-        self._hessian = hessian  # type: ignore[method-assign]
+        self._fv, self._fg, self._fh = value, grad, hessian
+
+    def _value(self, X: Array) -> Array:
+        return self._fv(X)
+
+    def _grad(self, X: Array) -> Array:
+        return self._fg(X)
+
+    def _hessian(self, X: Array) -> Array:
+        return self._fh(X)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The formulas are closures: pickle the factory call instead (set by _builtin).
+        spec = getattr(self, "_spec", None)
+        if spec is None:  # pragma: no cover - every built-in goes through _builtin
+            raise TypeError(f"cannot pickle surface {self.name!r}: not built by its factory")
+        return (_rebuild, spec)
+
+
+def _rebuild(name: str, kwargs: dict[str, Any]) -> Surface:
+    return _REGISTRY[name](**kwargs)
+
+
+_REGISTRY: dict[str, Callable[..., Surface]] = {}
+F = TypeVar("F", bound=Callable[..., Surface])
+
+
+def _builtin(factory: F) -> F:
+    """Register a factory under its name and record each call, so surfaces pickle (to
+    worker processes of a sweep) as the factory call that rebuilds them."""
+    signature = inspect.signature(factory)
+
+    @functools.wraps(factory)
+    def build(*args: Any, **kwargs: Any) -> Surface:
+        surface = factory(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        surface._spec = (factory.__name__, dict(bound.arguments))  # type: ignore[attr-defined]
+        return surface
+
+    _REGISTRY[factory.__name__] = build
+    return build  # type: ignore[return-value]
 
 
 # ----------------------------------------------------------------------------------------
 # quadratics
 
 
-def _classify_symmetric(eig: NDArray[np.float64]) -> str:
+def _classify_symmetric(eig: NDArray[np.floating[Any]]) -> str:
     tol = eig.size * np.finfo(np.float64).eps * max(1.0, float(np.abs(eig).max()))
     if np.any(np.abs(eig) <= tol):
         return "degenerate"
@@ -330,6 +370,7 @@ def _classify_symmetric(eig: NDArray[np.float64]) -> str:
     return "saddle"
 
 
+@_builtin
 def quadratic(A: ArrayLike, *, name: str = "quadratic") -> Surface:
     r"""The quadratic form :math:`f(x) = \tfrac12 x^\top A x`, with :math:`\nabla f = A x`
     and :math:`\nabla^2 f = A`.
@@ -341,28 +382,28 @@ def quadratic(A: ArrayLike, *, name: str = "quadratic") -> Surface:
     descent converges: the step must stay below ``2 / lambda_max`` while progress along the
     flattest direction is ``lr * lambda_min`` per step.
     """
-    A = np.array(A, dtype=np.float64)
-    if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] == 0:
-        raise ValueError(f"A: expected a square (n, n) matrix, got shape {A.shape}")
-    if not np.all(np.isfinite(A)):
+    M = np.array(A, dtype=np.float64)
+    if M.ndim != 2 or M.shape[0] != M.shape[1] or M.shape[0] == 0:
+        raise ValueError(f"A: expected a square (n, n) matrix, got shape {M.shape}")
+    if not np.all(np.isfinite(M)):
         raise ValueError("A: expected finite values, got NaN or Inf")
-    asym = float(np.abs(A - A.T).max())
-    if asym > 1e-12 * max(1.0, float(np.abs(A).max())):
+    asym = float(np.abs(M - M.T).max())
+    if asym > 1e-12 * max(1.0, float(np.abs(M).max())):
         raise ValueError(f"A: expected a symmetric matrix, got max|A - A.T| = {asym:.3g}")
-    A = 0.5 * (A + A.T)
-    A.flags.writeable = False
-    n = A.shape[0]
+    M = 0.5 * (M + M.T)
+    M.flags.writeable = False
+    n = M.shape[0]
     # Exact at the origin: f = 0, grad = 0; kind from the (exact enough) eigenvalues.
-    origin = _cp(np.zeros(n), 0.0, _classify_symmetric(np.linalg.eigvalsh(A)))
+    origin = _cp(np.zeros(n), 0.0, _classify_symmetric(np.linalg.eigvalsh(M)))
 
     def value(X: Array) -> Array:
-        return 0.5 * np.einsum("...i,ij,...j->...", X, A.astype(X.dtype), X)
+        return 0.5 * np.einsum("...i,ij,...j->...", X, M.astype(X.dtype), X)
 
     def grad(X: Array) -> Array:
-        return X @ A.astype(X.dtype)
+        return X @ M.astype(X.dtype)
 
     def hessian(X: Array) -> Array:
-        return np.broadcast_to(A.astype(X.dtype), (*X.shape, n)).copy()
+        return np.broadcast_to(M.astype(X.dtype), (*X.shape, n)).copy()
 
     return _Formula(
         value,
@@ -376,6 +417,7 @@ def quadratic(A: ArrayLike, *, name: str = "quadratic") -> Surface:
     )
 
 
+@_builtin
 def ill_conditioned(condition: float = 100.0) -> Surface:
     r"""An elongated bowl :math:`f(x, y) = \tfrac12 (x^2 + \kappa y^2)`, ``kappa = condition``.
 
@@ -398,6 +440,7 @@ def ill_conditioned(condition: float = 100.0) -> Surface:
 # saddles
 
 
+@_builtin
 def saddle() -> Surface:
     r"""The saddle :math:`f(x, y) = x^2 - y^2`: a minimum along ``x``, a maximum along ``y``.
 
@@ -426,6 +469,7 @@ def saddle() -> Surface:
     )
 
 
+@_builtin
 def monkey_saddle() -> Surface:
     r"""The monkey saddle :math:`f(x, y) = x^3 - 3 x y^2` (three valleys, three ridges).
 
@@ -459,6 +503,7 @@ def monkey_saddle() -> Surface:
     )
 
 
+@_builtin
 def tiny_network() -> Surface:
     r"""The "worst network ever": :math:`y = w_1 w_2 x`, one example ``x = 1``, target 1.
 
@@ -515,6 +560,7 @@ def tiny_network() -> Surface:
 # classic test functions (2-D)
 
 
+@_builtin
 def rosenbrock(n: int = 2) -> Surface:
     r"""Rosenbrock's banana valley in ``n >= 2`` dimensions (as ``scipy.optimize.rosen``).
 
@@ -614,6 +660,7 @@ _ROSENBROCK_LOCAL_MIN: dict[int, tuple[list[float], float]] = {
 }
 
 
+@_builtin
 def himmelblau() -> Surface:
     r"""Himmelblau's function :math:`(x^2 + y - 11)^2 + (x + y^2 - 7)^2`.
 
@@ -650,6 +697,7 @@ def himmelblau() -> Surface:
 _BEALE_C = (1.5, 2.25, 2.625)
 
 
+@_builtin
 def beale() -> Surface:
     r"""Beale's function :math:`\sum_{k=1}^{3} (c_k - x + x y^k)^2`, ``c = (1.5, 2.25, 2.625)``.
 
@@ -659,7 +707,10 @@ def beale() -> Surface:
 
     def value(X: Array) -> Array:
         x, y = X[..., 0], X[..., 1]
-        return sum((c - x + x * y**k) ** 2 for k, c in enumerate(_BEALE_C, 1))
+        out = np.zeros_like(x)
+        for k, c in enumerate(_BEALE_C, 1):
+            out = out + (c - x + x * y**k) ** 2
+        return out
 
     def grad(X: Array) -> Array:
         x, y = X[..., 0], X[..., 1]
@@ -697,6 +748,7 @@ def beale() -> Surface:
     )
 
 
+@_builtin
 def booth() -> Surface:
     r"""Booth's function :math:`(x + 2y - 7)^2 + (2x + y - 5)^2`: a tilted quadratic bowl.
 
@@ -727,6 +779,7 @@ def booth() -> Surface:
     )
 
 
+@_builtin
 def six_hump_camel() -> Surface:
     r"""The six-hump camel :math:`(4 - 2.1x^2 + x^4/3)x^2 + xy + (4y^2 - 4)y^2`.
 
@@ -758,6 +811,7 @@ def six_hump_camel() -> Surface:
     )
 
 
+@_builtin
 def three_hump_camel() -> Surface:
     r"""The three-hump camel :math:`2x^2 - 1.05x^4 + x^6/6 + xy + y^2`.
 
@@ -789,6 +843,7 @@ def three_hump_camel() -> Surface:
     )
 
 
+@_builtin
 def goldstein_price() -> Surface:
     r"""The Goldstein-Price function :math:`f = A B` with
 
@@ -870,6 +925,7 @@ def _separable_points(
     return out
 
 
+@_builtin
 def rastrigin(n: int = 2) -> Surface:
     r"""Rastrigin's function :math:`10 n + \sum_i (x_i^2 - 10 \cos 2\pi x_i)`.
 
@@ -930,6 +986,7 @@ _RASTRIGIN_1D: list[tuple[float, str]] = [
 ]
 
 
+@_builtin
 def styblinski_tang(n: int = 2) -> Surface:
     r"""The Styblinski-Tang function :math:`\tfrac12 \sum_i (x_i^4 - 16 x_i^2 + 5 x_i)`.
 
@@ -988,6 +1045,7 @@ def _dimension(factory: str, n: Any) -> int:
 # 1-D
 
 
+@_builtin
 def bumpy_1d() -> Surface:
     r"""A tilted double well :math:`f(x) = (x^2 - 1)^2 + x/2`: a shallow local minimum near
     0.93, a bump near 0.13 and the global minimum near -1.06.
@@ -1108,24 +1166,6 @@ _BUMPY_1D: _Rows = [
 
 # ----------------------------------------------------------------------------------------
 # registry
-
-_REGISTRY: dict[str, Callable[..., Surface]] = {
-    "beale": beale,
-    "booth": booth,
-    "bumpy_1d": bumpy_1d,
-    "goldstein_price": goldstein_price,
-    "himmelblau": himmelblau,
-    "ill_conditioned": ill_conditioned,
-    "monkey_saddle": monkey_saddle,
-    "quadratic": quadratic,
-    "rastrigin": rastrigin,
-    "rosenbrock": rosenbrock,
-    "saddle": saddle,
-    "six_hump_camel": six_hump_camel,
-    "styblinski_tang": styblinski_tang,
-    "three_hump_camel": three_hump_camel,
-    "tiny_network": tiny_network,
-}
 
 
 def available() -> list[str]:
