@@ -622,3 +622,42 @@ def test_schedules_pickle_for_worker_processes():
         copy = pickle.loads(pickle.dumps(s))
         assert repr(copy) == repr(s)
         np.testing.assert_array_equal(copy(np.arange(30)), s(np.arange(30)))
+
+
+# ------------------------------------------------------------------------------------------
+# with the optimizers
+
+
+def test_sgd_follows_a_schedule_step_by_step():
+    optim = pytest.importorskip("saddlepoint.optim")
+    from saddlepoint import surfaces
+
+    surface = surfaces.rosenbrock()
+    schedule = S.one_cycle(2e-3, 60, three_phase=True)
+    x = surface.start.copy()
+    opt = optim.SGD(x, lr=schedule)
+    ref = surface.start.copy()
+    for k in range(60):
+        g = surface.grad(x)
+        opt.step(g)
+        ref = ref - schedule(k) * surface.grad(ref)  # the lr of step k is schedule(k)
+        np.testing.assert_allclose(x, ref, rtol=1e-13, atol=1e-15)
+
+
+def test_sgd_momentum_with_schedule_equals_torch():
+    torch = pytest.importorskip("torch")
+    optim = pytest.importorskip("saddlepoint.optim")
+    from saddlepoint import surfaces
+
+    surface = surfaces.himmelblau()
+    x = np.array([0.5, -0.5])
+    opt = optim.SGD(x, lr=S.cosine(0.01, T_max=30, eta_min=1e-4), momentum=0.9)
+    p = torch.tensor([0.5, -0.5], dtype=torch.float64, requires_grad=True)
+    topt = torch.optim.SGD([p], lr=0.01, momentum=0.9)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(topt, T_max=30, eta_min=1e-4)
+    for _ in range(30):
+        opt.step(surface.grad(x))
+        p.grad = torch.from_numpy(surface.grad(p.detach().numpy()))
+        topt.step()
+        sched.step()
+    np.testing.assert_allclose(x, p.detach().numpy(), rtol=1e-12)
