@@ -635,11 +635,15 @@ class _CosineDecay(Schedule):
 
     def _at(self, t: int) -> float:
         c = 0.5 * (1.0 + math.cos(math.pi * min(t, self.decay_steps) / self.decay_steps))
-        return self.init_value * ((1.0 - self.alpha) * c**self.exponent + self.alpha)
+        if self.exponent != 1.0:
+            c = c**self.exponent
+        return self.init_value * ((1.0 - self.alpha) * c + self.alpha)
 
     def _array(self, t: NDArray[np.int64]) -> NDArray[np.float64]:
         c = 0.5 * (1.0 + np.cos(np.pi * np.minimum(t, self.decay_steps) / self.decay_steps))
-        return self.init_value * ((1.0 - self.alpha) * c**self.exponent + self.alpha)
+        if self.exponent != 1.0:
+            c = c**self.exponent
+        return self.init_value * ((1.0 - self.alpha) * c + self.alpha)
 
 
 def warmup_cosine(
@@ -916,17 +920,20 @@ def piecewise_constant(
 
 
 class _Join(Schedule):
-    __slots__ = ("boundaries", "schedules")
+    __slots__ = ("_scalar", "boundaries", "schedules")
     _name = "join"
 
     def __init__(self, schedules: list[Callable[[int], float]], boundaries: list[int]) -> None:
         super().__init__(schedules=schedules, boundaries=boundaries)
         self.schedules, self.boundaries = schedules, boundaries
+        # The steps handed on are ints >= 0 by construction: call our own schedules'
+        # unchecked scalar path directly (the per-step cost of a warm-up + decay).
+        self._scalar = [s._at if isinstance(s, Schedule) else s for s in schedules]
 
     def _at(self, t: int) -> float:
         i = bisect.bisect_right(self.boundaries, t)
         start = self.boundaries[i - 1] if i else 0
-        return float(self.schedules[i](t - start))
+        return float(self._scalar[i](t - start))
 
     def _array(self, t: NDArray[np.int64]) -> NDArray[np.float64]:
         idx = np.searchsorted(np.asarray(self.boundaries, dtype=np.int64), t, side="right")
