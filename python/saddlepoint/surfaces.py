@@ -207,8 +207,8 @@ class Surface:
             for one point ``x`` of shape ``(dim,)``. They are called once per point unless
             ``vectorized=True`` promises they accept ``(..., dim)`` like a built-in
             surface. Without ``hessian``, Hessians come from central differences of
-            ``grad`` (:func:`saddlepoint.hessian.hessian`; accurate to about the square
-            root of machine precision relative to the Hessian's scale, not exact).
+            ``grad`` (:func:`saddlepoint.hessian.hessian`, one point at a time: ``2 dim``
+            gradient calls per point, accurate to its documented error bound, not exact).
         dim
             Number of coordinates.
         name, bounds, start, critical_points
