@@ -271,6 +271,17 @@ def test_warmup_exponential():
                 check(s, lambda k, a=staircase, b=begin, e=end: ref(k, a, b, e), 30)
 
 
+def test_growing_schedules_overflow_to_inf_or_their_cap():
+    for s in (S.exponential(0.1, gamma=2.0), S.step_decay(0.1, 1, gamma=10.0)):
+        assert s(5000) == math.inf
+        assert s(np.array([5000]))[0] == math.inf
+    capped = S.warmup_exponential(
+        0.1, warmup_steps=2, transition_steps=1, decay_rate=1.5, end_value=1.0
+    )
+    assert capped(10**5) == 1.0 and capped(np.array([10**5]))[0] == 1.0
+    assert capped(3) == pytest.approx(0.15, rel=1e-15)
+
+
 def test_noam_is_the_transformer_formula():
     d, W = 512, 4000
 

@@ -6,6 +6,7 @@ scalar) it returns a Python ``float`` in a few microseconds, which is what the o
 taken (0 on the first step). Called with an integer array it returns a float64 array of the
 same shape, so a whole schedule is evaluated, plotted or handed to a kernel at once::
 
+    >>> import numpy as np
     >>> from saddlepoint import schedules
     >>> s = schedules.cosine(0.1, T_max=25, eta_min=1e-3)
     >>> s(0), s(25)
@@ -193,6 +194,20 @@ def _int_list(factory: str, name: str, values: Any, minimum: int) -> list[int]:
     return out
 
 
+def _pow(base: float, exponent: float) -> float:
+    # A growing schedule (gamma > 1) overflows to inf, as the array path does, rather than
+    # raising OverflowError from float.__pow__.
+    try:
+        return base**exponent
+    except OverflowError:
+        return math.inf
+
+
+def _apow(base: float, exponent: NDArray[Any]) -> NDArray[np.float64]:
+    with np.errstate(over="ignore"):
+        return base ** exponent.astype(np.float64)
+
+
 # ----------------------------------------------------------------------------------------
 # PyTorch twins
 
@@ -226,10 +241,10 @@ class _StepDecay(Schedule):
         self.lr, self.step_size, self.gamma = lr, step_size, gamma
 
     def _at(self, t: int) -> float:
-        return self.lr * self.gamma ** (t // self.step_size)
+        return self.lr * _pow(self.gamma, t // self.step_size)
 
     def _array(self, t: NDArray[np.int64]) -> NDArray[np.float64]:
-        return self.lr * self.gamma ** (t // self.step_size).astype(np.float64)
+        return self.lr * _apow(self.gamma, t // self.step_size)
 
 
 def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
@@ -253,11 +268,11 @@ class _MultiStep(Schedule):
         self.lr, self.milestones, self.gamma = lr, milestones, gamma
 
     def _at(self, t: int) -> float:
-        return self.lr * self.gamma ** bisect.bisect_right(self.milestones, t)
+        return self.lr * _pow(self.gamma, bisect.bisect_right(self.milestones, t))
 
     def _array(self, t: NDArray[np.int64]) -> NDArray[np.float64]:
         passed = np.searchsorted(np.asarray(self.milestones, dtype=np.int64), t, side="right")
-        return self.lr * self.gamma ** passed.astype(np.float64)
+        return self.lr * _apow(self.gamma, passed)
 
 
 def multistep(lr: float, milestones: Iterable[int], gamma: float = 0.1) -> Schedule:
@@ -281,10 +296,10 @@ class _Exponential(Schedule):
         self.lr, self.gamma = lr, gamma
 
     def _at(self, t: int) -> float:
-        return self.lr * self.gamma**t
+        return self.lr * _pow(self.gamma, t)
 
     def _array(self, t: NDArray[np.int64]) -> NDArray[np.float64]:
-        return self.lr * self.gamma ** t.astype(np.float64)
+        return self.lr * _apow(self.gamma, t)
 
 
 def exponential(lr: float, gamma: float) -> Schedule:
@@ -736,7 +751,7 @@ class _ExponentialDecay(Schedule):
         if count <= 0:
             return self.init_value
         p = count // self.transition_steps if self.staircase else count / self.transition_steps
-        v = self.init_value * self.decay_rate**p
+        v = self.init_value * _pow(self.decay_rate, p)
         if self.end_value is not None:
             v = max(v, self.end_value) if self.decay_rate < 1 else min(v, self.end_value)
         return v
@@ -747,7 +762,7 @@ class _ExponentialDecay(Schedule):
             p = (count // self.transition_steps).astype(np.float64)
         else:
             p = count / self.transition_steps
-        v = self.init_value * self.decay_rate**p
+        v = self.init_value * _apow(self.decay_rate, p)
         if self.end_value is not None:
             clip = np.maximum if self.decay_rate < 1 else np.minimum
             v = clip(v, self.end_value)
