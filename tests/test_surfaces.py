@@ -422,11 +422,25 @@ def test_from_functions_vectorized():
     np.testing.assert_array_equal(s.value(X), ref.value(X))
 
 
+def test_from_functions_vectorized_checks_result_shapes():
+    def value(x):
+        return x[0] ** 2 + x[1] ** 2  # a per-point function wrongly declared vectorized
+
+    def grad(x):
+        return 2 * x
+
+    s = S.Surface.from_functions(value, grad, dim=2, vectorized=True)
+    with pytest.raises(ValueError, match=r"value: with vectorized=True expected a result of"):
+        s.value(np.ones((5, 2)))
+
+
 def test_from_functions_rejects_non_callables():
     with pytest.raises(TypeError, match=r"value and grad: expected callables"):
         S.Surface.from_functions(3.0, lambda x: x, dim=1)
     with pytest.raises(TypeError, match=r"hessian: expected a callable or None"):
         S.Surface.from_functions(lambda x: 0.0, lambda x: x, "H", dim=1)
+    with pytest.raises(ValueError, match=r"dim: expected an int >= 1, got 0"):
+        S.Surface.from_functions(lambda x: 0.0, lambda x: x, dim=0)
 
 
 def test_from_functions_without_hessian_uses_finite_differences():

@@ -219,6 +219,8 @@ class Surface:
             raise TypeError("value and grad: expected callables of one point")
         if hessian is not None and not callable(hessian):
             raise TypeError(f"hessian: expected a callable or None, got {type(hessian).__name__}")
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+            raise ValueError(f"dim: expected an int >= 1, got {dim!r}")
         return _FunctionSurface(
             value,
             grad,
@@ -251,20 +253,30 @@ class _FunctionSurface(Surface):
             out[i] = fn(x)
         return out.reshape(X.shape[:-1] + tail)
 
+    def _vectorized_call(self, fn: Callable[[Any], Any], X: Array, tail: tuple[int, ...]) -> Array:
+        out = np.asarray(fn(X))
+        expected = X.shape[:-1] + tail
+        if out.shape != expected:
+            raise ValueError(
+                f"{getattr(fn, '__name__', 'function')}: with vectorized=True expected a "
+                f"result of shape {expected} for points of shape {X.shape}, got {out.shape}"
+            )
+        return out
+
     def _value(self, X: Array) -> Array:
         if self._vectorized:
-            return np.asarray(self._f(X))
+            return self._vectorized_call(self._f, X, ())
         return self._per_point(self._f, X, ())
 
     def _grad(self, X: Array) -> Array:
         if self._vectorized:
-            return np.asarray(self._g(X))
+            return self._vectorized_call(self._g, X, (self.dim,))
         return self._per_point(self._g, X, (self.dim,))
 
     def _hessian(self, X: Array) -> Array:
         if self._h is not None:
             if self._vectorized:
-                return np.asarray(self._h(X))
+                return self._vectorized_call(self._h, X, (self.dim, self.dim))
             return self._per_point(self._h, X, (self.dim, self.dim))
         # Imported here: the finite-difference Hessian lives with the Hessian checks.
         from .hessian import hessian as fd_hessian
