@@ -121,9 +121,10 @@ def test_plot_surface_without_critical_points_on_given_axes():
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"surface": surfaces.rosenbrock(3)}, ValueError, r"expected a 2-D surface .*dim=3"),
-        ({"surface": surfaces.bumpy_1d()}, ValueError, r"expected a 2-D surface .*dim=1"),
-        ({"trajectories": [np.zeros((4, 3))]}, ValueError, r"trajectories: expected arrays"),
+        ({"surface": surfaces.rosenbrock(3)}, ValueError, r"expected a 2-D \(or 1-D\) .*dim=3"),
+        ({"trajectories": [np.zeros((4, 3))]}, ValueError, r"shape \(steps, 2\), got shape"),
+        ({"trajectories": {"a": np.zeros((0, 2))}}, ValueError, r"trajectories: expected non"),
+        ({"bounds": ((0, 1),)}, ValueError, r"bounds: expected 2 pairs"),
         ({"resolution": 1}, ValueError, r"resolution: expected an int >= 2, got 1"),
         ({"resolution": 2.5}, TypeError, r"resolution: expected an int >= 2"),
     ],
@@ -140,3 +141,31 @@ def test_plots_do_not_touch_pyplot_state():
     schedules.plot(schedules.constant(0.1), 5)
     surfaces.plot(surfaces.saddle(), resolution=20)
     assert plt.get_fignums() == before
+
+
+def test_plot_1d_surface_as_a_curve_with_paths_on_it():
+    s = surfaces.bumpy_1d()
+    x, gd = s.start.copy(), [s.start[0]]
+    for _ in range(50):
+        x = x - 0.005 * s.grad(x)
+        gd.append(x[0])
+    ax = surfaces.plot(s, {"gd": np.array(gd), "fixed": np.array([[1.0], [0.5]])}, resolution=50)
+    curve = ax.get_lines()[0]
+    np.testing.assert_allclose(curve.get_xdata(), np.linspace(-2.0, 2.5, 50))
+    np.testing.assert_allclose(curve.get_ydata(), s.value(np.linspace(-2.0, 2.5, 50)[:, None]))
+    gd_line = next(line for line in ax.get_lines() if line.get_label() == "gd")
+    np.testing.assert_allclose(gd_line.get_ydata(), s.value(np.array(gd)[:, None]))
+    scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
+    offsets = np.concatenate([sc.get_offsets() for sc in scatters])
+    assert len(offsets) == 3  # two minima and the bump, drawn on the curve
+    np.testing.assert_allclose(offsets[:, 1], s.value(offsets[:, :1]))
+    assert ax.get_xlabel() == "$x$" and ax.get_title() == "bumpy_1d"
+    render(ax)
+
+
+def test_bad_trajectory_draws_nothing():
+    fig = Figure()
+    ax = fig.add_subplot()
+    with pytest.raises(ValueError, match=r"trajectories"):
+        surfaces.plot(surfaces.saddle(), [np.zeros((3, 2)), np.zeros(3)], ax=ax, resolution=10)
+    assert not ax.collections and not ax.get_lines()
