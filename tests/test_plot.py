@@ -151,8 +151,8 @@ def test_plot_1d_surface_as_a_curve_with_paths_on_it():
         gd.append(x[0])
     ax = surfaces.plot(s, {"gd": np.array(gd), "fixed": np.array([[1.0], [0.5]])}, resolution=50)
     curve = ax.get_lines()[0]
-    np.testing.assert_allclose(curve.get_xdata(), np.linspace(-2.0, 2.5, 50))
-    np.testing.assert_allclose(curve.get_ydata(), s.value(np.linspace(-2.0, 2.5, 50)[:, None]))
+    np.testing.assert_allclose(curve.get_xdata(), np.linspace(-1.8, 2.2, 50))
+    np.testing.assert_allclose(curve.get_ydata(), s.value(np.linspace(-1.8, 2.2, 50)[:, None]))
     gd_line = next(line for line in ax.get_lines() if line.get_label() == "gd")
     np.testing.assert_allclose(gd_line.get_ydata(), s.value(np.array(gd)[:, None]))
     scatters = [c for c in ax.collections if isinstance(c, PathCollection)]

@@ -1088,7 +1088,7 @@ def bumpy_1d() -> Surface:
         hessian,
         name="bumpy_1d",
         dim=1,
-        bounds=((-2.0, 2.5),),
+        bounds=((-1.8, 2.2),),
         start=[2.0],
         critical_points=_literal_points(_BUMPY_1D),
     )
