@@ -672,3 +672,27 @@ def test_sgd_momentum_with_schedule_equals_torch():
         topt.step()
         sched.step()
     np.testing.assert_allclose(x, p.detach().numpy(), rtol=1e-12)
+
+
+@given(
+    total=st.integers(2, 500),
+    pct=st.floats(0.01, 0.99),
+    strategy=st.sampled_from(["cos", "linear"]),
+    three_phase=st.booleans(),
+    steps=st.lists(st.integers(0, 600), min_size=1, max_size=30),
+)
+@settings(max_examples=80, deadline=None)
+def test_one_cycle_array_equals_scalar_and_reference(total, pct, strategy, three_phase, steps):
+    try:
+        s = S.one_cycle(
+            1.0, total, pct_start=pct, anneal_strategy=strategy, three_phase=three_phase
+        )
+    except ValueError:
+        # Only the combinations PyTorch could not run either: a phase of no length.
+        ends = [pct * total - 1, *([2 * pct * total - 2] if three_phase else []), total - 1]
+        assert ends[0] <= 0 or any(b <= a for a, b in zip(ends, ends[1:]))
+        return
+    ref = _one_cycle_ref(1.0, total, pct, strategy, 25.0, 1e4, three_phase)
+    scalar = [s(k) for k in steps]
+    np.testing.assert_allclose(s(np.array(steps)), scalar, rtol=4 * EPS, atol=1e-300)
+    np.testing.assert_allclose(scalar, [ref(k) for k in steps], rtol=1e-12, atol=1e-300)
