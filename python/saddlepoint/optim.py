@@ -132,12 +132,21 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict`; a mismatched or corrupt one is refused unchanged."""
         sd = _checked_state_dict(self, state_dict)
-        # every check passed: now assign (hyper-parameter setters validate values once more)
-        for name, value in sd["hyper"].items():
-            if name == "lr" and value is None:
-                continue
-            if name in self._settable():
+        # every check passed: now assign. The setters validate the values once more; if one
+        # refuses, the ones already assigned are put back so that the optimizer is unchanged.
+        settable = self._settable()
+        old = {name: getattr(self, name) for name in settable if name != "lr"}
+        old["lr"] = self.schedule if self.schedule is not None else self.lr
+        try:
+            for name, value in sd["hyper"].items():
+                if name == "lr" and value is None:
+                    continue
+                if name in settable:
+                    setattr(self, name, value)
+        except Exception:
+            for name, value in old.items():
                 setattr(self, name, value)
+            raise
         for name, buf in self._buffers().items():
             np.copyto(buf, sd["state"][name])
         self.steps = int(sd["steps"])
@@ -178,10 +187,14 @@ def _short(value: Any) -> str:
 def _checked_state_dict(opt: Optimizer, sd: Any) -> dict[str, Any]:
     name = type(opt).__name__
     if not isinstance(sd, dict):
-        raise TypeError(f"state_dict: expected a dict from {name}.state_dict(), got {type(sd).__name__}")
+        raise TypeError(
+            f"state_dict: expected a dict from {name}.state_dict(), got {type(sd).__name__}"
+        )
     missing = {"optimizer", "dtype", "param_shapes", "steps", "hyper", "state"} - set(sd)
     if missing:
-        raise ValueError(f"state_dict: missing keys {sorted(missing)}; not a saddlepoint state dict")
+        raise ValueError(
+            f"state_dict: missing keys {sorted(missing)}; not a saddlepoint state dict"
+        )
     if sd.get("version", _STATE_DICT_VERSION) != _STATE_DICT_VERSION:
         raise ValueError(f"state_dict: version {sd.get('version')!r} is not supported")
     if sd["optimizer"] != name:
@@ -419,7 +432,13 @@ def create(name: str, params: Params, **hyper: Any) -> Optimizer:
         if "unexpected keyword" in str(exc):
             import inspect
 
-            allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "params")]
+            allowed = [
+                p
+                for p in inspect.signature(cls.__init__).parameters
+                if p not in ("self", "params")
+            ]
             bad = sorted(set(hyper) - set(allowed))
-            raise TypeError(f"{cls.__name__}: unknown hyper-parameters {bad}; expected {allowed}") from None
+            raise TypeError(
+                f"{cls.__name__}: unknown hyper-parameters {bad}; expected {allowed}"
+            ) from None
         raise
