@@ -14,5 +14,14 @@ def set_num_threads(n: int) -> None: ...
 # --- optim (cpp/bindings/bind_optim.cpp) -----------------------------------------------------
 
 # --- linalg (cpp/bindings/bind_linalg.cpp) ---------------------------------------------------
+def eigh_stack(
+    a: Any, *, symmetrize: bool = False, symmetry_rtol: float | None = None, name: str = "a"
+) -> tuple[Any, Any]: ...
+def eigvalsh_stack(
+    a: Any, *, symmetrize: bool = False, symmetry_rtol: float | None = None, name: str = "a"
+) -> Any: ...
+def check_symmetric_stack(
+    a: Any, *, symmetrize: bool = False, symmetry_rtol: float | None = None, name: str = "a"
+) -> None: ...
 
 # --- sweep (cpp/bindings/bind_sweep.cpp) -----------------------------------------------------
