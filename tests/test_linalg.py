@@ -79,9 +79,7 @@ def test_every_size_matches_numpy(n, dtype):
     a = random_symmetric((3,), n, dtype, seed=n)
     w, v = linalg.eigh(a)
     check_decomposition(a, w, v)
-    assert np.array_equal(linalg.eigvalsh(a), w) or np.allclose(
-        linalg.eigvalsh(a), w, rtol=0, atol=30 * n * eps(dtype) * norm2(a).max()
-    )
+    check_eigenvalues(a, linalg.eigvalsh(a))
 
 
 @settings(max_examples=40, deadline=None)
@@ -97,6 +95,52 @@ def test_random_stacks_property(n, batch, dtype, seed, scale):
         scale = min(max(scale, 1e-15), 1e15)
     a = random_symmetric(tuple(batch), n, np.float64, seed) * scale
     a = a.astype(dtype)
+    w, v = linalg.eigh(a)
+    check_decomposition(a, w, v)
+    check_eigenvalues(a, linalg.eigvalsh(a))
+
+
+def check_eigenvalues(a, w):
+    """eigvalsh (its own root-free QL path for n >= 4) against NumPy's float64 eigenvalues."""
+    n = a.shape[-1]
+    assert w.dtype == a.dtype and w.shape == a.shape[:-1]
+    ref = np.linalg.eigvalsh(a.astype(np.float64))
+    scale = norm2(a)[..., None]
+    assert np.all(np.abs(w.astype(np.float64) - ref) <= 30 * n * eps(a.dtype) * scale)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(4, 40),
+    dtype=st.sampled_from(DTYPES),
+    seed=st.integers(0, 2**32 - 1),
+    structure=st.sampled_from(["graded", "blocks", "tridiagonal", "low rank", "wilkinson"]),
+)
+def test_eigvalsh_on_hard_structures(n, dtype, seed, structure):
+    rng = np.random.default_rng(seed)
+    if structure == "graded":  # entries spanning 20 orders of magnitude
+        g = 10.0 ** rng.uniform(-10, 10, n)
+        a = random_symmetric((), n, np.float64, seed) * np.sqrt(np.outer(g, g))
+    elif structure == "blocks":  # exact zeros split the tridiagonal form
+        a = np.zeros((n, n))
+        k = n // 2
+        a[:k, :k] = random_symmetric((), k, np.float64, seed)
+        a[k:, k:] = 1e-8 * random_symmetric((), n - k, np.float64, seed + 1)
+    elif structure == "tridiagonal":
+        off = rng.standard_normal(n - 1) * 10.0 ** rng.integers(-12, 1, n - 1)
+        a = np.diag(rng.standard_normal(n)) + np.diag(off, 1) + np.diag(off, -1)
+    elif structure == "low rank":  # many zero eigenvalues
+        b = rng.standard_normal((n, 2))
+        a = b @ b.T
+    else:  # Wilkinson's W+ matrix: pairs of nearly equal eigenvalues
+        m = (n - 1) / 2
+        a = (
+            np.diag(np.abs(np.arange(n) - m))
+            + np.diag(np.ones(n - 1), 1)
+            + np.diag(np.ones(n - 1), -1)
+        )
+    a = ((a + a.T) / 2).astype(dtype)
+    check_eigenvalues(a, linalg.eigvalsh(a))
     w, v = linalg.eigh(a)
     check_decomposition(a, w, v)
 

@@ -12,6 +12,7 @@
 
 #include "saddlepoint/eigh_small.hpp"
 #include "saddlepoint/parallel.hpp"
+#include "saddlepoint/sterf.hpp"
 
 namespace saddlepoint {
 
@@ -131,14 +132,47 @@ void eigh_3(const T* a, std::int64_t k, T* w, T* v, bool symmetrize,
   if (v) Eigen::Map<RowMajorMatrix<T, 3>>(v + 9 * k) = iterative.eigenvectors();
 }
 
+// Eigenvalues only: Eigen's Householder tridiagonalization of the matrix scaled to max|a| = 1
+// (as its solver does), then the root-free QL of sterf.hpp instead of Eigen's tridiagonal QR.
+// `m` is overwritten; `reload` refills it for Eigen's solver if the QL does not converge.
+template <typename Matrix, typename Diag, typename Sub, typename Solver, typename Reload>
+void eigenvalues_only(Matrix& m, Diag& diag, Sub& sub, Sub& hcoeffs, Solver& solver,
+                      const Reload& reload, typename Matrix::Scalar* w) {
+  using T = typename Matrix::Scalar;
+  const auto n = static_cast<int>(m.rows());
+  const T scale = m.cwiseAbs().maxCoeff();
+  if (scale == T(0)) {
+    std::fill(w, w + n, T(0));
+    return;
+  }
+  m /= scale;
+  Eigen::internal::tridiagonalization_inplace(m, diag, sub, hcoeffs, false);
+  for (int i = 0; i < n; ++i) w[i] = diag[i];
+  if (tridiagonal_eigenvalues(w, sub.data(), n)) {
+    for (int i = 0; i < n; ++i) w[i] *= scale;
+    return;
+  }
+  reload(m);
+  solver.compute(m, Eigen::EigenvaluesOnly);
+  for (int i = 0; i < n; ++i) w[i] = solver.eigenvalues()[i];
+}
+
 template <typename T, int N>
 void eigh_fixed(const T* a, std::int64_t k, T* w, T* v, bool symmetrize,
                 Eigen::SelfAdjointEigenSolver<Eigen::Matrix<T, N, N>>& solver) {
-  Eigen::Matrix<T, N, N> m;
-  load<T, N>(a + N * N * k, symmetrize, m);
-  solver.compute(m, v ? Eigen::ComputeEigenvectors : Eigen::EigenvaluesOnly);
+  using Matrix = Eigen::Matrix<T, N, N>;
+  Matrix m;
+  const auto reload = [&](Matrix& into) { load<T, N>(a + N * N * k, symmetrize, into); };
+  reload(m);
+  if (!v) {
+    Eigen::Matrix<T, N, 1> diag;
+    Eigen::Matrix<T, N - 1, 1> sub, hcoeffs;
+    eigenvalues_only(m, diag, sub, hcoeffs, solver, reload, w + N * k);
+    return;
+  }
+  solver.compute(m, Eigen::ComputeEigenvectors);
   Eigen::Map<Eigen::Matrix<T, N, 1>>(w + N * k) = solver.eigenvalues();
-  if (v) Eigen::Map<RowMajorMatrix<T, N>>(v + N * N * k) = solver.eigenvectors();
+  Eigen::Map<RowMajorMatrix<T, N>>(v + N * N * k) = solver.eigenvectors();
 }
 
 // The stack loop for a compile-time size: one solver per thread, reused for every matrix.
@@ -166,21 +200,24 @@ template <typename T>
 void eigh_stack_dynamic(const T* a, std::int64_t count, std::int64_t n, T* w, T* v,
                         bool symmetrize) {
   using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
   const int nt = threads_for(eigh_work(count, n));
-  const int options = v ? Eigen::ComputeEigenvectors : Eigen::EigenvaluesOnly;
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     Eigen::SelfAdjointEigenSolver<Matrix> solver(n);  // sized once: no allocation per matrix
     Matrix m(n, n);
+    Vector diag(n), sub(n - 1), hcoeffs(n - 1);
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t k = 0; k < count; ++k) {
-      load<T>(a + n * n * k, n, symmetrize, m);
-      solver.compute(m, options);
-      Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(w + n * k, n) = solver.eigenvalues();
-      if (v) {
-        Eigen::Map<RowMajorMatrix<T, Eigen::Dynamic>>(v + n * n * k, n, n) =
-            solver.eigenvectors();
+      const auto reload = [&](Matrix& into) { load<T>(a + n * n * k, n, symmetrize, into); };
+      reload(m);
+      if (!v) {
+        eigenvalues_only(m, diag, sub, hcoeffs, solver, reload, w + n * k);
+        continue;
       }
+      solver.compute(m, Eigen::ComputeEigenvectors);
+      Eigen::Map<Vector>(w + n * k, n) = solver.eigenvalues();
+      Eigen::Map<RowMajorMatrix<T, Eigen::Dynamic>>(v + n * n * k, n, n) = solver.eigenvectors();
     }
   }
 }
