@@ -244,7 +244,9 @@ template <typename T>
 StackCheck check_stack(const T* a, std::int64_t count, std::int64_t n, double rtol,
                        bool check_symmetry) {
   std::int64_t first = count;
-  const int nt = threads_for(count * n * n);
+  // one matrix is checked on the calling thread: it is the LAPACK path's check, and waking
+  // OpenMP workers right before OpenBLAS starts its own threads slows both on two cores
+  const int nt = count > 1 ? threads_for(count * n * n) : 1;
 #pragma omp parallel for num_threads(nt) if (nt > 1) reduction(min : first) schedule(static)
   for (std::int64_t k = 0; k < count; ++k) {
     if (k > first) continue;  // an earlier offender is known on this thread

@@ -14,6 +14,42 @@
 
 namespace saddlepoint {
 
+namespace detail {
+
+// sqrt(x^2 + 1) without overflow (dlapy2(x, 1)); libm's hypot is several times slower.
+template <typename T>
+inline T hypot1(T x) {
+  const T ax = std::abs(x);
+  if (ax > T(1) / std::sqrt(std::numeric_limits<T>::epsilon())) return ax;  // 1 is negligible
+  return std::sqrt(ax * ax + T(1));
+}
+
+// One step of the root-free rotation, dsterf's
+//   c = p / r, s = bb / r, gamma = c (alpha - sigma) - s gamma_old, p = gamma^2 / c
+// (p = c_old bb when c = 0), regrouped so that its two divisions do not wait for each other:
+// with num = p (alpha - sigma) - bb gamma_old, gamma = num / r and gamma^2 / c = gamma num / p.
+// This halves the latency of the dependent chain that bounds the loop.
+template <typename T>
+inline void rotate(T& p, T bb, T r, T alpha_shifted, T& c, T& s, T& gamma) {
+  const T oldc = c;
+  if (p < std::numeric_limits<T>::min()) {  // 1/p would overflow: dsterf's own formulas
+    c = p / r;
+    s = bb / r;
+    gamma = c * alpha_shifted - s * gamma;
+    p = c != T(0) ? (gamma * gamma) / c : oldc * bb;
+    return;
+  }
+  const T inv_r = T(1) / r;
+  const T inv_p = T(1) / p;
+  const T num = p * alpha_shifted - bb * gamma;
+  c = p * inv_r;
+  s = bb * inv_r;
+  gamma = num * inv_r;
+  p = gamma * num * inv_p;
+}
+
+}  // namespace detail
+
 // d[0..n): the diagonal, overwritten with the eigenvalues in ascending order; e[0..n-1): the
 // off-diagonal, destroyed. Returns false when an eigenvalue did not converge within 30 n
 // sweeps (LAPACK's limit; the caller then falls back to another solver).
@@ -25,10 +61,6 @@ bool tridiagonal_eigenvalues(T* d, T* e, int n) {
   auto E = [e](int i) -> T& { return e[i - 1]; };
   const T eps = std::numeric_limits<T>::epsilon() / 2;  // dlamch('E')
   const T eps2 = eps * eps;
-  const T safmin = std::numeric_limits<T>::min();
-  const T safmax = T(1) / safmin;
-  const T ssfmax = std::sqrt(safmax) / T(3);
-  const T ssfmin = std::sqrt(safmin) / eps2;
   const int nmaxit = 30 * n;
   int jtot = 0;
   int l1 = 1;
@@ -50,21 +82,18 @@ bool tridiagonal_eigenvalues(T* d, T* e, int n) {
     l1 = m + 1;
     if (lend == l) continue;
 
-    // scale the block so that its squares neither overflow nor underflow
+    // Scale the block to max entry in [1, 2) by a power of two (exact): its squares then neither
+    // overflow nor underflow (LAPACK scales only out-of-range blocks; scaling always also keeps
+    // the regrouped products of `rotate` in range). Two factors reach subnormal blocks too.
     T anorm = T(0);
     for (int i = l; i <= lend; ++i) anorm = std::max(anorm, std::abs(D(i)));
     for (int i = l; i < lend; ++i) anorm = std::max(anorm, std::abs(E(i)));
     if (anorm == T(0)) continue;
-    T factor = T(1);
-    if (anorm > ssfmax) {
-      factor = ssfmax / anorm;
-    } else if (anorm < ssfmin) {
-      factor = ssfmin / anorm;
-    }
-    if (factor != T(1)) {
-      for (int i = l; i <= lend; ++i) D(i) *= factor;
-      for (int i = l; i < lend; ++i) E(i) *= factor;
-    }
+    const int ex = std::ilogb(anorm);
+    const T f1 = std::ldexp(T(1), -ex / 2);
+    const T f2 = std::ldexp(T(1), -ex - (-ex / 2));
+    for (int i = l; i <= lend; ++i) D(i) = D(i) * f1 * f2;
+    for (int i = l; i < lend; ++i) E(i) = E(i) * f1 * f2;
     for (int i = l; i < lend; ++i) E(i) = E(i) * E(i);
 
     // QL when the block's larger end is at the bottom, QR otherwise
@@ -105,23 +134,18 @@ bool tridiagonal_eigenvalues(T* d, T* e, int n) {
         // Wilkinson shift
         T rte = std::sqrt(E(l));
         T sigma = (D(l + 1) - p) / (T(2) * rte);
-        T r = std::hypot(sigma, T(1));
-        sigma = p - (rte / (sigma + std::copysign(r, sigma)));
+        sigma = p - (rte / (sigma + std::copysign(detail::hypot1(sigma), sigma)));
         T c = T(1), s = T(0);
         T gamma = D(m) - sigma;
         p = gamma * gamma;
         for (int i = m - 1; i >= l; --i) {
           const T bb = E(i);
-          r = p + bb;
+          const T r = p + bb;
           if (i != m - 1) E(i + 1) = s * r;
-          const T oldc = c;
-          c = p / r;
-          s = bb / r;
-          const T oldgam = gamma;
           const T alpha = D(i);
-          gamma = c * (alpha - sigma) - s * oldgam;
+          const T oldgam = gamma;
+          detail::rotate(p, bb, r, alpha - sigma, c, s, gamma);
           D(i + 1) = oldgam + (alpha - gamma);
-          p = c != T(0) ? (gamma * gamma) / c : oldc * bb;
         }
         E(l) = s * p;
         D(l) = sigma + gamma;
@@ -155,31 +179,24 @@ bool tridiagonal_eigenvalues(T* d, T* e, int n) {
         ++jtot;
         T rte = std::sqrt(E(l - 1));
         T sigma = (D(l - 1) - p) / (T(2) * rte);
-        T r = std::hypot(sigma, T(1));
-        sigma = p - (rte / (sigma + std::copysign(r, sigma)));
+        sigma = p - (rte / (sigma + std::copysign(detail::hypot1(sigma), sigma)));
         T c = T(1), s = T(0);
         T gamma = D(m) - sigma;
         p = gamma * gamma;
         for (int i = m; i <= l - 1; ++i) {
           const T bb = E(i);
-          r = p + bb;
+          const T r = p + bb;
           if (i != m) E(i - 1) = s * r;
-          const T oldc = c;
-          c = p / r;
-          s = bb / r;
-          const T oldgam = gamma;
           const T alpha = D(i + 1);
-          gamma = c * (alpha - sigma) - s * oldgam;
+          const T oldgam = gamma;
+          detail::rotate(p, bb, r, alpha - sigma, c, s, gamma);
           D(i) = oldgam + (alpha - gamma);
-          p = c != T(0) ? (gamma * gamma) / c : oldc * bb;
         }
         E(l - 1) = s * p;
         D(l) = sigma + gamma;
       }
     }
-    if (factor != T(1)) {
-      for (int i = lsv; i <= lendsv; ++i) D(i) /= factor;
-    }
+    for (int i = lsv; i <= lendsv; ++i) D(i) = D(i) / f1 / f2;
     if (jtot >= nmaxit) {
       for (int i = 1; i <= n - 1; ++i) {
         if (E(i) != T(0)) return false;
