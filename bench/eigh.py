@@ -198,7 +198,7 @@ def main() -> None:
         for dtype in dtypes:
             bench_stacks(np.dtype(dtype), repeats, rows)
     if args.section in ("single", "all"):
-        bench_singles(repeats, rows, args.sizes, eigen_max=1024)
+        bench_singles(repeats, rows, args.sizes, eigen_max=512)
     if args.section in ("accuracy", "all"):
         accuracy_n3(rows)
     if args.section in ("lowest", "all"):

@@ -401,6 +401,8 @@ def test_escape_bad_direction():
         hs.escape(lecture_loss, np.zeros(2), np.ones(3))
     with pytest.raises(ValueError, match="direction: expected a finite, non-zero vector"):
         hs.escape(lecture_loss, np.zeros(2), np.zeros(2))
+    with pytest.raises(ValueError, match=r"initial_step: expected a finite value > 0, got 0\.0"):
+        hs.escape(lecture_loss, np.zeros(2), np.ones(2), initial_step=0.0)
 
 
 def test_report_at_a_minimum_and_away_from_critical_points():

@@ -266,6 +266,17 @@ def test_strided_transposed_readonly_and_byteswapped_input_give_the_same_result(
         assert np.array_equal(a, before)
 
 
+def test_misaligned_contiguous_input_is_realigned():
+    a = random_symmetric((5,), 3, np.float64, seed=4)
+    raw = np.zeros(a.nbytes + 1, dtype=np.uint8)
+    misaligned = raw[1:].view(np.float64).reshape(a.shape)
+    misaligned[...] = a
+    assert misaligned.flags.c_contiguous and not misaligned.flags.aligned
+    w, v = linalg.eigh(misaligned)
+    w_ref, v_ref = linalg.eigh(a)
+    assert np.array_equal(w, w_ref) and np.array_equal(v, v_ref)
+
+
 def test_core_refuses_strided_input_instead_of_copying_silently():
     a = random_symmetric((4,), 3, np.float64, seed=1)[::2]
     with pytest.raises(ValueError, match="a: expected a C-contiguous array"):

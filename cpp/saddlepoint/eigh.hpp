@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "saddlepoint/eigh_small.hpp"
 #include "saddlepoint/parallel.hpp"
@@ -70,6 +71,33 @@ bool matrix_ok(const T* a, std::int64_t n, double rtol, bool check_symmetry, Sta
   return !check_symmetry || asym <= rtol * scale;
 }
 
+// True when every matrix of the stack is finite and (if asked) symmetric within rtol. No early
+// exit and no branches per entry, so a stack of tiny matrices is scanned at memory speed; the
+// caller looks for the first offender (matrix_ok) only when this says there is one.
+template <typename T, int N>
+bool stack_ok_fixed(const T* a, std::int64_t count, double rtol, bool check_symmetry) {
+  constexpr T big = std::numeric_limits<T>::max();
+  const int nt = threads_for(count * N * N);
+  int bad = 0;
+#pragma omp parallel for num_threads(nt) if (nt > 1) reduction(| : bad) schedule(static)
+  for (std::int64_t k = 0; k < count; ++k) {
+    const T* m = a + N * N * k;
+    T scale = T(0), asym = T(0);
+    int nonfinite = 0;
+    for (int i = 0; i < N; ++i) {
+      for (int j = 0; j < N; ++j) {
+        const T x = std::abs(m[i * N + j]);
+        nonfinite |= !(x <= big);  // NaN and Inf fail the comparison
+        scale = std::max(scale, x);
+        if (j < i) asym = std::max(asym, std::abs(m[i * N + j] - m[j * N + i]));
+      }
+    }
+    bad |= nonfinite | (check_symmetry &&
+                        static_cast<double>(asym) > rtol * static_cast<double>(scale));
+  }
+  return bad == 0;
+}
+
 // Work of one decomposition in units of streaming elements, for threads_for: measured
 // ~25 ns for a 2x2 and ~150 us for a 64x64, i.e. roughly n^3 + 16 n^2 element-passes.
 inline std::int64_t eigh_work(std::int64_t count, std::int64_t n) {
@@ -102,15 +130,17 @@ template <typename T>
 void eigh_2(const T* a, std::int64_t k, T* w, T* v, bool symmetrize) {
   const T* m = a + 4 * k;
   const T b = symmetrize ? (m[1] + m[2]) * T(0.5) : m[2];
+  if (!v) {
+    eigvals2(m[0], b, m[3], w + 2 * k);
+    return;
+  }
   T cs, sn;
   eigh2(m[0], b, m[3], w + 2 * k, cs, sn);
-  if (v) {
-    T* V = v + 4 * k;  // columns: (cs, sn) then (-sn, cs)
-    V[0] = cs;
-    V[1] = -sn;
-    V[2] = sn;
-    V[3] = cs;
-  }
+  T* V = v + 4 * k;  // columns: (cs, sn) then (-sn, cs)
+  V[0] = cs;
+  V[1] = -sn;
+  V[2] = sn;
+  V[3] = cs;
 }
 
 // 3x3: the closed form (eigh_small.hpp) when it can be trusted, the iterative solver otherwise.
@@ -243,6 +273,9 @@ bool dispatch_fixed(std::int64_t n, const T* a, std::int64_t count, T* w, T* v,
 template <typename T>
 StackCheck check_stack(const T* a, std::int64_t count, std::int64_t n, double rtol,
                        bool check_symmetry) {
+  if (n == 2 && detail::stack_ok_fixed<T, 2>(a, count, rtol, check_symmetry)) return {};
+  if (n == 3 && detail::stack_ok_fixed<T, 3>(a, count, rtol, check_symmetry)) return {};
+  if (n == 4 && detail::stack_ok_fixed<T, 4>(a, count, rtol, check_symmetry)) return {};
   std::int64_t first = count;
   // one matrix is checked on the calling thread: it is the LAPACK path's check, and waking
   // OpenMP workers right before OpenBLAS starts its own threads slows both on two cores

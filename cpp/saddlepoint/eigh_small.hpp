@@ -91,6 +91,36 @@ inline void eigh2(T a, T b, T c, T w[2], T& cs, T& sn) {
   }
 }
 
+// The eigenvalues of eigh2 alone (LAPACK's dlae2), ascending.
+template <typename T>
+inline void eigvals2(T a, T b, T c, T w[2]) {
+  const T sm = a + c;
+  const T adf = std::abs(a - c);
+  const T ab = std::abs(b + b);
+  const T acmx = std::abs(a) > std::abs(c) ? a : c;
+  const T acmn = std::abs(a) > std::abs(c) ? c : a;
+  T rt;
+  if (adf > ab) {
+    const T r = ab / adf;
+    rt = adf * std::sqrt(T(1) + r * r);
+  } else if (adf < ab) {
+    const T r = adf / ab;
+    rt = ab * std::sqrt(T(1) + r * r);
+  } else {
+    rt = ab * std::sqrt(T(2));
+  }
+  T rt1, rt2;
+  if (sm != T(0)) {
+    rt1 = T(0.5) * (sm < T(0) ? sm - rt : sm + rt);
+    rt2 = (acmx / rt1) * acmn - (b / rt1) * b;
+  } else {
+    rt1 = T(0.5) * rt;
+    rt2 = T(-0.5) * rt;
+  }
+  w[0] = std::min(rt1, rt2);
+  w[1] = std::max(rt1, rt2);
+}
+
 // Relative margin the 3x3 closed form must keep. The trigonometric solution of the
 // characteristic cubic carries eigenvalue errors up to ~sqrt(eps)*|A| when two eigenvalues
 // cluster (measured with Eigen's computeDirect: a pair near zero comes out with flipped signs),

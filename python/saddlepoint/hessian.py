@@ -283,6 +283,10 @@ def hessian(
     return (H + H.T) * H.dtype.type(0.5)
 
 
+# critical_point_report's argument `hessian` shadows the function inside it
+_finite_difference_hessian = hessian
+
+
 def hessian_from_values(
     fn: Callable[[Array], float], x: np.ndarray, *, step: float | None = None
 ) -> Array:
@@ -599,6 +603,8 @@ def escape(
     f0 = along(0.0)
     t = 1e-2 * max(1.0, float(np.linalg.norm(x))) if initial_step is None else initial_step
     t = _check_tolerance(t, "initial_step")
+    if t == 0.0:
+        raise ValueError("initial_step: expected a finite value > 0, got 0.0")
     sign = 0.0
     for _ in range(40):
         fp, fm = along(t), along(-t)
@@ -748,7 +754,7 @@ def critical_point_report(
     gtol = np.sqrt(eps) * max(1.0, abs(value)) if gtol is None else _check_tolerance(gtol, "gtol")
 
     if hessian is None:
-        H, source = globals()["hessian"](grad_fn, x), "finite differences"
+        H, source = _finite_difference_hessian(grad_fn, x), "finite differences"
         if rtol is None:
             rtol = float(np.sqrt(eps))
     else:
