@@ -125,22 +125,30 @@ inline void load(const T* a, std::int64_t n, bool symmetrize,
   }
 }
 
-// 2x2: the dlaev2 closed form (eigh_small.hpp) is accurate, so it needs no guard.
+// 2x2: the dlaev2 closed form (eigh_small.hpp) is accurate, so it needs no guard. A plain
+// loop of selects over restrict pointers, which the compiler vectorizes.
 template <typename T>
-void eigh_2(const T* a, std::int64_t k, T* w, T* v, bool symmetrize) {
-  const T* m = a + 4 * k;
-  const T b = symmetrize ? (m[1] + m[2]) * T(0.5) : m[2];
+void eigh_2(const T* __restrict a, std::int64_t begin, std::int64_t end, T* __restrict w,
+            T* __restrict v, bool symmetrize) {
   if (!v) {
-    eigvals2(m[0], b, m[3], w + 2 * k);
+#pragma omp simd
+    for (std::int64_t k = begin; k < end; ++k) {
+      const T a00 = a[4 * k], a01 = a[4 * k + 1], a10 = a[4 * k + 2], a11 = a[4 * k + 3];
+      eigvals2(a00, symmetrize ? (a01 + a10) * T(0.5) : a10, a11, w + 2 * k);
+    }
     return;
   }
-  T cs, sn;
-  eigh2(m[0], b, m[3], w + 2 * k, cs, sn);
-  T* V = v + 4 * k;  // columns: (cs, sn) then (-sn, cs)
-  V[0] = cs;
-  V[1] = -sn;
-  V[2] = sn;
-  V[3] = cs;
+#pragma omp simd
+  for (std::int64_t k = begin; k < end; ++k) {
+    const T a00 = a[4 * k], a01 = a[4 * k + 1], a10 = a[4 * k + 2], a11 = a[4 * k + 3];
+    T cs, sn;
+    eigh2(a00, symmetrize ? (a01 + a10) * T(0.5) : a10, a11, w + 2 * k, cs, sn);
+    T* V = v + 4 * k;  // columns: (cs, sn) then (-sn, cs)
+    V[0] = cs;
+    V[1] = -sn;
+    V[2] = sn;
+    V[3] = cs;
+  }
 }
 
 // 3x3: the closed form (eigh_small.hpp) when it can be trusted, the iterative solver otherwise.
@@ -212,8 +220,12 @@ void eigh_stack_fixed(const T* a, std::int64_t count, T* w, T* v, bool symmetriz
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     if constexpr (N == 2) {
-#pragma omp for schedule(static)
-      for (std::int64_t k = 0; k < count; ++k) eigh_2(a, k, w, v, symmetrize);
+#ifdef _OPENMP
+      const std::int64_t id = omp_get_thread_num(), parts = omp_get_num_threads();
+#else
+      const std::int64_t id = 0, parts = 1;
+#endif
+      eigh_2(a, count * id / parts, count * (id + 1) / parts, w, v, symmetrize);
     } else if constexpr (N == 3) {
       Eigen::SelfAdjointEigenSolver<Eigen::Matrix<T, 3, 3>> iterative;
 #pragma omp for schedule(static)
