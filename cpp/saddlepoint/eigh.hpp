@@ -104,6 +104,12 @@ inline std::int64_t eigh_work(std::int64_t count, std::int64_t n) {
   return count * (n * n * n + 16 * n * n + 16);
 }
 
+// Threads for a stack: never more than matrices (an idle OpenMP worker still spins after the
+// region, and on two cores that slows whatever runs next, OpenBLAS included).
+inline int eigh_threads(std::int64_t count, std::int64_t n) {
+  return static_cast<int>(std::min<std::int64_t>(threads_for(eigh_work(count, n)), count));
+}
+
 template <typename T, int N>
 inline void load(const T* a, bool symmetrize, Eigen::Matrix<T, N, N>& m) {
   const Eigen::Map<const RowMajorMatrix<T, N>> A(a);
@@ -213,26 +219,30 @@ void eigh_fixed(const T* a, std::int64_t k, T* w, T* v, bool symmetrize,
   Eigen::Map<RowMajorMatrix<T, N>>(v + N * N * k) = solver.eigenvectors();
 }
 
+// Matrices handed to a thread at a time (2x2; fewer for larger sizes). Dynamic scheduling:
+// on a 2-core host shared with other work, a static split waits for whichever thread was
+// descheduled, and two threads measured slower than one.
+inline constexpr std::int64_t kChunk = 4096;
+
 // The stack loop for a compile-time size: one solver per thread, reused for every matrix.
 template <typename T, int N>
 void eigh_stack_fixed(const T* a, std::int64_t count, T* w, T* v, bool symmetrize) {
-  const int nt = threads_for(eigh_work(count, N));
+  const int nt = eigh_threads(count, N);
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     if constexpr (N == 2) {
-#ifdef _OPENMP
-      const std::int64_t id = omp_get_thread_num(), parts = omp_get_num_threads();
-#else
-      const std::int64_t id = 0, parts = 1;
-#endif
-      eigh_2(a, count * id / parts, count * (id + 1) / parts, w, v, symmetrize);
+      const std::int64_t chunks = (count + kChunk - 1) / kChunk;
+#pragma omp for schedule(dynamic, 1)
+      for (std::int64_t c = 0; c < chunks; ++c) {
+        eigh_2(a, c * kChunk, std::min(count, (c + 1) * kChunk), w, v, symmetrize);
+      }
     } else if constexpr (N == 3) {
       Eigen::SelfAdjointEigenSolver<Eigen::Matrix<T, 3, 3>> iterative;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, kChunk / 8)
       for (std::int64_t k = 0; k < count; ++k) eigh_3(a, k, w, v, symmetrize, iterative);
     } else {
       Eigen::SelfAdjointEigenSolver<Eigen::Matrix<T, N, N>> solver;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, kChunk / (N * N))
       for (std::int64_t k = 0; k < count; ++k) eigh_fixed<T, N>(a, k, w, v, symmetrize, solver);
     }
   }
@@ -243,7 +253,7 @@ void eigh_stack_dynamic(const T* a, std::int64_t count, std::int64_t n, T* w, T*
                         bool symmetrize) {
   using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
   using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
-  const int nt = threads_for(eigh_work(count, n));
+  const int nt = eigh_threads(count, n);
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     Eigen::SelfAdjointEigenSolver<Matrix> solver(n);  // sized once: no allocation per matrix
