@@ -118,11 +118,11 @@ def split(
         val_parts = []
         for label in np.unique(y):
             members = np.flatnonzero(y == label)
-            take = int(round(val_fraction * members.size))
+            take = round(val_fraction * members.size)
             val_parts.append(rng.permutation(members)[:take])
         val_idx = np.sort(np.concatenate(val_parts)) if val_parts else np.empty(0, np.intp)
     else:
-        val_idx = np.sort(rng.permutation(n)[: int(round(val_fraction * n))])
+        val_idx = np.sort(rng.permutation(n)[: round(val_fraction * n)])
     is_val = np.zeros(n, dtype=bool)
     is_val[val_idx] = True
     # The training part is shuffled once too, so that an unshuffled pass is not class-sorted.
