@@ -1,6 +1,14 @@
 # Hand-written stub of the compiled module saddlepoint._core; tests/test_stub.py checks that
 # its names equal the module's. Each area has its own section.
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Union
+
+import numpy as np
+from numpy.typing import NDArray
+
+_Array = NDArray[np.floating[Any]]
+_Arrays = Union[_Array, Sequence[_Array]]
+_Hyper = Union[float, NDArray[Any]]
 
 __version__: str
 
@@ -10,8 +18,161 @@ def get_num_threads() -> int: ...
 def set_num_threads(n: int) -> None: ...
 
 # --- kernels (cpp/bindings/bind_kernels.cpp) -------------------------------------------------
+def sgd_step(
+    param: _Arrays,
+    grad: _Arrays,
+    momentum_buffer: _Arrays | None = None,
+    *,
+    lr: _Hyper,
+    momentum: _Hyper = 0.0,
+    dampening: _Hyper = 0.0,
+    nesterov: bool = False,
+    weight_decay: _Hyper = 0.0,
+    maximize: bool = False,
+    step: int | None = None,
+) -> None: ...
+def adagrad_step(
+    param: _Arrays,
+    grad: _Arrays,
+    state_sum: _Arrays,
+    *,
+    step: int,
+    lr: _Hyper = 0.01,
+    lr_decay: _Hyper = 0.0,
+    weight_decay: _Hyper = 0.0,
+    eps: _Hyper = 1e-10,
+    maximize: bool = False,
+) -> None: ...
+def rmsprop_step(
+    param: _Arrays,
+    grad: _Arrays,
+    square_avg: _Arrays,
+    grad_avg: _Arrays | None = None,
+    momentum_buffer: _Arrays | None = None,
+    *,
+    lr: _Hyper = 0.01,
+    alpha: _Hyper = 0.99,
+    eps: _Hyper = 1e-8,
+    weight_decay: _Hyper = 0.0,
+    momentum: _Hyper = 0.0,
+    centered: bool = False,
+    maximize: bool = False,
+) -> None: ...
+def adam_step(
+    param: _Arrays,
+    grad: _Arrays,
+    exp_avg: _Arrays,
+    exp_avg_sq: _Arrays,
+    max_exp_avg_sq: _Arrays | None = None,
+    *,
+    step: int,
+    lr: _Hyper = 1e-3,
+    betas: tuple[_Hyper, _Hyper] = (0.9, 0.999),
+    eps: _Hyper = 1e-8,
+    weight_decay: _Hyper = 0.0,
+    amsgrad: bool = False,
+    maximize: bool = False,
+    decoupled_weight_decay: bool = False,
+) -> None: ...
 
 # --- optim (cpp/bindings/bind_optim.cpp) -----------------------------------------------------
+class Engine:
+    @property
+    def params(self) -> list[_Array]: ...
+    @property
+    def _is_list(self) -> bool: ...
+    def _buffers(self) -> dict[str, _Array]: ...
+    steps: int
+    lr: Any
+    @property
+    def schedule(self) -> Callable[[int], float] | None: ...
+
+class SGDEngine(Engine):
+    def __init__(
+        self,
+        params: _Arrays,
+        state: dict[str, _Array],
+        lr: Any,
+        momentum: _Hyper,
+        dampening: _Hyper,
+        weight_decay: _Hyper,
+        nesterov: bool,
+        maximize: bool,
+    ) -> None: ...
+    def step(self, grads: _Arrays) -> None: ...
+    momentum: Any
+    dampening: Any
+    weight_decay: Any
+    @property
+    def nesterov(self) -> bool: ...
+    @property
+    def maximize(self) -> bool: ...
+    _buffer_initialized: bool
+
+class AdagradEngine(Engine):
+    def __init__(
+        self,
+        params: _Arrays,
+        state: dict[str, _Array],
+        lr: Any,
+        lr_decay: _Hyper,
+        weight_decay: _Hyper,
+        eps: _Hyper,
+        maximize: bool,
+    ) -> None: ...
+    def step(self, grads: _Arrays) -> None: ...
+    lr_decay: Any
+    weight_decay: Any
+    eps: Any
+    @property
+    def maximize(self) -> bool: ...
+
+class RMSpropEngine(Engine):
+    def __init__(
+        self,
+        params: _Arrays,
+        state: dict[str, _Array],
+        lr: Any,
+        alpha: _Hyper,
+        eps: _Hyper,
+        weight_decay: _Hyper,
+        momentum: _Hyper,
+        centered: bool,
+        maximize: bool,
+    ) -> None: ...
+    def step(self, grads: _Arrays) -> None: ...
+    alpha: Any
+    eps: Any
+    weight_decay: Any
+    momentum: Any
+    @property
+    def centered(self) -> bool: ...
+    @property
+    def maximize(self) -> bool: ...
+
+class AdamEngine(Engine):
+    def __init__(
+        self,
+        params: _Arrays,
+        state: dict[str, _Array],
+        lr: Any,
+        betas: tuple[_Hyper, _Hyper],
+        eps: _Hyper,
+        weight_decay: _Hyper,
+        amsgrad: bool,
+        maximize: bool,
+        decoupled_weight_decay: bool,
+    ) -> None: ...
+    def step(self, grads: _Arrays) -> None: ...
+    betas: tuple[Any, Any]
+    eps: Any
+    weight_decay: Any
+    @property
+    def amsgrad(self) -> bool: ...
+    @property
+    def maximize(self) -> bool: ...
+    @property
+    def decoupled_weight_decay(self) -> bool: ...
 
 # --- linalg (cpp/bindings/bind_linalg.cpp) ---------------------------------------------------
 
