@@ -338,12 +338,16 @@ class _PlateauWatch:
             return None
         before = min(self.losses[self.start : -w])
         improvement = before - min(self.losses[-w:])
-        flat = improvement <= self.rtol * abs(before)
-        smallest_grad = min(self.grad_norms[-w:])
-        if not flat:
-            self.active = False
+        if improvement > 10.0 * self.rtol * abs(before):
+            self.active = False  # clearly improving again: a later plateau is a new one
+        if self.active or improvement > self.rtol * abs(before):
             return None
-        if self.active or smallest_grad < self.grad_floor:
+        grads = self.grad_norms[-w:]
+        smallest_grad = min(grads)
+        # Converging to a critical point: the gradient shrinks steadily. A plateau keeps it.
+        half = w // 2
+        shrinking = np.median(grads[half:]) < 0.5 * np.median(grads[:half])
+        if smallest_grad < self.grad_floor or shrinking:
             return None
         self.active = True
         return {
@@ -743,6 +747,11 @@ def minimize(
                 f"{plateau['min_grad_norm']:.3g} (median {plateau['median_grad_norm']:.3g}, "
                 f"grad_tol={grad_tol:g}); " + _plateau_advice(opt, plateau["mean_cosine"])
             )
+            if noise > 0:
+                text += (
+                    f" With gradient noise (noise={noise:g}) this may also be the noise floor: "
+                    "a decaying learning rate lets the run settle."
+                )
             events.append(Event("plateau", t, text, x.copy(), loss, gnorm, details=plateau))
             if stop_on_plateau:
                 reason, message = "plateau", text
