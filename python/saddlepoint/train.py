@@ -919,6 +919,7 @@ def train(
     lr: Any = None,
     params: np.ndarray | None = None,
     progress: bool | None = None,
+    divergence_factor: float = 1e6,
     **hyper: Any,
 ) -> TrainResult:
     r"""Mini-batch training of a model on a data set.
@@ -957,6 +958,11 @@ def train(
         Initial parameters (copied); default ``model.init(...)``.
     progress : bool, optional
         A tqdm progress bar over the epochs; ``None`` shows it only on a terminal.
+    divergence_factor : float
+        Training stops (``diverged=True``, a ``"diverged"`` event) when a mini-batch loss or
+        the parameters are not finite, or a mini-batch loss exceeds
+        ``loss0 + divergence_factor * max(|loss0|, 1)`` (``loss0``: the initial training
+        loss), as in :func:`minimize`.
 
     Returns
     -------
@@ -965,6 +971,7 @@ def train(
     """
     batch_size = _positive_int("batch_size", batch_size)
     epochs = _positive_int("epochs", epochs, 0)
+    divergence_factor = _finite_number("divergence_factor", divergence_factor, strict=True)
     for method in ("loss", "loss_and_grad", "init"):
         if not callable(getattr(model, method, None)):
             raise TypeError(f"model: expected a model with {method}(), got {type(model).__name__}")
@@ -1011,6 +1018,8 @@ def train(
             columns[name].append(value)
 
     record(0, 0.0, 0)
+    loss0 = columns["train_loss"][0]
+    limit = loss0 + divergence_factor * max(abs(loss0), 1.0) if math.isfinite(loss0) else math.inf
     batch_losses: list[float] = []
     events: list[Event] = []
     bar = _progress_bar(progress, epochs)
@@ -1025,7 +1034,7 @@ def train(
                 with np.errstate(all="ignore"):
                     loss, grad = model.loss_and_grad(theta, X[idx], y[idx])
                 batch_losses.append(loss)
-                if not (math.isfinite(loss) and np.all(np.isfinite(grad))):
+                if not (math.isfinite(loss) and np.all(np.isfinite(grad))) or loss > limit:
                     diverged = True
                     break
                 opt.step(grad)
@@ -1033,10 +1042,16 @@ def train(
             seconds = time.perf_counter() - started
             if diverged or not np.all(np.isfinite(theta)):
                 diverged = True
+                last = batch_losses[-1]
+                what = (
+                    f"a mini-batch loss of {last:.4g} (started at {loss0:.4g})"
+                    if math.isfinite(last)
+                    else "a mini-batch loss or the parameters not finite"
+                )
                 message = (
-                    f"diverged in epoch {epoch} after {opt.steps} updates: the mini-batch "
-                    f"loss or the parameters are not finite (learning rate "
-                    f"{_current_lr(opt):.3g}); use a smaller learning rate or a warm-up"
+                    f"diverged in epoch {epoch} after {opt.steps} updates: {what} "
+                    f"(learning rate {_current_lr(opt):.3g}); use a smaller learning rate "
+                    "or a warm-up schedule"
                 )
                 events.append(
                     Event(
