@@ -124,6 +124,26 @@ def test_hessian_against_differences_of_the_gradient(activation, loss, kind):
     np.testing.assert_allclose(model.hessian(params, X, y), np.array(cols), rtol=1e-6, atol=1e-8)
 
 
+def test_l2_penalty_adds_half_squared_norm_and_its_derivatives():
+    model, params, X, y = _problem("tanh", "cross_entropy", "labels", sizes=(3, 4, 3))
+    reg = MLP([3, 4, 3], activation="tanh", l2=0.3)
+
+    def ref(p):
+        return _reference_loss(model, p, X, y) + 0.15 * float(p @ p)
+
+    assert reg.loss(params, X, y) == pytest.approx(ref(params), rel=1e-13)
+    np.testing.assert_allclose(
+        reg.grad(params, X, y), _fd_gradient(ref, params), rtol=1e-6, atol=1e-8
+    )
+    np.testing.assert_allclose(
+        reg.hessian(params, X, y) - model.hessian(params, X, y),
+        0.3 * np.eye(model.n_params),
+        atol=1e-14,
+    )
+    with pytest.raises(ValueError, match="l2: expected a finite value >= 0"):
+        MLP([3, 2], l2=-1.0)
+
+
 def test_hvp_equals_hessian_times_vector_single_and_stacked():
     model, params, X, y = _problem("tanh", "cross_entropy", "labels", sizes=(4, 6, 5, 3))
     H = model.hessian(params, X, y)
