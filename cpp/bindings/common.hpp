@@ -211,12 +211,14 @@ inline std::string range_str(const HyperSpec& s) {
   return o.str();
 }
 
-inline void check_range(double v, const HyperSpec& s, const std::string& where) {
+// row < 0: a single value; otherwise the row of a per-row array (named in the message).
+inline void check_range(double v, const HyperSpec& s, std::int64_t row = -1) {
   const bool ok = std::isfinite(v) && (s.lo_open ? v > s.lo : v >= s.lo) &&
                   (s.hi_open ? v < s.hi : v <= s.hi);
   if (!ok) {
     std::ostringstream o;
-    o << s.name << ": expected a finite value " << range_str(s) << ", got " << v << where;
+    o << s.name << ": expected a finite value " << range_str(s) << ", got " << v;
+    if (row >= 0) o << " (row " << row << ")";
     throw py::value_error(o.str());
   }
 }
@@ -253,7 +255,7 @@ inline HyperValue checked_hyper(py::handle obj, const HyperSpec& spec, std::int6
     auto d = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(a);
     h.values.assign(d.data(), d.data() + rows);
     for (std::int64_t r = 0; r < rows; ++r) {
-      check_range(h.values[r], spec, " (row " + std::to_string(r) + ")");
+      check_range(h.values[r], spec, r);
     }
     h.per_row = true;
     return h;
@@ -270,7 +272,7 @@ inline HyperValue checked_hyper(py::handle obj, const HyperSpec& spec, std::int6
     throw py::type_error(std::string(spec.name) + ": expected a real number, got " +
                          describe(obj));
   }
-  check_range(h.scalar, spec, "");
+  check_range(h.scalar, spec);
   return h;
 }
 

@@ -1,0 +1,51 @@
+"""``saddlepoint bench``: a short run of the optimizer-step benchmark on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "bench",
+        help="time the fused optimizer steps against NumPy (and PyTorch if installed)",
+        description="Time the fused optimizer steps against NumPy (and PyTorch when installed) "
+        "on this machine and print ratios. The full table: python bench/optimizers.py.",
+    )
+    p.add_argument("--kinds", nargs="+", default=["adam", "momentum"],
+                   help="steps to time: sgd momentum nesterov adagrad rmsprop adam adamw")
+    p.add_argument("--sizes", nargs="+", type=int, default=[1_000, 100_000, 10_000_000])
+    p.add_argument("--dtypes", nargs="+", default=["float32"], choices=["float32", "float64"])
+    p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    p.add_argument("--budget", type=float, default=0.15, help="seconds per configuration")
+    p.add_argument("--no-torch", action="store_true", help="skip the PyTorch peers")
+    p.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import benchmark
+    from .cli import CLIError
+
+    bad = [k for k in args.kinds if k not in benchmark.KINDS]
+    if bad:
+        raise CLIError(f"--kinds: unknown {bad}; expected some of {list(benchmark.KINDS)}")
+    if any(n < 1 for n in args.sizes) or any(t < 1 for t in args.threads):
+        raise CLIError("--sizes and --threads must be positive")
+    results = benchmark.run(
+        sizes=args.sizes,
+        dtypes=args.dtypes,
+        threads=args.threads,
+        kinds=args.kinds,
+        budget=args.budget,
+        torch=not args.no_torch,
+        progress=lambda s: print(f"  {s}", file=sys.stderr, flush=True),
+    )
+    print(benchmark.format_table(results))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(benchmark.to_json(results), f, indent=1)
+    return 0
