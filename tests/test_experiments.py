@@ -188,3 +188,55 @@ def test_plot_helpers():
     fig = experiments.plot_optimizer_comparison(oc, "tiny_network")
     assert len(fig.axes) == 2
     plt.close(fig)
+
+
+def test_lecture_rms_turns_pytorch_adagrad_into_the_lectures():
+    sched = experiments.LectureRMS(0.5, decay=10.0, warmup=4)
+    t = np.arange(6)
+    np.testing.assert_allclose(
+        sched(t), 0.5 * np.sqrt(t + 1) * np.minimum(1, (t + 1) / 4) / (1 + t / 10)
+    )
+    assert sched(3) == pytest.approx(0.5 * 2 * 1 / 1.3)
+
+    class Bowl:
+        dim = 2
+        start = np.array([-9.0, 1.0])
+
+        def value(self, p):
+            return 0.5 * (p[0] ** 2 + 100 * p[1] ** 2)
+
+        def grad(self, p):
+            return np.array([p[0], 100 * p[1]])
+
+    df = experiments.optimizer_comparison(
+        Bowl(),
+        {"rms": {"optimizer": "adagrad", "schedule": experiments.LectureRMS(0.5)}},
+        steps=50,
+        grad_tol=0.0,
+    )
+    # The lecture's Adagrad: theta -= eta * g / sigma, sigma = root mean square of all g.
+    p, squares = np.array([-9.0, 1.0]), np.zeros(2)
+    path = [p.copy()]
+    for step in range(50):
+        g = np.array([p[0], 100 * p[1]])
+        squares += g * g
+        p = p - 0.5 * g / np.sqrt(squares / (step + 1))
+        path.append(p.copy())
+    np.testing.assert_allclose(df[["x0", "x1"]].to_numpy(), np.array(path), rtol=1e-8, atol=1e-12)
+
+
+def test_lecture_presets_tell_their_stories():
+    presets = experiments.lecture_comparisons()
+    assert set(presets) == {"saddle", "bump", "ill_conditioned", "adagrad_burst"}
+    burst = experiments.optimizer_comparison(**presets["adagrad_burst"])
+    rms = burst[burst["label"] == "Adagrad, lecture RMS"]["loss"].to_numpy()
+    low = np.argmax(rms < 1e-5)
+    assert low > 0 and rms[low:].max() > 1.0  # the late burst
+    tamed = burst[burst["label"] == "lecture RMS + decay"]["loss"].to_numpy()
+    assert tamed[100:].max() < 1e-3
+    saddle = experiments.optimizer_comparison(**presets["saddle"])
+    leave = {
+        label: int(np.argmax(run["loss"].to_numpy() < 0.5))
+        for label, run in saddle.groupby("label")
+    }
+    assert leave["GD"] > 2 * leave["momentum"]
