@@ -136,7 +136,7 @@ def test_plain_gd_on_the_elongated_bowl_is_a_plateau_not_a_critical_point():
     assert ev.details["mean_cosine"] < -0.9
     assert "not a critical point" in ev.message and "bouncing" in ev.message
     assert "adaptive optimizer" in ev.message
-    assert res.reason == "max_steps"
+    assert res.reason == "max_steps" and "still on the plateau reported at step" in res.message
     # Adam on the same bowl and start reaches the minimum instead.
     adam = minimize(Bowl(kappa=100.0), "adam", lr=0.1, steps=2000)
     assert adam.reason == "minimum" and "plateau" not in [e.kind for e in adam.events]
@@ -357,3 +357,14 @@ def test_train_bad_arguments():
         train(model, "digits", "sgd", batch_size=4, epochs=1)
     with pytest.raises(ValueError, match=r"params: expected shape \(67,\)"):
         train(model, d, "sgd", batch_size=4, epochs=1, params=np.zeros(3))
+
+
+def test_train_with_a_schedule_records_the_learning_rate_per_epoch():
+    model, d = _small_problem()
+
+    def schedule(step):
+        return 0.5 / (1.0 + step)
+
+    res = train(model, d, "sgd", batch_size=32, epochs=3, schedule=schedule, progress=False)
+    updates = np.asarray(res.history["updates"])
+    np.testing.assert_allclose(np.asarray(res.history["lr"]), [schedule(u) for u in updates])

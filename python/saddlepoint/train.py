@@ -765,6 +765,11 @@ def minimize(
         opt.step(g + noise * rng.standard_normal(g.shape) if noise > 0 else g)
         t += 1
 
+    if reason == "max_steps" and watch.active and events and events[-1].kind == "plateau":
+        message += (
+            f", still on the plateau reported at step {events[-1].step} (see that event "
+            "for what to change)"
+        )
     if rec.steps[-1] != t or not np.array_equal(rec.points[-1], x):
         rec.add(t, loss, gnorm, _current_lr(opt), x)
     history = _table(
