@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from saddlepoint.models import MLP
 
 CASES = [
@@ -285,3 +287,31 @@ def test_bad_calls_raise_and_leave_arrays_unchanged():
         model.hessian(params, X, y, max_params=10)
     for a, b in zip(before, [params, X, y]):
         assert a.tobytes() == b.tobytes()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 4), min_size=2, max_size=4),
+    activation=st.sampled_from(["tanh", "sigmoid", "linear", "relu"]),
+    n=st.integers(1, 5),
+    seed=st.integers(0, 2**16),
+)
+def test_properties_on_random_architectures(sizes, activation, n, seed):
+    if sizes[-1] < 2:
+        sizes = [*sizes[:-1], 2]
+    model, params, X, y = _problem(
+        activation, "cross_entropy", "labels", sizes=sizes, n=n, seed=seed
+    )
+    H = model.hessian(params, X, y)
+    rng = np.random.default_rng(seed)
+    u, v = rng.normal(size=(2, model.n_params))
+    # Symmetry of the exact second derivative: u . (H v) == v . (H u).
+    Hu, Hv = model.hvp(params, X, y, np.stack([u, v]))
+    assert u @ Hv == pytest.approx(v @ Hu, rel=1e-9, abs=1e-12)
+    np.testing.assert_allclose(H @ v, Hv, rtol=1e-10, atol=1e-12)
+    # Directional derivative of the loss along v equals grad . v (central differences).
+    h = 1e-6
+    fd = (
+        _reference_loss(model, params + h * v, X, y) - _reference_loss(model, params - h * v, X, y)
+    ) / (2 * h)
+    assert model.grad(params, X, y) @ v == pytest.approx(fd, rel=1e-5, abs=1e-7)
