@@ -219,6 +219,11 @@ def test_optimizer_instance_hyper_and_callback():
     np.testing.assert_array_equal(x, res.x)  # the instance's array is the point
     by_name = minimize(Bowl(), "adam", lr=0.05, betas=(0.8, 0.99), x0=[1.0, 1.0], steps=5)
     np.testing.assert_array_equal(by_name.x, res.x)
+    # Without x0 an instance starts where its array is.
+    y = np.array([0.5, -0.5])
+    again = minimize(Bowl(), optim.SGD(y, lr=0.1), steps=1, grad_tol=0.0)
+    np.testing.assert_array_equal(again.trajectory[0], [0.5, -0.5])
+    np.testing.assert_allclose(again.x, [0.5 - 0.05, -0.5 + 0.1 * 50.0])
 
 
 @pytest.mark.parametrize(

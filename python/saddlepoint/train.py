@@ -545,7 +545,8 @@ def minimize(
     schedule : callable, optional
         ``step -> lr`` (e.g. from :mod:`saddlepoint.schedules`), used instead of ``lr``.
     x0 : array_like, optional
-        Start (default: ``surface.start``).
+        Start (default: ``surface.start``, or the current values of an optimizer
+        instance's array).
     steps : int
         Maximum number of optimizer steps.
     grad_tol : float
@@ -606,11 +607,13 @@ def minimize(
         plateau_window,
         callback,
     )
-    x_start = _start_point(surface, x0)
     if isinstance(optimizer, str):
-        x = x_start.copy()
+        x = _start_point(surface, x0)
         opt = _make_optimizer(optimizer, x, lr, schedule, hyper)
     else:
+        params = getattr(optimizer, "params", None)
+        current = params[0] if isinstance(params, list) and params else None
+        x_start = _start_point(surface, current if x0 is None and current is not None else x0)
         opt = _make_optimizer(optimizer, x_start, lr, schedule, hyper)
         x = opt.params[0]
         if x.dtype != np.float64:
