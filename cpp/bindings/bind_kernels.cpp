@@ -24,6 +24,32 @@ void check_disjoint(std::initializer_list<const ArrayList*> lists) {
   check_no_overlap(all);
 }
 
+// The parameters of one call: at least one array, all of one dtype (a kernel runs for one
+// dtype; a float32 array stepped as float64 would read and write past its end).
+ArrayList checked_params(py::handle param) {
+  ArrayList P = checked_arrays(param, "param", true);
+  if (P.items.empty()) {
+    throw py::value_error("param: expected at least one array, got an empty list");
+  }
+  for (std::size_t i = 1; i < P.items.size(); ++i) {
+    if (P.items[i].dtype != P.items[0].dtype) {
+      throw py::type_error(P.names[i] + ": expected " + dtype_name(P.items[0].dtype) +
+                           " like param[0] (one dtype per call), got " +
+                           dtype_name(P.items[i].dtype));
+    }
+  }
+  return P;
+}
+
+// `step` is keyword-only without a usable default: pybind11 would answer a missing one with
+// the whole signature, so it defaults to None and is refused here with a message naming it.
+std::int64_t required_step(py::handle step) {
+  if (step.is_none()) {
+    throw py::type_error("step: required, the 1-based number of this step (1 on the first call)");
+  }
+  return checked_step(step, "step");
+}
+
 std::optional<ArrayList> optional_state(py::handle obj, const char* name, const ArrayList& params) {
   if (obj.is_none()) return std::nullopt;
   ArrayList s = checked_arrays(obj, name, true);
@@ -52,7 +78,7 @@ bool any_varies(std::initializer_list<const HyperValue*> hs) {
 void sgd_step(py::handle param, py::handle grad, py::handle momentum_buffer, py::handle lr,
               py::handle momentum, py::handle dampening, py::handle nesterov,
               py::handle weight_decay, py::handle maximize, py::handle step) {
-  const ArrayList P = checked_arrays(param, "param", true);
+  const ArrayList P = checked_params(param);
   const ArrayList G = checked_arrays(grad, "grad", false);
   check_list_like(G, "grad", P);
   const std::int64_t rows = hyper_rows(P);
@@ -110,14 +136,14 @@ void sgd_step(py::handle param, py::handle grad, py::handle momentum_buffer, py:
 void adagrad_step(py::handle param, py::handle grad, py::handle state_sum, py::handle step,
                   py::handle lr, py::handle lr_decay, py::handle weight_decay, py::handle eps,
                   py::handle maximize) {
-  const ArrayList P = checked_arrays(param, "param", true);
+  const ArrayList P = checked_params(param);
   const ArrayList G = checked_arrays(grad, "grad", false);
   check_list_like(G, "grad", P);
   const ArrayList S = checked_arrays(state_sum, "state_sum", true);
   check_list_like(S, "state_sum", P);
   const std::int64_t rows = hyper_rows(P);
   AdagradHyper h;
-  h.step = checked_step(step, "step");
+  h.step = required_step(step);
   const HyperValue lr_ = checked_hyper(lr, {"lr", 0.0, inf()}, rows);
   const HyperValue dec = checked_hyper(lr_decay, {"lr_decay", 0.0, inf()}, rows);
   const HyperValue wd = checked_hyper(weight_decay, {"weight_decay", 0.0, inf()}, rows);
@@ -143,7 +169,7 @@ void rmsprop_step(py::handle param, py::handle grad, py::handle square_avg, py::
                   py::handle momentum_buffer, py::handle lr, py::handle alpha, py::handle eps,
                   py::handle weight_decay, py::handle momentum, py::handle centered,
                   py::handle maximize) {
-  const ArrayList P = checked_arrays(param, "param", true);
+  const ArrayList P = checked_params(param);
   const ArrayList G = checked_arrays(grad, "grad", false);
   check_list_like(G, "grad", P);
   const ArrayList V = checked_arrays(square_avg, "square_avg", true);
@@ -189,7 +215,7 @@ void adam_step(py::handle param, py::handle grad, py::handle exp_avg, py::handle
                py::handle max_exp_avg_sq, py::handle step, py::handle lr, py::handle betas,
                py::handle eps, py::handle weight_decay, py::handle amsgrad, py::handle maximize,
                py::handle decoupled_weight_decay) {
-  const ArrayList P = checked_arrays(param, "param", true);
+  const ArrayList P = checked_params(param);
   const ArrayList G = checked_arrays(grad, "grad", false);
   check_list_like(G, "grad", P);
   const ArrayList M = checked_arrays(exp_avg, "exp_avg", true);
@@ -198,7 +224,7 @@ void adam_step(py::handle param, py::handle grad, py::handle exp_avg, py::handle
   check_list_like(V, "exp_avg_sq", P);
   const std::int64_t rows = hyper_rows(P);
   AdamHyper h;
-  h.step = checked_step(step, "step");
+  h.step = required_step(step);
   const HyperValue lr_ = checked_hyper(lr, {"lr", 0.0, inf()}, rows);
   const auto [b1, b2] = checked_betas(betas, rows);
   const HyperValue eps_ = checked_hyper(eps, {"eps", 0.0, inf(), true}, rows);
@@ -246,7 +272,7 @@ Float hyper-parameters: a number, or one value per row of a 2-D param. step (1-b
 required when momentum != 0.)doc");
 
   m.def("adagrad_step", &adagrad_step, py::arg("param"), py::arg("grad"), py::arg("state_sum"),
-        py::kw_only(), py::arg("step"), py::arg("lr") = 0.01, py::arg("lr_decay") = 0.0,
+        py::kw_only(), py::arg("step") = py::none(), py::arg("lr") = 0.01, py::arg("lr_decay") = 0.0,
         py::arg("weight_decay") = 0.0, py::arg("eps") = 1e-10, py::arg("maximize") = false,
         R"doc(One Adagrad step in place, as torch.optim.Adagrad.
 
@@ -267,7 +293,7 @@ momentum > 0: buf = momentum * buf + g / d, param -= lr * buf;  else param -= lr
 
   m.def("adam_step", &adam_step, py::arg("param"), py::arg("grad"), py::arg("exp_avg"),
         py::arg("exp_avg_sq"), py::arg("max_exp_avg_sq") = py::none(), py::kw_only(),
-        py::arg("step"), py::arg("lr") = 1e-3, py::arg("betas") = py::make_tuple(0.9, 0.999),
+        py::arg("step") = py::none(), py::arg("lr") = 1e-3, py::arg("betas") = py::make_tuple(0.9, 0.999),
         py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0, py::arg("amsgrad") = false,
         py::arg("maximize") = false, py::arg("decoupled_weight_decay") = false,
         R"doc(One Adam (or AdamW) step in place, as torch.optim.Adam / AdamW.

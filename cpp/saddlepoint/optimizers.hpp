@@ -315,7 +315,8 @@ void adam_elements(T* __restrict p, const T* __restrict g, T* __restrict m, T* _
     if constexpr (WD == WeightDecay::coupled) gi = gi + c.wd * pi;
     mi = lerp(mi, gi, c.w1, c.one_minus_w1, c.low_weight);
     vi = vi * c.beta2 + (c.one_minus_beta2 * gi) * gi;
-    if constexpr (AMSGRAD) xi = std::max(xi, vi);
+    // torch.maximum propagates NaN; std::max(xi, vi) would keep xi when vi is NaN.
+    if constexpr (AMSGRAD) xi = (vi > xi || vi != vi) ? vi : xi;
     const T denom = std::sqrt(AMSGRAD ? xi : vi) / c.bc2_sqrt + c.eps;
     m[i] = mi;
     v[i] = vi;

@@ -132,12 +132,21 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict`; a mismatched or corrupt one is refused unchanged."""
         sd = _checked_state_dict(self, state_dict)
-        # every check passed: now assign (hyper-parameter setters validate values once more)
-        for name, value in sd["hyper"].items():
-            if name == "lr" and value is None:
-                continue
-            if name in self._settable():
+        # every check passed: now assign. The setters validate the values once more; if one
+        # refuses, the ones already assigned are put back so that the optimizer is unchanged.
+        settable = self._settable()
+        old = {name: getattr(self, name) for name in settable if name != "lr"}
+        old["lr"] = self.schedule if self.schedule is not None else self.lr
+        try:
+            for name, value in sd["hyper"].items():
+                if name == "lr" and value is None:
+                    continue
+                if name in settable:
+                    setattr(self, name, value)
+        except Exception:
+            for name, value in old.items():
                 setattr(self, name, value)
+            raise
         for name, buf in self._buffers().items():
             np.copyto(buf, sd["state"][name])
         self.steps = int(sd["steps"])

@@ -1,0 +1,316 @@
+"""An independent float64 NumPy reference of torch.optim's single-tensor optimizers.
+
+Written from the published update rules and the algorithm boxes of PyTorch's documentation
+(``torch.optim.SGD``, ``Adagrad``, ``RMSprop``, ``Adam``, ``AdamW``; PyTorch 2.x), never by
+calling ``saddlepoint``. Every operation runs in float64 whatever the input dtype, so the
+float32 kernels are compared against the exact-arithmetic answer up to float64 rounding.
+
+State follows PyTorch's conventions: a missing ``momentum_buffer`` (``None``) means "not
+created yet", so SGD's first momentum step copies the gradient; Adagrad's ``sum`` starts at
+``initial_accumulator_value``; the Adam family counts ``step`` from 1.
+
+Each ``*_step`` function returns the new parameter and updates ``state`` (a dict of float64
+arrays) in place; :class:`Reference` wraps them into an optimizer over one array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+Array = np.ndarray
+
+
+def _f64(a: Any) -> Array:
+    return np.array(a, dtype=np.float64)
+
+
+def lerp(start: Array, end: Array, weight: float) -> Array:
+    """torch.lerp as documented: start + weight * (end - start).
+
+    Equal to (1 - weight) start + weight end in exact arithmetic; written this way because
+    it is how PyTorch forms exp_avg and grad_avg, which matters once a gradient is Inf
+    (inf + w (g - inf) is NaN, whereas (1 - w) inf + w g stays inf).
+    """
+    return start + weight * (end - start)
+
+
+def sgd_step(
+    p: Array,
+    g: Array,
+    state: dict[str, Any],
+    *,
+    lr: float,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    maximize: bool = False,
+) -> Array:
+    """torch.optim.SGD: g <- ±g + wd p; b <- g (first) or mu b + (1-tau) g; p <- p - lr d."""
+    g = -g if maximize else g
+    if weight_decay != 0:
+        g = g + weight_decay * p
+    if momentum != 0:
+        buf = state.get("momentum_buffer")
+        buf = g.copy() if buf is None else momentum * buf + (1.0 - dampening) * g
+        state["momentum_buffer"] = buf
+        g = g + momentum * buf if nesterov else buf
+    return p - lr * g
+
+
+def adagrad_step(
+    p: Array,
+    g: Array,
+    state: dict[str, Any],
+    *,
+    step: int,
+    lr: float = 1e-2,
+    lr_decay: float = 0.0,
+    weight_decay: float = 0.0,
+    eps: float = 1e-10,
+    maximize: bool = False,
+) -> Array:
+    """torch.optim.Adagrad (Duchi et al. 2011): eps is added outside the square root."""
+    g = -g if maximize else g
+    if weight_decay != 0:
+        g = g + weight_decay * p
+    clr = lr / (1.0 + (step - 1) * lr_decay)
+    state["sum"] = state["sum"] + g * g
+    return p - clr * g / (np.sqrt(state["sum"]) + eps)
+
+
+def rmsprop_step(
+    p: Array,
+    g: Array,
+    state: dict[str, Any],
+    *,
+    lr: float = 1e-2,
+    alpha: float = 0.99,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum: float = 0.0,
+    centered: bool = False,
+    maximize: bool = False,
+) -> Array:
+    """torch.optim.RMSprop (Hinton, lecture 6e; centered form of Graves 2013)."""
+    g = -g if maximize else g
+    if weight_decay != 0:
+        g = g + weight_decay * p
+    v = alpha * state["square_avg"] + (1.0 - alpha) * g * g
+    state["square_avg"] = v
+    if centered:
+        a = lerp(state["grad_avg"], g, 1.0 - alpha)
+        state["grad_avg"] = a
+        denom = np.sqrt(v - a * a) + eps
+    else:
+        denom = np.sqrt(v) + eps
+    if momentum > 0:
+        buf = momentum * state["momentum_buffer"] + g / denom
+        state["momentum_buffer"] = buf
+        return p - lr * buf
+    return p - lr * g / denom
+
+
+def adam_step(
+    p: Array,
+    g: Array,
+    state: dict[str, Any],
+    *,
+    step: int,
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    amsgrad: bool = False,
+    maximize: bool = False,
+    decoupled_weight_decay: bool = False,
+) -> Array:
+    """torch.optim.Adam (Kingma & Ba 2015) / AdamW (Loshchilov & Hutter 2019).
+
+    p <- p - (lr / bc1) m / (sqrt(v_hat) / sqrt(bc2) + eps), bc_i = 1 - beta_i**step, with
+    v_hat = v, or the running maximum of the raw v for AMSGrad (Reddi et al. 2018).
+    """
+    beta1, beta2 = betas
+    g = -g if maximize else g
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            p = p * (1.0 - lr * weight_decay)
+        else:
+            g = g + weight_decay * p
+    m = lerp(state["exp_avg"], g, 1.0 - beta1)
+    v = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * g * g
+    state["exp_avg"], state["exp_avg_sq"] = m, v
+    if amsgrad:
+        # torch.maximum propagates NaN (np.maximum does too, unlike a plain comparison)
+        state["max_exp_avg_sq"] = np.maximum(state["max_exp_avg_sq"], v)
+        v = state["max_exp_avg_sq"]
+    bc1 = 1.0 - beta1**step
+    bc2 = 1.0 - beta2**step
+    return p - (lr / bc1) * m / (np.sqrt(v) / np.sqrt(bc2) + eps)
+
+
+def initial_state(name: str, shape: tuple[int, ...], **hyper: Any) -> dict[str, Any]:
+    """PyTorch's lazily created state for optimizer ``name``, in float64."""
+    zeros = np.zeros(shape)
+    if name == "sgd":
+        return {"momentum_buffer": None} if hyper.get("momentum", 0) != 0 else {}
+    if name == "adagrad":
+        return {"sum": np.full(shape, float(hyper.get("initial_accumulator_value", 0.0)))}
+    if name == "rmsprop":
+        state = {"square_avg": zeros.copy()}
+        if hyper.get("centered", False):
+            state["grad_avg"] = zeros.copy()
+        if hyper.get("momentum", 0) > 0:
+            state["momentum_buffer"] = zeros.copy()
+        return state
+    if name in ("adam", "adamw"):
+        state = {"exp_avg": zeros.copy(), "exp_avg_sq": zeros.copy()}
+        if hyper.get("amsgrad", False):
+            state["max_exp_avg_sq"] = zeros.copy()
+        return state
+    raise ValueError(name)
+
+
+_STEPS: dict[str, Callable[..., Array]] = {
+    "sgd": sgd_step,
+    "adagrad": adagrad_step,
+    "rmsprop": rmsprop_step,
+    "adam": adam_step,
+    "adamw": adam_step,
+}
+
+# torch.optim's defaults (AdamW: weight_decay 1e-2 and decoupled decay).
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "sgd": {"lr": 1e-3},
+    "adagrad": {"lr": 1e-2},
+    "rmsprop": {"lr": 1e-2},
+    "adam": {"lr": 1e-3},
+    "adamw": {"lr": 1e-3, "weight_decay": 1e-2},
+}
+
+
+class Reference:
+    """One float64 parameter array stepped by the reference update ``name``.
+
+    ``lr`` may be a callable of the number of steps already taken (a schedule).
+    """
+
+    def __init__(self, name: str, param: Array, **hyper: Any) -> None:
+        self.name = name
+        self.hyper = {**DEFAULTS[name], **hyper}
+        self.param = _f64(param)
+        self.state = initial_state(name, self.param.shape, **self.hyper)
+        self.steps = 0
+        # Error scales for comparisons: |p0| plus the path length sum |p_t - p_{t-1}| for the
+        # parameter, the running elementwise maximum of |x_t| for each state array.
+        self.scale: dict[str, Array] = {"param": np.abs(self.param)}
+        self._track_state()
+
+    def step(self, grad: Array) -> Array:
+        kw = {k: v for k, v in self.hyper.items() if k != "initial_accumulator_value"}
+        if callable(kw["lr"]):
+            kw["lr"] = float(kw["lr"](self.steps))
+        if self.name in ("adagrad", "adam", "adamw"):
+            kw["step"] = self.steps + 1
+        if self.name == "adamw":
+            kw["decoupled_weight_decay"] = True
+        before = self.param
+        self.param = _STEPS[self.name](self.param, _f64(grad), self.state, **kw)
+        self.scale["param"] = self.scale["param"] + np.abs(self.param - before)
+        self._track_state()
+        self.steps += 1
+        return self.param
+
+    def _track_state(self) -> None:
+        for key, value in self.state.items():
+            if value is not None:
+                self.scale[key] = np.maximum(self.scale.get(key, 0.0), np.abs(value))
+
+
+# --------------------------------------------------------------------------------------------
+# Test support shared by the test modules (independent of saddlepoint as well)
+# --------------------------------------------------------------------------------------------
+STEPS = 100
+
+
+def assert_within(
+    actual: np.ndarray, expected: np.ndarray, scale: np.ndarray, tol: float, what: str
+) -> None:
+    """Elementwise |actual - expected| <= tol * scale (scale: the error's natural size)."""
+    err = np.abs(actual.astype(np.float64) - expected)
+    bound = tol * np.maximum(scale, np.finfo(np.float64).tiny)
+    bad = ~(err <= bound)
+    if bad.any():
+        i = np.flatnonzero(bad.ravel())[0]
+        raise AssertionError(
+            f"{what}: {bad.sum()} of {bad.size} elements off; first at {i}: actual "
+            f"{actual.ravel()[i]!r}, expected {expected.ravel()[i]!r}, error {err.ravel()[i]:.3g} "
+            f"> bound {bound.ravel()[i]:.3g} (tol {tol:g} x scale {scale.ravel()[i]:.3g})"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Random hyper-parameters (PyTorch's names), within ranges where the trajectory stays tame
+# (lr * weight_decay * steps <= ~1, so rounding errors are not amplified by e^(lr wd t)).
+# --------------------------------------------------------------------------------------------
+def maybe_zero(lo: float, hi: float) -> st.SearchStrategy[float]:
+    return st.one_of(st.just(0.0), st.floats(lo, hi))
+
+
+@st.composite
+def hyper_for(draw: st.DrawFn, name: str) -> dict[str, Any]:
+    maximize = draw(st.booleans())
+    if name == "sgd":
+        lr = draw(st.floats(1e-4, 0.3))
+        momentum = draw(maybe_zero(0.01, 0.95))
+        nesterov = momentum > 0 and draw(st.booleans())
+        dampening = 0.0 if nesterov else draw(maybe_zero(0.0, 1.0))
+        return dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            nesterov=nesterov,
+            weight_decay=draw(maybe_zero(1e-4, 0.03)),
+            maximize=maximize,
+        )
+    if name == "adagrad":
+        return dict(
+            lr=draw(st.floats(1e-4, 0.5)),
+            lr_decay=draw(maybe_zero(1e-4, 0.1)),
+            weight_decay=draw(maybe_zero(1e-4, 0.02)),
+            eps=draw(st.floats(1e-10, 1e-3)),
+            initial_accumulator_value=draw(maybe_zero(1e-3, 1.0)),
+            maximize=maximize,
+        )
+    if name == "rmsprop":
+        return dict(
+            lr=draw(st.floats(1e-4, 0.05)),
+            alpha=draw(st.floats(0.5, 0.999)),
+            eps=draw(st.floats(1e-8, 1e-3)),
+            weight_decay=draw(maybe_zero(1e-4, 0.05)),
+            momentum=draw(maybe_zero(0.01, 0.9)),
+            centered=draw(st.booleans()),
+            maximize=maximize,
+        )
+    return dict(
+        lr=draw(st.floats(1e-4, 0.1)),
+        betas=(draw(st.floats(0.0, 0.99)), draw(st.floats(0.9, 0.9999))),
+        eps=draw(st.floats(1e-8, 1e-3)),
+        weight_decay=draw(maybe_zero(1e-4, 0.1)),
+        amsgrad=draw(st.booleans()),
+        maximize=maximize,
+    )
+
+
+def problem(
+    seed: int, shape: tuple[int, ...], dtype: Any, steps: int = STEPS
+) -> tuple[np.ndarray, np.ndarray]:
+    """A starting point and ``steps`` gradients, exactly representable in ``dtype``."""
+    rng = np.random.default_rng(seed)
+    p0 = rng.standard_normal(shape).astype(dtype)
+    grads = rng.standard_normal((steps, *shape)).astype(dtype)
+    return p0, grads
