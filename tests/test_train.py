@@ -373,3 +373,20 @@ def test_train_with_a_schedule_records_the_learning_rate_per_epoch():
     res = train(model, d, "sgd", batch_size=32, epochs=3, schedule=schedule, progress=False)
     updates = np.asarray(res.history["updates"])
     np.testing.assert_allclose(np.asarray(res.history["lr"]), [schedule(u) for u in updates])
+
+
+def test_history_without_pandas_is_a_dict_of_arrays(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas -> ImportError
+    res = minimize(Bowl(kappa=2.0, start=(1.0, 1.0)), "sgd", lr=0.1, steps=3, grad_tol=0.0)
+    assert isinstance(res.history, dict)
+    assert set(res.history) == {"step", "loss", "grad_norm", "lr"}
+    np.testing.assert_array_equal(res.history["step"], [0, 1, 2, 3])
+    model, d = _small_problem()
+    tr = train(model, d, "sgd", batch_size=32, epochs=1, lr=0.1, progress=False)
+    assert isinstance(tr.history, dict) and list(tr.history["epoch"]) == [0, 1]
+    from saddlepoint import experiments
+
+    with pytest.raises(ImportError, match=r"saddlepoint\[sweep\]"):
+        experiments.optimizer_comparison(Bowl(), {"gd": "sgd"})
