@@ -176,8 +176,18 @@ def batch_size_study(
     (the per-call overhead dominates), so the time per epoch falls, the lecture's GPU
     picture. With the same learning rate and epochs, small batches take many more (noisier)
     updates and tend to end in flatter regions: smaller top eigenvalue and sharpness
-    (Keskar et al. 2017). The defaults run in a few seconds on a 2-layer MLP on
-    :func:`saddlepoint.data.digits`.
+    (Keskar et al. 2017), but only where training got as far: compare ``sharpness`` at
+    similar ``train_loss`` (a barely trained large-batch run sits in the flat region around
+    the initialisation).
+
+    Examples
+    --------
+    The setting used for the report, about 2-4 s on two shared cores:
+
+    >>> from saddlepoint import data, experiments, models
+    >>> df = experiments.batch_size_study(  # doctest: +SKIP
+    ...     models.MLP([64, 32, 10]), data.digits(seed=0), (1, 4, 16, 64, 256, 1024),
+    ...     epochs=3, blas_threads=1)
     """
     pd = _pandas()
     if not batch_sizes or not all(
@@ -332,6 +342,16 @@ def minimum_ratio_study(
         ``param_norm`` (a run drifting to infinity, where cross-entropy on separable data
         flattens out, shows here; give the model a small ``l2`` to keep critical points
         finite) and ``params`` (the final parameter vector, for follow-up checks).
+
+    Examples
+    --------
+    Twenty tiny networks, about 1.5 s:
+
+    >>> from saddlepoint import data, experiments, models
+    >>> df = experiments.minimum_ratio_study(  # doctest: +SKIP
+    ...     models.MLP([2, 4, 2], activation="tanh", l2=1e-3),
+    ...     data.blobs(60, centers=2, cluster_std=2.0, seed=0), 20, epochs=50)
+    >>> df[["train_loss", "minimum_ratio", "grad_norm", "kind"]]  # doctest: +SKIP
     """
     from . import hessian
 
@@ -447,6 +467,12 @@ def optimizer_comparison(
         ``step``, ``loss``, ``grad_norm``, ``lr`` and the coordinates ``x0 .. x{dim-1}``
         (the path). ``df.attrs["reason"]`` maps each label to why its run ended and
         ``df.attrs["events"]`` to its event messages.
+
+    Examples
+    --------
+    >>> presets = lecture_comparisons()  # doctest: +SKIP
+    >>> df = optimizer_comparison(**presets["bump"])  # doctest: +SKIP
+    >>> plot_optimizer_comparison(df, presets["bump"]["surface"])  # doctest: +SKIP
     """
     pd = _pandas()
     specs = _run_specs(optimizers)
