@@ -444,8 +444,9 @@ class MLP:
             W = layers[i][0]
             V, c = dirs[i]
             rz = acts[i] @ V + c[..., None, :]
-            if r_acts[i] is not None:
-                rz = rz + r_acts[i] @ W
+            r_prev = r_acts[i]
+            if r_prev is not None:
+                rz = rz + r_prev @ W
             r_zs.append(rz)
             if i < L - 1:
                 r_acts.append(derivs[i][0] * rz)
@@ -455,8 +456,9 @@ class MLP:
         for i in range(L - 1, -1, -1):
             s, w, e = self._offsets[i]
             rgw = np.swapaxes(acts[i], -1, -2) @ r_delta
-            if r_acts[i] is not None:
-                rgw = rgw + np.swapaxes(r_acts[i], -1, -2) @ delta
+            r_act = r_acts[i]
+            if r_act is not None:
+                rgw = rgw + np.swapaxes(r_act, -1, -2) @ delta
             out[..., s:w] = rgw.reshape(*v.shape[:-1], -1)
             out[..., w:e] = r_delta.sum(axis=-2)
             if i > 0:
