@@ -84,6 +84,8 @@ def test_epsilon_sharpness_equals_the_best_corner_for_a_convex_model():
     expected = 100 * (max(corners) - base) / (1 + base)
     got = experiments.epsilon_sharpness(model, theta, X, y, epsilon=eps)
     assert got == pytest.approx(expected, rel=1e-9)
+    with pytest.raises(ValueError, match="epsilon: expected a finite value > 0"):
+        experiments.epsilon_sharpness(model, theta, X, y, epsilon=0.0)
 
 
 def test_minimum_ratio_study_classifies_with_the_exact_hessian():
