@@ -24,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kinds", nargs="*", default=None, help=f"subset of {benchmark.KINDS}")
     parser.add_argument("--budget", type=float, default=0.4, help="seconds per configuration")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch peers")
-    parser.add_argument("--out", default=str(Path(__file__).with_name("results") / "optimizers.json"))
+    parser.add_argument(
+        "--out", default=str(Path(__file__).with_name("results") / "optimizers.json")
+    )
     args = parser.parse_args(argv)
     kinds = args.kinds or (("adam", "momentum") if args.quick else benchmark.KINDS)
     results = benchmark.run(

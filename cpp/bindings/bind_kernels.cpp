@@ -90,7 +90,7 @@ void sgd_step(py::handle param, py::handle grad, py::handle momentum_buffer, py:
   const bool maxi = checked_bool(maximize, "maximize");
   const bool uses_buffer = any_nonzero(mu);
   if (nest) {
-    for (std::int64_t r = 0; r < std::max<std::int64_t>(rows, 1); ++r) {
+    for (std::int64_t r = 0; r < mu.count_with(damp); ++r) {
       if (mu.view().at(r) <= 0.0 || damp.view().at(r) != 0.0) {
         throw py::value_error("nesterov: requires momentum > 0 and dampening == 0 in every row");
       }

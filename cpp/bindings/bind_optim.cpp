@@ -288,16 +288,15 @@ class SGDEngine : public Engine {
 
  private:
   bool uses_momentum() const {
-    for (std::int64_t r = 0; r < std::max<std::int64_t>(rows_, 1); ++r) {
+    for (std::int64_t r = 0; r < momentum_.count(); ++r) {
       if (momentum_.view().at(r) != 0.0) return true;
     }
     return false;
   }
 
   void check_momentum() const {
-    const std::int64_t rows = std::max<std::int64_t>(rows_, 1);
     bool any = false;
-    for (std::int64_t r = 0; r < rows; ++r) {
+    for (std::int64_t r = 0; r < momentum_.count_with(dampening_); ++r) {
       const double mu = momentum_.view().at(r);
       any = any || mu != 0.0;
       if (nesterov_ && (mu <= 0.0 || dampening_.view().at(r) != 0.0)) {
@@ -425,7 +424,7 @@ class RMSpropEngine : public Engine {
   void set_momentum(py::handle v) {
     HyperValue m = hyper(v, {"momentum", 0.0, inf()});
     bool any = false;
-    for (std::int64_t r = 0; r < std::max<std::int64_t>(rows_, 1); ++r) {
+    for (std::int64_t r = 0; r < m.count(); ++r) {
       any = any || m.view().at(r) != 0.0;
     }
     if (any && !buffers_.count("momentum_buffer")) {

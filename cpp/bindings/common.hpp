@@ -230,6 +230,13 @@ struct HyperValue {
   bool per_row = false;
 
   Hyper view() const { return per_row ? Hyper(values.data()) : Hyper(scalar); }
+  // How many values there are to check: one, or one per row (possibly none).
+  std::int64_t count() const { return per_row ? static_cast<std::int64_t>(values.size()) : 1; }
+  // Rows to visit when checking this together with `other` (both per-row arrays have one
+  // value per row of the same param, so they agree whenever both vary).
+  std::int64_t count_with(const HyperValue& other) const {
+    return per_row ? count() : other.count();
+  }
 };
 
 // rows < 0: the parameter is not a 2-D array, so per-row values are not allowed.

@@ -15,8 +15,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         description="Time the fused optimizer steps against NumPy (and PyTorch when installed) "
         "on this machine and print ratios. The full table: python bench/optimizers.py.",
     )
-    p.add_argument("--kinds", nargs="+", default=["adam", "momentum"],
-                   help="steps to time: sgd momentum nesterov adagrad rmsprop adam adamw")
+    p.add_argument(
+        "--kinds",
+        nargs="+",
+        default=["adam", "momentum"],
+        help="steps to time: sgd momentum nesterov adagrad rmsprop adam adamw",
+    )
     p.add_argument("--sizes", nargs="+", type=int, default=[1_000, 100_000, 10_000_000])
     p.add_argument("--dtypes", nargs="+", default=["float32"], choices=["float32", "float64"])
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])

@@ -25,11 +25,18 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         epilog=_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("hessian", help="a .npy file, or inline numbers: rows separated by ';' "
-                   "(\"1 0; 0 -1\") or a nested list (\"[[1, 0], [0, -1]]\")")
-    p.add_argument("--rtol", type=float, default=None,
-                   help="eigenvalues within rtol*max|lambda| of zero count as zero "
-                   "(default: a multiple of n*machine epsilon)")
+    p.add_argument(
+        "hessian",
+        help="a .npy file, or inline numbers: rows separated by ';' "
+        '("1 0; 0 -1") or a nested list ("[[1, 0], [0, -1]]")',
+    )
+    p.add_argument(
+        "--rtol",
+        type=float,
+        default=None,
+        help="eigenvalues within rtol*max|lambda| of zero count as zero "
+        "(default: a multiple of n*machine epsilon)",
+    )
     p.add_argument("--atol", type=float, default=0.0, help="absolute zero tolerance")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     return p
@@ -81,8 +88,10 @@ def run(args: argparse.Namespace) -> int:
     fmt = lambda xs: "[" + ", ".join(f"{x:.6g}" for x in xs) + "]"  # noqa: E731
     print(f"kind:             {out['kind']}")
     print(f"eigenvalues:      {fmt(out['eigenvalues'])}")
-    print(f"signs:            {out['n_positive']} positive, {out['n_negative']} negative, "
-          f"{out['n_zero']} zero")
+    print(
+        f"signs:            {out['n_positive']} positive, {out['n_negative']} negative, "
+        f"{out['n_zero']} zero"
+    )
     print(f"minimum ratio:    {out['minimum_ratio']:.3f}")
     esc = "none (no negative eigenvalue)" if direction is None else fmt(out["escape_direction"])
     print(f"escape direction: {esc}")

@@ -14,9 +14,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "batch size, momentum, adaptive learning rates and warm-up, cross-entropy vs MSE, "
         "kernel speed) and write DIR/index.html with its figures and DIR/summary.json.",
     )
-    p.add_argument("--out", default="saddlepoint-report", metavar="DIR",
-                   help="folder for index.html, figures/ and summary.json "
-                   "(default: saddlepoint-report)")
+    p.add_argument(
+        "--out",
+        default="saddlepoint-report",
+        metavar="DIR",
+        help="folder for index.html, figures/ and summary.json (default: saddlepoint-report)",
+    )
     p.add_argument("--quick", action="store_true", help="small settings: under a minute")
     p.add_argument("--open", action="store_true", help="open the page in a browser when done")
     p.add_argument("--seed", type=int, default=0, help="seed of every experiment (default 0)")

@@ -1,14 +1,14 @@
 # Hand-written stub of the compiled module saddlepoint._core; tests/test_stub.py checks that
 # its names equal the module's. Each area has its own section.
 from collections.abc import Callable, Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 _Array = NDArray[np.floating[Any]]
-_Arrays = Union[_Array, Sequence[_Array]]
-_Hyper = Union[float, NDArray[Any]]
+_Arrays = _Array | Sequence[_Array]
+_Hyper = float | NDArray[Any]
 
 __version__: str
 

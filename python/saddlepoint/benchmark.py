@@ -308,7 +308,9 @@ def run(
             contenders: dict[str, Callable[[], Any]] = {}
             params = arrays if n_arrays > 1 else arrays[0]
             g_arg: Any = grads if n_arrays > 1 else grads[0]
-            opt = _optimizer(kind, [a.copy() for a in arrays] if n_arrays > 1 else arrays[0].copy())
+            opt = _optimizer(
+                kind, [a.copy() for a in arrays] if n_arrays > 1 else arrays[0].copy()
+            )
             contenders["object"] = lambda opt=opt, g=g_arg: opt.step(g)
             contenders["kernel"] = _list_kernel(kind, params, g_arg, n_arrays)
             if n_arrays == 1:
@@ -351,7 +353,9 @@ def _list_kernel(kind: str, params: Any, grads: Any, n_arrays: int) -> Callable[
         h = _hyper(kind)
         buf = state if "momentum" in h else None
         mu, nest = h.get("momentum", 0.0), h.get("nesterov", False)
-        return lambda: kernels.sgd_step(ps, grads, buf, lr=1e-3, momentum=mu, nesterov=nest, step=2)
+        return lambda: kernels.sgd_step(
+            ps, grads, buf, lr=1e-3, momentum=mu, nesterov=nest, step=2
+        )
     if kind == "adagrad":
         return lambda: kernels.adagrad_step(ps, grads, state, step=2)
     if kind == "rmsprop":
@@ -368,16 +372,14 @@ def format_table(results: Sequence[Measurement]) -> str:
         f"{'x np':>7}{'x np-inpl':>10}{'x t-foreach':>12}{'x t-fused':>10}"
     )
     lines = [head, "-" * len(head)]
+    best = "object"
     for m in results:
-        best = "object"
 
         def r(peer: str, m: Measurement = m) -> str:
             v = m.ratio(peer, best)
             return f"{v:.2f}" if v is not None else "-"
 
-        pct = (
-            f"{100 * m.gbps[best] / m.gbps['copy']:.0f}" if "copy" in m.gbps else "-"
-        )
+        pct = f"{100 * m.gbps[best] / m.gbps['copy']:.0f}" if "copy" in m.gbps else "-"
         lines.append(
             f"{m.kind:<9}{m.n:>11,}{m.arrays:>7}{m.dtype:>8}{m.threads:>4}"
             f"{m.us['object']:>11.3f}{m.us['kernel']:>11.3f}{m.gbps[best]:>7.1f}{pct:>7}"

@@ -187,10 +187,14 @@ def _short(value: Any) -> str:
 def _checked_state_dict(opt: Optimizer, sd: Any) -> dict[str, Any]:
     name = type(opt).__name__
     if not isinstance(sd, dict):
-        raise TypeError(f"state_dict: expected a dict from {name}.state_dict(), got {type(sd).__name__}")
+        raise TypeError(
+            f"state_dict: expected a dict from {name}.state_dict(), got {type(sd).__name__}"
+        )
     missing = {"optimizer", "dtype", "param_shapes", "steps", "hyper", "state"} - set(sd)
     if missing:
-        raise ValueError(f"state_dict: missing keys {sorted(missing)}; not a saddlepoint state dict")
+        raise ValueError(
+            f"state_dict: missing keys {sorted(missing)}; not a saddlepoint state dict"
+        )
     if sd.get("version", _STATE_DICT_VERSION) != _STATE_DICT_VERSION:
         raise ValueError(f"state_dict: version {sd.get('version')!r} is not supported")
     if sd["optimizer"] != name:
@@ -428,7 +432,13 @@ def create(name: str, params: Params, **hyper: Any) -> Optimizer:
         if "unexpected keyword" in str(exc):
             import inspect
 
-            allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "params")]
+            allowed = [
+                p
+                for p in inspect.signature(cls.__init__).parameters
+                if p not in ("self", "params")
+            ]
             bad = sorted(set(hyper) - set(allowed))
-            raise TypeError(f"{cls.__name__}: unknown hyper-parameters {bad}; expected {allowed}") from None
+            raise TypeError(
+                f"{cls.__name__}: unknown hyper-parameters {bad}; expected {allowed}"
+            ) from None
         raise

@@ -60,7 +60,7 @@ def build_report(
         import matplotlib
     except ImportError:
         raise ImportError(
-            'the demo needs matplotlib (and pandas, scipy, scikit-learn, tqdm): '
+            "the demo needs matplotlib (and pandas, scipy, scikit-learn, tqdm): "
             'pip install "saddlepoint[demo]"'
         ) from None
     matplotlib.use("Agg", force=True)

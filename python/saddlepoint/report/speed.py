@@ -28,19 +28,19 @@ def run(ctx: Context) -> Section:
             "step": label,
             "saddlepoint µs": round(m.us["object"], 3),
             "NumPy in place µs": round(m.us["numpy_inplace"], 3),
-            "× NumPy in place": round(m.ratio("numpy_inplace", "object") or 0, 2),
+            "x NumPy in place": round(m.ratio("numpy_inplace", "object") or 0, 2),
         }
         if "copy" in m.gbps:
             row["% of copy GB/s"] = round(100 * m.gbps["object"] / m.gbps["copy"])
         if "torch_fused" in m.us:
-            row["× torch fused"] = round(m.ratio("torch_fused", "object") or 0, 2)
+            row["x torch fused"] = round(m.ratio("torch_fused", "object") or 0, 2)
         rows.append(row)
         numbers[label] = row
 
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     labels = [r["step"] for r in rows]
     y = np.arange(len(rows))
-    ax.barh(y, [r["× NumPy in place"] for r in rows], color="#3a6ea5")
+    ax.barh(y, [r["x NumPy in place"] for r in rows], color="#3a6ea5")
     ax.set_yticks(y, labels)
     ax.axvline(1.0, color="k", lw=0.8)
     ax.set_xlabel("speed-up over NumPy in place (same run, float32, one thread)")
@@ -51,7 +51,11 @@ def run(ctx: Context) -> Section:
     findings = [
         f"Adam at n={m.n:,}: {m.us['object']:.2f} µs per step, "
         f"{m.ratio('numpy_inplace', 'object'):.1f}x NumPy in place"
-        + (f", {m.ratio('torch_fused', 'object'):.2f}x torch fused" if "torch_fused" in m.us else "")
+        + (
+            f", {m.ratio('torch_fused', 'object'):.2f}x torch fused"
+            if "torch_fused" in m.us
+            else ""
+        )
         for m in adam
     ]
     return Section(
