@@ -35,10 +35,25 @@ struct SGDRow {
   T sign, wd, mu, one_minus_dampening, neg_lr;
 };
 
+
 template <typename T>
-SGDRow<T> sgd_row(const SGDHyper& h, std::int64_t r) {
-  return {T(h.maximize ? -1 : 1), T(h.weight_decay.at(r)), T(h.momentum.at(r)),
-          T(1.0 - h.dampening.at(r)), T(-h.lr.at(r))};
+SGDRow<T> sgd_row_from(double lr, double momentum, double dampening, double wd, bool maximize) {
+  return {T(maximize ? -1 : 1), T(wd), T(momentum), T(1.0 - dampening), T(-lr)};
+}
+
+// One element of an SGD step, on values already loaded (the caller stores p and buf). The
+// kernels and the native sweep both go through it, so they round alike. The flags are
+// compile-time constants in the kernels and uniform runtime values in a sweep.
+template <typename T>
+inline void sgd_element(T& pi, T gi, T& bi, const SGDRow<T>& c, bool wd, bool momentum,
+                        bool nesterov, bool first) {
+  gi = gi * c.sign;
+  if (wd) gi = gi + c.wd * pi;
+  if (momentum) {
+    bi = first ? gi : bi * c.mu + c.one_minus_dampening * gi;
+    gi = nesterov ? gi + c.mu * bi : bi;
+  }
+  pi = pi + c.neg_lr * gi;
 }
 
 template <typename T, bool WD, bool MOMENTUM, bool NESTEROV, bool FIRST>
@@ -47,25 +62,17 @@ void sgd_elements(T* __restrict p, const T* __restrict g, T* __restrict buf, std
 #pragma omp simd
   for (std::int64_t i = 0; i < n; ++i) {
     T pi = p[i];
-    T gi = g[i] * c.sign;
-    if constexpr (WD) gi = gi + c.wd * pi;
-    if constexpr (MOMENTUM) {
-      T bi;
-      if constexpr (FIRST) {
-        bi = gi;
-      } else {
-        bi = buf[i] * c.mu + c.one_minus_dampening * gi;
-      }
-      gi = NESTEROV ? gi + c.mu * bi : bi;
-      buf[i] = bi;
-    }
-    p[i] = pi + c.neg_lr * gi;
+    T bi = (MOMENTUM && !FIRST) ? buf[i] : T(0);
+    sgd_element(pi, g[i], bi, c, WD, MOMENTUM, NESTEROV, FIRST);
+    if constexpr (MOMENTUM) buf[i] = bi;
+    p[i] = pi;
   }
 }
 
 template <typename T>
 void sgd_row_update(T* p, const T* g, T* buf, std::int64_t n, const SGDHyper& h, std::int64_t r) {
-  const SGDRow<T> c = sgd_row<T>(h, r);
+  const SGDRow<T> c = sgd_row_from<T>(h.lr.at(r), h.momentum.at(r), h.dampening.at(r),
+                                      h.weight_decay.at(r), h.maximize);
   const bool wd = h.weight_decay.at(r) != 0.0;
   const bool mom = h.momentum.at(r) != 0.0 && buf != nullptr;
   // Booleans become template arguments so that each loop body is branch-free.
@@ -116,27 +123,43 @@ struct AdagradRow {
   T sign, wd, eps, neg_clr;
 };
 
+// lr_decay enters through the step: clr = lr / (1 + (step-1)*lr_decay), in double precision.
+template <typename T>
+AdagradRow<T> adagrad_row_from(double lr, double lr_decay, double wd, double eps, bool maximize,
+                               std::int64_t step) {
+  const double clr = lr / (1.0 + static_cast<double>(step - 1) * lr_decay);
+  return {T(maximize ? -1 : 1), T(wd), T(eps), T(-clr)};
+}
+
+// One element of an Adagrad step on loaded values (shared by the kernels and native sweeps).
+template <typename T>
+inline void adagrad_element(T& pi, T gi, T& si, const AdagradRow<T>& c, bool wd) {
+  gi = gi * c.sign;
+  if (wd) gi = gi + c.wd * pi;
+  si = si + gi * gi;
+  const T std_i = std::sqrt(si) + c.eps;
+  pi = pi + (c.neg_clr * gi) / std_i;
+}
+
 template <typename T, bool WD>
 void adagrad_elements(T* __restrict p, const T* __restrict g, T* __restrict s, std::int64_t n,
                       const AdagradRow<T> c) {
 #pragma omp simd
   for (std::int64_t i = 0; i < n; ++i) {
     T pi = p[i];
-    T gi = g[i] * c.sign;
     T si = s[i];
-    if constexpr (WD) gi = gi + c.wd * pi;
-    si = si + gi * gi;
-    const T std_i = std::sqrt(si) + c.eps;
+    adagrad_element(pi, g[i], si, c, WD);
     s[i] = si;
-    p[i] = pi + (c.neg_clr * gi) / std_i;
+    p[i] = pi;
   }
 }
 
 template <typename T>
 void adagrad_row_update(T* p, const T* g, T* s, std::int64_t n, const AdagradHyper& h,
                         std::int64_t r) {
-  const double clr = h.lr.at(r) / (1.0 + static_cast<double>(h.step - 1) * h.lr_decay.at(r));
-  const AdagradRow<T> c{T(h.maximize ? -1 : 1), T(h.weight_decay.at(r)), T(h.eps.at(r)), T(-clr)};
+  const AdagradRow<T> c = adagrad_row_from<T>(h.lr.at(r), h.lr_decay.at(r),
+                                              h.weight_decay.at(r), h.eps.at(r), h.maximize,
+                                              h.step);
   if (h.weight_decay.at(r) != 0.0) {
     adagrad_elements<T, true>(p, g, s, n, c);
   } else {
@@ -169,46 +192,60 @@ struct RMSpropRow {
   bool low_weight;  // torch.lerp's branch for the centered average's weight 1-alpha
 };
 
+template <typename T>
+RMSpropRow<T> rmsprop_row_from(double lr, double alpha, double eps, double wd, double momentum,
+                               bool maximize) {
+  return {T(maximize ? -1 : 1), T(wd),        T(alpha),   T(1.0 - alpha),
+          T(eps),               T(momentum),  T(-lr),     std::abs(1.0 - alpha) < 0.5};
+}
+
+// One element of an RMSprop step on loaded values (shared by the kernels and native sweeps).
+template <typename T>
+inline void rmsprop_element(T& pi, T gi, T& vi, T& ai, T& bi, const RMSpropRow<T>& c, bool wd,
+                            bool centered, bool momentum) {
+  const T one_minus_w = T(1) - c.one_minus_alpha;
+  gi = gi * c.sign;
+  if (wd) gi = gi + c.wd * pi;
+  vi = vi * c.alpha + (c.one_minus_alpha * gi) * gi;
+  T d;
+  if (centered) {
+    ai = lerp(ai, gi, c.one_minus_alpha, one_minus_w, c.low_weight);
+    d = std::sqrt(vi + (T(-1) * ai) * ai) + c.eps;
+  } else {
+    d = std::sqrt(vi) + c.eps;
+  }
+  if (momentum) {
+    bi = bi * c.mu + gi / d;
+    pi = pi + c.neg_lr * bi;
+  } else {
+    pi = pi + (c.neg_lr * gi) / d;
+  }
+}
+
 template <typename T, bool WD, bool CENTERED, bool MOMENTUM>
 void rmsprop_elements(T* __restrict p, const T* __restrict g, T* __restrict v,
                       T* __restrict avg, T* __restrict buf, std::int64_t n,
                       const RMSpropRow<T> c) {
-  const T one_minus_w = T(1) - c.one_minus_alpha;
 #pragma omp simd
   for (std::int64_t i = 0; i < n; ++i) {
     T pi = p[i];
-    T gi = g[i] * c.sign;
     T vi = v[i];
     T ai = CENTERED ? avg[i] : T(0);
     T bi = MOMENTUM ? buf[i] : T(0);
-    if constexpr (WD) gi = gi + c.wd * pi;
-    vi = vi * c.alpha + (c.one_minus_alpha * gi) * gi;
-    T d;
-    if constexpr (CENTERED) {
-      ai = lerp(ai, gi, c.one_minus_alpha, one_minus_w, c.low_weight);
-      d = std::sqrt(vi + (T(-1) * ai) * ai) + c.eps;
-    } else {
-      d = std::sqrt(vi) + c.eps;
-    }
+    rmsprop_element(pi, g[i], vi, ai, bi, c, WD, CENTERED, MOMENTUM);
     v[i] = vi;
     if constexpr (CENTERED) avg[i] = ai;
-    if constexpr (MOMENTUM) {
-      bi = bi * c.mu + gi / d;
-      buf[i] = bi;
-      p[i] = pi + c.neg_lr * bi;
-    } else {
-      p[i] = pi + (c.neg_lr * gi) / d;
-    }
+    if constexpr (MOMENTUM) buf[i] = bi;
+    p[i] = pi;
   }
 }
 
 template <typename T>
 void rmsprop_row_update(T* p, const T* g, T* v, T* avg, T* buf, std::int64_t n,
                         const RMSpropHyper& h, std::int64_t r) {
-  const double alpha = h.alpha.at(r);
-  const RMSpropRow<T> c{T(h.maximize ? -1 : 1), T(h.weight_decay.at(r)), T(alpha),
-                        T(1.0 - alpha),         T(h.eps.at(r)),          T(h.momentum.at(r)),
-                        T(-h.lr.at(r)),         std::abs(1.0 - alpha) < 0.5};
+  const RMSpropRow<T> c = rmsprop_row_from<T>(h.lr.at(r), h.alpha.at(r), h.eps.at(r),
+                                              h.weight_decay.at(r), h.momentum.at(r),
+                                              h.maximize);
   const bool wd = h.weight_decay.at(r) != 0.0;
   const bool mom = h.momentum.at(r) > 0.0 && buf != nullptr;
   const bool centered = h.centered && avg != nullptr;
@@ -277,8 +314,20 @@ struct BiasCorrection {
 // The per-row constants from the row's hyper-parameters and its bias corrections
 // bc1 = 1 - beta1**step, bc2 = 1 - beta2**step (native sweeps pass precomputed tables).
 template <typename T>
+AdamRow<T> adam_row_from_sqrt(double lr, double beta1, double beta2, double eps, double wd,
+                              bool maximize, double bc1, double bc2_sqrt);
+
+template <typename T>
 AdamRow<T> adam_row_from(double lr, double beta1, double beta2, double eps, double wd,
                          bool maximize, double bc1, double bc2) {
+  return adam_row_from_sqrt<T>(lr, beta1, beta2, eps, wd, maximize, bc1, std::sqrt(bc2));
+}
+
+// The same with sqrt(bc2) given: it depends on (beta2, step) only, so a native sweep takes it
+// from a table instead of one double sqrt per run and step (the same double either way).
+template <typename T>
+AdamRow<T> adam_row_from_sqrt(double lr, double beta1, double beta2, double eps, double wd,
+                              bool maximize, double bc1, double bc2_sqrt) {
   const double w1 = 1.0 - beta1;
   return {T(maximize ? -1 : 1),
           T(wd),
@@ -287,7 +336,7 @@ AdamRow<T> adam_row_from(double lr, double beta1, double beta2, double eps, doub
           T(1) - T(w1),
           T(beta2),
           T(1.0 - beta2),
-          T(std::sqrt(bc2)),
+          T(bc2_sqrt),
           T(eps),
           T(-(lr / bc1)),
           std::abs(w1) < 0.5};
@@ -301,27 +350,35 @@ AdamRow<T> adam_row(const AdamHyper& h, std::int64_t r, BiasCorrection& bc1,
                           h.maximize, bc1(beta1, h.step), bc2(beta2, h.step));
 }
 
+// One element of an Adam/AdamW step on loaded values (shared by the kernels and native sweeps).
+template <typename T>
+inline void adam_element(T& pi, T gi, T& mi, T& vi, T& xi, const AdamRow<T>& c, WeightDecay wd,
+                         bool amsgrad) {
+  gi = gi * c.sign;
+  if (wd == WeightDecay::decoupled) pi = pi * c.decay;
+  if (wd == WeightDecay::coupled) gi = gi + c.wd * pi;
+  mi = lerp(mi, gi, c.w1, c.one_minus_w1, c.low_weight);
+  vi = vi * c.beta2 + (c.one_minus_beta2 * gi) * gi;
+  // torch.maximum propagates NaN; std::max(xi, vi) would keep xi when vi is NaN.
+  if (amsgrad) xi = (vi > xi || vi != vi) ? vi : xi;
+  const T denom = std::sqrt(amsgrad ? xi : vi) / c.bc2_sqrt + c.eps;
+  pi = pi + (c.neg_step_size * mi) / denom;
+}
+
 template <typename T, WeightDecay WD, bool AMSGRAD>
 void adam_elements(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
                    T* __restrict vmax, std::int64_t n, const AdamRow<T> c) {
 #pragma omp simd
   for (std::int64_t i = 0; i < n; ++i) {
     T pi = p[i];
-    T gi = g[i] * c.sign;
     T mi = m[i];
     T vi = v[i];
     T xi = AMSGRAD ? vmax[i] : T(0);
-    if constexpr (WD == WeightDecay::decoupled) pi = pi * c.decay;
-    if constexpr (WD == WeightDecay::coupled) gi = gi + c.wd * pi;
-    mi = lerp(mi, gi, c.w1, c.one_minus_w1, c.low_weight);
-    vi = vi * c.beta2 + (c.one_minus_beta2 * gi) * gi;
-    // torch.maximum propagates NaN; std::max(xi, vi) would keep xi when vi is NaN.
-    if constexpr (AMSGRAD) xi = (vi > xi || vi != vi) ? vi : xi;
-    const T denom = std::sqrt(AMSGRAD ? xi : vi) / c.bc2_sqrt + c.eps;
+    adam_element(pi, g[i], mi, vi, xi, c, WD, AMSGRAD);
     m[i] = mi;
     v[i] = vi;
     if constexpr (AMSGRAD) vmax[i] = xi;
-    p[i] = pi + (c.neg_step_size * mi) / denom;
+    p[i] = pi;
   }
 }
 
