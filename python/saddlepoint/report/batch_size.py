@@ -22,8 +22,12 @@ def run(ctx: Context) -> Section:
     )
     fig = plot_batch_size_study(df)
     fig = getattr(fig, "figure", fig)
-    figure = ctx.save(fig, "batch_size", "Digits (8x8), MLP 64-32-10, SGD: time per update and "
-                      "per epoch, accuracy, and sharpness at the end against batch size.")
+    figure = ctx.save(
+        fig,
+        "batch_size",
+        "Digits (8x8), MLP 64-32-10, SGD: time per update and "
+        "per epoch, accuracy, and sharpness at the end against batch size.",
+    )
     table = [
         {
             "batch": int(r["batch_size"]),

@@ -30,7 +30,7 @@ def run(ctx: Context) -> Section:
     )
     product = float(np.prod(escaped.x))
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
     plot_surface(
         tiny,
         {"GD (stalls)": stalled.trajectory, "GD + saddle escape": escaped.trajectory},
@@ -46,10 +46,14 @@ def run(ctx: Context) -> Section:
     agree = sum(k == cp.kind for k, cp in zip(kinds, him.critical_points))
     plot_surface(him, ax=axes[1])
     axes[1].set_title("Himmelblau: critical points by Hessian")
-    figure = ctx.save(fig, "critical_points", "Left: gradient descent next to the tiny "
-                      "network's saddle, with and without escape along negative curvature. "
-                      "Right: Himmelblau's critical points (circle minimum, cross saddle, "
-                      "triangle maximum).")
+    figure = ctx.save(
+        fig,
+        "critical_points",
+        "Left: gradient descent next to the tiny "
+        "network's saddle, with and without escape along negative curvature. "
+        "Right: Himmelblau's critical points (circle minimum, cross saddle, "
+        "triangle maximum).",
+    )
     counts = {k: kinds.count(k) for k in ("minimum", "saddle", "maximum", "degenerate")}
     stall_event = next((e for e in stalled.events if e.kind == "saddle"), None)
     numbers = {

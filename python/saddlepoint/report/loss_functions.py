@@ -27,12 +27,21 @@ def run(ctx: Context) -> Section:
     for loss in ("cross_entropy", "mse"):
         model = models.MLP([2, 16, 2], activation="tanh", loss=loss)
         start = model.init(ctx.seed) * 4.0  # large weights: saturated units, confident errors
-        res = train(model, ds, "sgd", lr=0.5, batch_size=len(ds.X_train), epochs=epochs,
-                    seed=ctx.seed, params=start.copy(), progress=False)
+        res = train(
+            model,
+            ds,
+            "sgd",
+            lr=0.5,
+            batch_size=len(ds.X_train),
+            epochs=epochs,
+            seed=ctx.seed,
+            params=start.copy(),
+            progress=False,
+        )
         g0 = float(np.linalg.norm(model.grad(start, ds.X_train, ds.y_train)))
         runs[loss] = (res, g0, model)
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     axes[0].plot(z, mse, label="MSE loss")
     axes[0].plot(z, ce, label="cross-entropy loss")
     axes[0].plot(z, d_mse, "--", label="|dMSE/dz|")
@@ -44,14 +53,20 @@ def run(ctx: Context) -> Section:
         axes[1].plot(np.asarray(hist["epoch"]), np.asarray(hist["train_accuracy"]), label=loss)
     axes[1].set(xlabel="epoch", ylabel="training accuracy", title="same net, same start")
     axes[1].legend()
-    figure = ctx.save(fig, "loss_functions", "Left: MSE on a sigmoid output is flat where the "
-                      "prediction is confidently wrong (z << 0), cross-entropy is not. Right: "
-                      "training accuracy from a saturated start.")
+    figure = ctx.save(
+        fig,
+        "loss_functions",
+        "Left: MSE on a sigmoid output is flat where the "
+        "prediction is confidently wrong (z << 0), cross-entropy is not. Right: "
+        "training accuracy from a saturated start.",
+    )
     acc = {k: float(np.asarray(r.history["train_accuracy"])[-1]) for k, (r, _, _) in runs.items()}
     g0 = {k: g for k, (_, g, _) in runs.items()}
     numbers = {
-        "gradient_at_z_minus_6": {"mse": float(np.interp(-6, z, d_mse)),
-                                  "cross_entropy": float(np.interp(-6, z, d_ce))},
+        "gradient_at_z_minus_6": {
+            "mse": float(np.interp(-6, z, d_mse)),
+            "cross_entropy": float(np.interp(-6, z, d_ce)),
+        },
         "initial_gradient_norm": g0,
         "final_train_accuracy": acc,
         "epochs": epochs,

@@ -21,9 +21,13 @@ def run(ctx: Context) -> Section:
         seed=ctx.seed,
     )
     ax = plot_minimum_ratio_study(df)
-    figure = ctx.save(ax.figure, "minimum_ratio", "Training loss against minimum ratio (share "
-                      "of positive Hessian eigenvalues) at points of vanishing gradient of "
-                      "small tanh networks; colour by kind.")
+    figure = ctx.save(
+        ax.figure,
+        "minimum_ratio",
+        "Training loss against minimum ratio (share "
+        "of positive Hessian eigenvalues) at points of vanishing gradient of "
+        "small tanh networks; colour by kind.",
+    )
     kinds = df["kind"].value_counts().to_dict()
     ratio = df["minimum_ratio"].to_numpy(float)
     loss = df["train_loss"].to_numpy(float)

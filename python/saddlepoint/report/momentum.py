@@ -17,7 +17,7 @@ def run(ctx: Context) -> Section:
     presets = experiments.lecture_comparisons()
     bump = experiments.optimizer_comparison(**presets["bump"])
     saddle = experiments.optimizer_comparison(**presets["saddle"])
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     surf = surfaces.get(presets["bump"]["surface"])
     paths = {str(k): run["x0"].to_numpy() for k, run in bump.groupby("label", sort=False)}
     plot_surface(surf, paths, ax=axes[0])
@@ -28,9 +28,13 @@ def run(ctx: Context) -> Section:
     axes[1].set_ylabel("loss")
     axes[1].set_title("tiny network from next to the saddle")
     axes[1].legend()
-    figure = ctx.save(fig, "momentum", "Left: plain gradient descent settles in the shallow "
-                      "local minimum, heavy-ball momentum rolls over the bump to the global "
-                      "minimum. Right: loss curves near the tiny network's saddle.")
+    figure = ctx.save(
+        fig,
+        "momentum",
+        "Left: plain gradient descent settles in the shallow "
+        "local minimum, heavy-ball momentum rolls over the bump to the global "
+        "minimum. Right: loss curves near the tiny network's saddle.",
+    )
     final = {label: float(run["x0"].iloc[-1]) for label, run in bump.groupby("label", sort=False)}
     value = {k: float(surf.value(np.array([v]))) for k, v in final.items()}
     global_min = min(cp.value for cp in surf.critical_points if cp.kind == "minimum")
