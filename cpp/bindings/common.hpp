@@ -211,16 +211,40 @@ inline std::string range_str(const HyperSpec& s) {
   return o.str();
 }
 
+inline bool in_range(double v, const HyperSpec& s) {
+  return std::isfinite(v) && (s.lo_open ? v > s.lo : v >= s.lo) &&
+         (s.hi_open ? v < s.hi : v <= s.hi);
+}
+
+// Whether every v[i] is in range: one branch-free pass (a sweep checks its per-run arrays on
+// every step); the caller finds the first bad row only when there is one.
+inline bool all_in_range(const double* v, std::int64_t n, const HyperSpec& s) {
+  const double lo = s.lo, hi = s.hi;
+  const bool lo_open = s.lo_open, hi_open = s.hi_open;
+  const double max = std::numeric_limits<double>::max();
+  std::int64_t bad = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double x = v[i];
+    const bool ok = (std::abs(x) <= max) & (lo_open ? x > lo : x >= lo) &
+                    (hi_open ? x < hi : x <= hi);
+    bad += !ok;
+  }
+  return bad == 0;
+}
+
+// The message of an out-of-range value; out of line, so that the checks of a per-row array
+// (one per run of a sweep, every step) do not set up a string stream's frame per value.
+[[noreturn]] __attribute__((noinline, cold)) inline void throw_range_error(
+    double v, const HyperSpec& s, std::int64_t row) {
+  std::ostringstream o;
+  o << s.name << ": expected a finite value " << range_str(s) << ", got " << v;
+  if (row >= 0) o << " (row " << row << ")";
+  throw py::value_error(o.str());
+}
+
 // row < 0: a single value; otherwise the row of a per-row array (named in the message).
 inline void check_range(double v, const HyperSpec& s, std::int64_t row = -1) {
-  const bool ok = std::isfinite(v) && (s.lo_open ? v > s.lo : v >= s.lo) &&
-                  (s.hi_open ? v < s.hi : v <= s.hi);
-  if (!ok) {
-    std::ostringstream o;
-    o << s.name << ": expected a finite value " << range_str(s) << ", got " << v;
-    if (row >= 0) o << " (row " << row << ")";
-    throw py::value_error(o.str());
-  }
+  if (!in_range(v, s)) throw_range_error(v, s, row);
 }
 
 // Holds the values of a per-row hyper-parameter for as long as the Hyper view is used.
@@ -261,8 +285,8 @@ inline HyperValue checked_hyper(py::handle obj, const HyperSpec& spec, std::int6
     }
     auto d = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(a);
     h.values.assign(d.data(), d.data() + rows);
-    for (std::int64_t r = 0; r < rows; ++r) {
-      check_range(h.values[r], spec, r);
+    if (!all_in_range(h.values.data(), rows, spec)) {
+      for (std::int64_t r = 0; r < rows; ++r) check_range(h.values[r], spec, r);
     }
     h.per_row = true;
     return h;

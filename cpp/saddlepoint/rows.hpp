@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "saddlepoint/parallel.hpp"
 
@@ -39,6 +40,57 @@ void for_each_row_piece(std::int64_t rows, std::int64_t cols, Body&& body) {
     }
   }
 #endif
+}
+
+// Rows per block of the short-row kernels: their per-row constants live in stack buffers of
+// this many entries (a few KiB each, so a block's working set stays in L1).
+inline constexpr std::int64_t kRowBlock = 128;
+
+// Rows this short or shorter take the blocked kernels when hyper-parameters vary by row: there
+// a row's constants cost as much as its elements, so both are vectorized across rows.
+inline constexpr std::int64_t kShortRowCols = 32;
+
+// body(first, last) handles rows [first, last), at most kRowBlock of them. The rows are cut
+// into one contiguous range per thread on 16-row boundaries (64-byte aligned offsets for any
+// cols), then into blocks. An element's arithmetic does not depend on its block or lane
+// (IEEE operations, no contraction), so results do not depend on the thread count.
+template <typename Body>
+void for_each_row_block(std::int64_t rows, std::int64_t cols, Body&& body) {
+  auto blocks = [&](std::int64_t first, std::int64_t last) {
+    for (std::int64_t r = first; r < last; r += kRowBlock) body(r, std::min(last, r + kRowBlock));
+  };
+  const std::int64_t n = rows * cols;
+  if (n == 0) return;
+  const int nt = threads_for(n);
+  if (nt <= 1) {
+    blocks(0, rows);
+    return;
+  }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+  {
+    const std::int64_t t = omp_get_thread_num();
+    const std::int64_t nthreads = omp_get_num_threads();
+    auto cut = [&](std::int64_t k) {
+      if (k >= nthreads) return rows;
+      return std::min(rows, (rows * k / nthreads) & ~std::int64_t{15});
+    };
+    blocks(cut(t), cut(t + 1));
+  }
+#endif
+}
+
+// f(std::integral_constant<int, C>{}) for cols == C in 1..4, so that a loop over a block's rows
+// can hold a row's elements in registers; false (f not called) for any other cols.
+template <typename F>
+bool with_short_cols(std::int64_t cols, F&& f) {
+  switch (cols) {
+    case 1: f(std::integral_constant<int, 1>{}); return true;
+    case 2: f(std::integral_constant<int, 2>{}); return true;
+    case 3: f(std::integral_constant<int, 3>{}); return true;
+    case 4: f(std::integral_constant<int, 4>{}); return true;
+    default: return false;
+  }
 }
 
 }  // namespace saddlepoint

@@ -186,3 +186,20 @@ def check_symmetric_stack(
 ) -> None: ...
 
 # --- sweep (cpp/bindings/bind_sweep.cpp) -----------------------------------------------------
+def native_sweep_surfaces() -> list[str]: ...
+def native_surface_value_grad(
+    surface: str, x: NDArray[Any], matrix: NDArray[Any] | None = None
+) -> tuple[NDArray[Any], NDArray[Any]]: ...
+def native_sweep(
+    surface: str,
+    x: NDArray[Any],
+    steps: int,
+    optimizer: str,
+    hyper: dict[str, NDArray[Any]],
+    lr_index: NDArray[Any],
+    lr_table: NDArray[Any],
+    matrix: NDArray[Any] | None = None,
+    threshold: float = ...,
+    divergence: float = 1e12,
+    flags: dict[str, bool] = ...,
+) -> dict[str, NDArray[Any]]: ...

@@ -1,0 +1,224 @@
+"""Sweep throughput: 10,000 Adam runs x 1,000 steps on the 2-D Rosenbrock from (-1.5, 2), each
+run with its own learning rate (log-spaced 1e-4..1) and betas, in million run-steps per second.
+
+Peers, interleaved in one process and timed as medians after a warm-up:
+  native      the compiled sweep loop (saddlepoint._core.native_sweep, as sweep() calls it)
+  sweep()     saddlepoint.sweep.sweep on the built-in surface, end to end (grid, DataFrame)
+  custom      sweep() on a user-defined NumPy surface: the vectorized kernel path
+  numpy       the same sweep written as a NumPy program vectorized over runs
+  jax         optax.adam + jax.vmap + lax.scan, jit-compiled (compile time reported apart)
+
+Usage: python bench/sweep.py [--runs N] [--steps T] [--repeats R] [--threads K]
+Writes bench/results/sweep.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import saddlepoint
+from saddlepoint import _core
+from saddlepoint.sweep import sweep
+
+X0 = (-1.5, 2.0)
+
+
+class NumpyRosenbrock:
+    """A user-defined surface (the custom-surface path of sweep), written as a user would:
+    value_and_grad shares the sub-expressions (sweep uses it when a surface has it)."""
+
+    dim = 2
+    start = X0
+
+    def value(self, X):
+        return self.value_and_grad(X)[0]
+
+    def grad(self, X):
+        return self.value_and_grad(X)[1]
+
+    def value_and_grad(self, X):
+        x, y = X[..., 0], X[..., 1]
+        r = y - x * x
+        s = 1 - x
+        g = np.empty_like(X)
+        g[..., 0] = 0 - 400 * x * r - 2 * s
+        g[..., 1] = 0 + 200 * r
+        return 0 + 100 * r * r + s * s, g
+
+
+def settings(n):
+    lr = np.logspace(-4, 0, n)
+    beta1 = np.resize([0.8, 0.9, 0.95, 0.99], n).astype(np.float64)
+    beta2 = np.resize([0.99, 0.999, 0.9999], n).astype(np.float64)
+    return lr, beta1, beta2
+
+
+def run_native(n, steps, dtype):
+    lr, b1, b2 = settings(n)
+    x = np.tile(np.asarray(X0, dtype=dtype), (n, 1))
+    hyper = {
+        "lr": lr,
+        "beta1": b1,
+        "beta2": b2,
+        "eps": np.full(n, 1e-8),
+        "weight_decay": np.zeros(n),
+    }
+    _core.native_sweep(
+        "rosenbrock", x, steps, "adam", hyper, np.full(n, -1, np.int64), np.zeros((1, steps))
+    )
+    return x
+
+
+def run_sweep(n, steps, dtype, surface):
+    lr, b1, b2 = settings(n)
+    grid = [{"lr": a, "beta1": b, "beta2": c} for a, b, c in zip(lr, b1, b2)]
+    df = sweep(
+        surface,
+        grid,
+        steps=steps,
+        x0=X0,
+        dtype=dtype,
+        progress=False,
+        native=surface != "custom",
+        chunk_size=n,
+    )
+    return df
+
+
+def run_numpy(n, steps, dtype):
+    """Adam vectorized over runs, torch.optim's formulas, in place where NumPy allows."""
+    lr, b1, b2 = settings(n)
+    x = np.tile(np.asarray(X0, dtype=dtype), (n, 1))
+    m = np.zeros_like(x)
+    v = np.zeros_like(x)
+    b1c, b2c = b1.astype(dtype)[:, None], b2.astype(dtype)[:, None]
+    one_b1, one_b2 = (1 - b1).astype(dtype)[:, None], (1 - b2).astype(dtype)[:, None]
+    g = np.empty_like(x)
+    for t in range(1, steps + 1):
+        px, py = x[:, 0], x[:, 1]
+        r = py - px * px
+        g[:, 0] = -400 * px * r - 2 * (1 - px)
+        g[:, 1] = 200 * r
+        m *= b1c
+        m += one_b1 * g
+        v *= b2c
+        v += one_b2 * g * g
+        step = (lr / (1 - b1**t)).astype(dtype)[:, None]
+        bc2 = np.sqrt(1 - b2**t).astype(dtype)[:, None]
+        x -= step * m / (np.sqrt(v) / bc2 + dtype(1e-8))
+    return x
+
+
+def make_jax(n, steps, dtype):
+    try:
+        import jax
+        import jax.numpy as jnp
+        import optax
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    lr, b1, b2 = (jnp.asarray(a, dtype=dtype) for a in settings(n))
+
+    def loss(p):
+        return 100 * (p[1] - p[0] ** 2) ** 2 + (1 - p[0]) ** 2
+
+    def one_run(lr_i, b1_i, b2_i):
+        opt = optax.adam(lr_i, b1=b1_i, b2=b2_i, eps=1e-8)
+        p0 = jnp.asarray(X0, dtype=dtype)
+
+        def body(carry, _):
+            p, state = carry
+            g = jax.grad(loss)(p)
+            updates, state = opt.update(g, state, p)
+            return (optax.apply_updates(p, updates), state), None
+
+        (p, _), _ = jax.lax.scan(body, (p0, opt.init(p0)), None, length=steps)
+        return p
+
+    fn = jax.jit(jax.vmap(one_run))
+    t0 = time.perf_counter()
+    fn.lower(lr, b1, b2).compile()
+    compile_s = time.perf_counter() - t0
+    fn(lr, b1, b2).block_until_ready()
+
+    def run():
+        return fn(lr, b1, b2).block_until_ready()
+
+    return run, compile_s
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=10_000)
+    ap.add_argument("--steps", type=int, default=1_000)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=saddlepoint.get_num_threads())
+    args = ap.parse_args()
+    saddlepoint.set_num_threads(args.threads)
+    n, steps = args.runs, args.steps
+    work = n * steps / 1e6
+    have_builtin = True
+    try:
+        from saddlepoint import surfaces  # noqa: F401
+    except ImportError:
+        have_builtin = False
+
+    results = {}
+    for dtype in (np.float64, np.float32):
+        peers = {
+            "native": lambda d=dtype: run_native(n, steps, d),
+            "custom": lambda d=dtype: run_sweep(n, steps, d, NumpyRosenbrock()),
+            "numpy": lambda d=dtype: run_numpy(n, steps, d),
+        }
+        if have_builtin:
+            peers["sweep()"] = lambda d=dtype: run_sweep(n, steps, d, "rosenbrock")
+        compile_s = None
+        jx = make_jax(n, steps, dtype)
+        if jx is not None:
+            peers["jax"], compile_s = jx
+        for fn in peers.values():  # warm-up
+            fn()
+        times = {name: [] for name in peers}
+        for _ in range(args.repeats):
+            for name, fn in peers.items():  # interleaved
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+        med = {name: statistics.median(ts) for name, ts in times.items()}
+        rate = {name: work / s for name, s in med.items()}
+        results[np.dtype(dtype).name] = {
+            "million_run_steps_per_s": rate,
+            "median_s": med,
+            "jax_compile_s": compile_s,
+        }
+        print(f"\n{np.dtype(dtype).name}: {n} runs x {steps} steps, {args.threads} thread(s)")
+        base = rate["numpy"]
+        print(f"  {'peer':<9} {'M run-steps/s':>14} {'x numpy':>8} {'x jax':>7}")
+        for name, r in sorted(rate.items(), key=lambda kv: -kv[1]):
+            vs_jax = f"{r / rate['jax']:7.2f}" if "jax" in rate else "      -"
+            print(f"  {name:<9} {r:14.1f} {r / base:8.2f} {vs_jax}")
+        if compile_s is not None:
+            print(f"  jax compile: {compile_s:.2f} s (not in the rates)")
+
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    doc = {
+        "benchmark": "sweep",
+        "runs": n,
+        "steps": steps,
+        "threads": args.threads,
+        "machine": platform.processor() or platform.machine(),
+        "build": dict(_core.build_config()),
+        "results": results,
+    }
+    (out / "sweep.json").write_text(json.dumps(doc, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

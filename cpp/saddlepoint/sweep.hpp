@@ -1,0 +1,346 @@
+// The native sweep: many independent optimizer runs on one built-in surface, the whole loop in
+// C++ (gradient, optimizer update, learning rate from a precomputed schedule table, best loss,
+// threshold step, divergence), runs spread over threads.
+//
+// Runs are processed in blocks of kBlock in structure-of-arrays layout (coordinate k of the
+// block's runs is contiguous), so the loop over a block's runs vectorizes: each SIMD lane is
+// one run. A run's arithmetic is the same in any lane, block or thread (the build disables
+// fused multiply-adds, and the optimizer maths is the element code of optimizers.hpp), so a
+// result never depends on how runs are grouped, and equals the kernel path step for step.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <type_traits>
+#include <vector>
+
+#include "saddlepoint/hyper.hpp"
+#include "saddlepoint/native_surfaces.hpp"
+#include "saddlepoint/optimizers.hpp"
+#include "saddlepoint/parallel.hpp"
+
+namespace saddlepoint {
+
+enum class SweepOptimizer { sgd, adagrad, rmsprop, adam };
+
+// Per-run hyper-parameters (arrays of `runs` doubles; unused ones may be null) and the flags a
+// call shares. Runs with lr_index[r] < 0 use lr[r] at every step; the others read row
+// lr_index[r] of lr_table (n_tables, steps): a schedule evaluated once for all steps.
+struct SweepHyper {
+  SweepOptimizer optimizer = SweepOptimizer::adam;
+  const double* lr = nullptr;
+  const std::int64_t* lr_index = nullptr;
+  const double* lr_table = nullptr;
+  const double *momentum = nullptr, *dampening = nullptr, *weight_decay = nullptr;
+  const double *beta1 = nullptr, *beta2 = nullptr, *eps = nullptr;
+  const double *alpha = nullptr, *lr_decay = nullptr;
+  bool nesterov = false, maximize = false, amsgrad = false, centered = false;
+  bool decoupled = false;  // AdamW
+  bool weight_decay_on = false, momentum_on = false;  // any run has a non-zero value
+  double threshold = -std::numeric_limits<double>::infinity();  // loss counted as "reached"
+  double divergence = 1e12;  // |loss| above this (or not finite) marks a run diverged
+};
+
+// Per-run outputs; x holds the start points (runs, dim) on entry and the final points on exit.
+template <typename T>
+struct SweepOut {
+  T* x = nullptr;
+  double* final_loss = nullptr;
+  double* best_loss = nullptr;
+  double* grad_norm = nullptr;
+  std::int64_t* threshold_step = nullptr;  // first t with loss(x_t) <= threshold, else -1
+  std::uint8_t* diverged = nullptr;
+};
+
+// 1 - beta**step for steps 1..steps (or its square root), one table per distinct beta (runs of
+// a grid share a few), through step_power so the values are those of the kernels and the
+// optimizer objects.
+struct BiasTables {
+  std::vector<double> table;        // (distinct betas, steps)
+  std::vector<std::int64_t> index;  // per run: its beta's row
+  std::int64_t steps = 0;
+
+  BiasTables(const double* beta, std::int64_t runs, std::int64_t steps_, bool root)
+      : steps(steps_) {
+    index.resize(static_cast<std::size_t>(runs));
+    std::map<double, std::int64_t> rows;
+    for (std::int64_t r = 0; r < runs; ++r) {
+      auto it = rows.find(beta[r]);
+      if (it == rows.end()) {
+        it = rows.emplace(beta[r], static_cast<std::int64_t>(rows.size())).first;
+        for (std::int64_t t = 1; t <= steps; ++t) {
+          const double bc = 1.0 - step_power(beta[r], t);
+          table.push_back(root ? std::sqrt(bc) : bc);
+        }
+      }
+      index[static_cast<std::size_t>(r)] = it->second;
+    }
+  }
+};
+
+namespace detail {
+
+inline constexpr std::int64_t kBlock = 256;  // runs per block: a block's state stays in L1
+inline constexpr int kMaxLocalDim = 64;      // native sweeps take surfaces up to this dimension
+
+// Loss bookkeeping of one run at x_t.
+template <typename T>
+inline void track(T f, std::int64_t t, double threshold, double divergence, double& best,
+                  std::int64_t& hit, std::int64_t& div) {
+  const double fd = static_cast<double>(f);
+  if (fd < best) best = fd;
+  if (hit < 0 && fd <= threshold) hit = t;
+  if (!(std::abs(fd) <= divergence)) div = 1;
+}
+
+// The optimizer's switches, uniform over a call: as run-time values, or as compile-time
+// constants for the variants worth a vectorized instantiation.
+struct RuntimeFlags {
+  WeightDecay wd;
+  bool amsgrad, nesterov, centered, wd_on, mom_on;
+};
+
+template <WeightDecay WD, bool AMSGRAD, bool NESTEROV, bool CENTERED, bool WD_ON, bool MOM_ON>
+struct StaticFlags {
+  static constexpr WeightDecay wd = WD;
+  static constexpr bool amsgrad = AMSGRAD, nesterov = NESTEROV, centered = CENTERED;
+  static constexpr bool wd_on = WD_ON, mom_on = MOM_ON;
+};
+
+template <typename T, SweepOptimizer OPT, typename Surface>
+void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
+               std::int64_t steps, const SweepHyper& h, const BiasTables* bc1,
+               const BiasTables* bc2, const SweepOut<T>& out) {
+  constexpr int D = Surface::kDim;
+  const int d = D > 0 ? D : dim;
+  const std::size_t n = static_cast<std::size_t>(d * B);
+  std::vector<T> X(n), S0(n, T(0)), S1(n, T(0)), S2(n, T(0));
+  std::vector<double> best(static_cast<std::size_t>(B), std::numeric_limits<double>::infinity());
+  std::vector<std::int64_t> hit(static_cast<std::size_t>(B), -1);
+  std::vector<std::int64_t> div(static_cast<std::size_t>(B), 0);  // int64: one lane width
+  for (std::int64_t j = 0; j < B; ++j) {
+    for (int k = 0; k < d; ++k) X[k * B + j] = out.x[(r0 + j) * d + k];
+  }
+  T* const xs_ = X.data();
+  T* const s0_ = S0.data();
+  T* const s1_ = S1.data();
+  T* const s2_ = S2.data();
+  double* const bst_ = best.data();
+  std::int64_t* const ht_ = hit.data();
+  std::int64_t* const dv_ = div.data();
+  const std::int64_t B_ = B, r0_ = r0, steps_ = steps;
+  const WeightDecay wd_mode = !h.weight_decay_on ? WeightDecay::none
+                              : h.decoupled      ? WeightDecay::decoupled
+                                                 : WeightDecay::coupled;
+
+  // Everything the run loop reads, in locals: loads through `h` could alias the stores to the
+  // state arrays in the compiler's eyes, and would keep the loop from vectorizing.
+  const double* __restrict lr_const = h.lr;
+  const std::int64_t* __restrict lr_index = h.lr_index;
+  const double* __restrict lr_table = h.lr_table;
+  const double* __restrict beta1 = h.beta1;
+  const double* __restrict beta2 = h.beta2;
+  const double* __restrict eps = h.eps;
+  const double* __restrict wdec = h.weight_decay;
+  const double* __restrict mom = h.momentum;
+  const double* __restrict damp = h.dampening;
+  const double* __restrict alpha = h.alpha;
+  const double* __restrict lr_decay = h.lr_decay;
+  const double* __restrict bc1_table = bc1 ? bc1->table.data() : nullptr;
+  const double* __restrict bc2_table = bc2 ? bc2->table.data() : nullptr;
+  const std::int64_t* __restrict bc1_index = bc1 ? bc1->index.data() : nullptr;
+  const std::int64_t* __restrict bc2_index = bc2 ? bc2->index.data() : nullptr;
+  const bool maximize = h.maximize;
+  const double threshold = h.threshold, divergence = h.divergence;
+  // The block's learning rates at step t: straight from lr when no run of the block follows a
+  // schedule, else gathered into a buffer first (a conditional gather inside the run loop
+  // would keep it from vectorizing).
+  bool scheduled = false;
+  for (std::int64_t j = 0; j < B; ++j) scheduled = scheduled || lr_index[r0 + j] >= 0;
+  std::vector<double> lr_buffer(scheduled ? static_cast<std::size_t>(B) : 0);
+  const double* const lrs_ = scheduled ? lr_buffer.data() : lr_const + r0;
+
+  // One step of every run of the block. `fl` holds the optimizer's switches: compile-time
+  // constants for the common variants (GCC 12 vectorizes the run loop only when no select
+  // depends on a uniform runtime flag), runtime values for the rest (then the loop is scalar;
+  // the arithmetic, and so every result, is the same either way).
+  auto step_all = [&](std::int64_t t, const auto& fl, auto first_c) {
+    constexpr bool first = decltype(first_c)::value;
+    // Locals, not captures: the int64 stores to ht could alias a captured B in the compiler's
+    // eyes, and a trip count it cannot compute keeps the loop scalar.
+    const std::int64_t B = B_, r0 = r0_, steps = steps_;
+    T* __restrict xs = xs_;
+    T* __restrict s0 = s0_;
+    T* __restrict s1 = s1_;
+    T* __restrict s2 = s2_;
+    double* __restrict bst = bst_;
+    std::int64_t* __restrict ht = ht_;
+    std::int64_t* __restrict dv = dv_;
+    const double* __restrict lrs = lrs_;
+    // Runs are independent (ivdep); no omp simd here: it would privatize the coordinate arrays
+    // per lane, which GCC 12 then fails to vectorize.
+#pragma GCC ivdep
+    for (std::int64_t j = 0; j < B; ++j) {
+      const std::int64_t r = r0 + j;
+      T xl[D > 0 ? D : kMaxLocalDim], gl[D > 0 ? D : kMaxLocalDim];
+      for (int k = 0; k < (D > 0 ? D : d); ++k) xl[k] = xs[k * B + j];
+      const T f = surface(xl, gl);
+      track(f, t, threshold, divergence, bst[j], ht[j], dv[j]);
+      const double lr = lrs[j];
+      if constexpr (OPT == SweepOptimizer::adam) {
+        const AdamRow<T> c = adam_row_from_sqrt<T>(lr, beta1[r], beta2[r], eps[r], wdec[r],
+                                                   maximize, bc1_table[bc1_index[r] * steps + t],
+                                                   bc2_table[bc2_index[r] * steps + t]);
+        for (int k = 0; k < (D > 0 ? D : d); ++k) {
+          T mi = s0[k * B + j], vi = s1[k * B + j], ai = s2[k * B + j];
+          adam_element(xl[k], gl[k], mi, vi, ai, c, fl.wd, fl.amsgrad);
+          s0[k * B + j] = mi;
+          s1[k * B + j] = vi;
+          s2[k * B + j] = ai;
+        }
+      }
+      if constexpr (OPT == SweepOptimizer::sgd) {
+        const SGDRow<T> c = sgd_row_from<T>(lr, mom[r], damp[r], wdec[r], maximize);
+        for (int k = 0; k < (D > 0 ? D : d); ++k) {
+          T bi = s0[k * B + j];
+          sgd_element(xl[k], gl[k], bi, c, fl.wd_on, fl.mom_on, fl.nesterov, first);
+          s0[k * B + j] = bi;
+        }
+      }
+      if constexpr (OPT == SweepOptimizer::adagrad) {
+        const AdagradRow<T> c =
+            adagrad_row_from<T>(lr, lr_decay[r], wdec[r], eps[r], maximize, t + 1);
+        for (int k = 0; k < (D > 0 ? D : d); ++k) {
+          T si = s0[k * B + j];
+          adagrad_element(xl[k], gl[k], si, c, fl.wd_on);
+          s0[k * B + j] = si;
+        }
+      }
+      if constexpr (OPT == SweepOptimizer::rmsprop) {
+        const RMSpropRow<T> c =
+            rmsprop_row_from<T>(lr, alpha[r], eps[r], wdec[r], mom[r], maximize);
+        for (int k = 0; k < (D > 0 ? D : d); ++k) {
+          T vi = s0[k * B + j], ai = s1[k * B + j], bi = s2[k * B + j];
+          rmsprop_element(xl[k], gl[k], vi, ai, bi, c, fl.wd_on, fl.centered, fl.mom_on);
+          s0[k * B + j] = vi;
+          s1[k * B + j] = ai;
+          s2[k * B + j] = bi;
+        }
+      }
+      for (int k = 0; k < (D > 0 ? D : d); ++k) xs[k * B + j] = xl[k];
+    }
+  };
+  auto run_steps = [&](const auto& fl) {
+    for (std::int64_t t = 0; t < steps; ++t) {
+      if (scheduled) {
+        for (std::int64_t j = 0; j < B; ++j) {
+          const std::int64_t i = lr_index[r0 + j];
+          lr_buffer[static_cast<std::size_t>(j)] =
+              i < 0 ? lr_const[r0 + j] : lr_table[i * steps + t];
+        }
+      }
+      if (t == 0) {
+        step_all(t, fl, std::true_type{});
+      } else {
+        step_all(t, fl, std::false_type{});
+      }
+    }
+  };
+  const RuntimeFlags rt{wd_mode, h.amsgrad, h.nesterov, h.centered, h.weight_decay_on,
+                        h.momentum_on};
+  const bool plain = !rt.amsgrad && !rt.centered;
+  if constexpr (OPT == SweepOptimizer::adam) {
+    if (plain && wd_mode == WeightDecay::none) {
+      run_steps(StaticFlags<WeightDecay::none, false, false, false, false, false>{});
+    } else if (plain && wd_mode == WeightDecay::decoupled) {
+      run_steps(StaticFlags<WeightDecay::decoupled, false, false, false, true, false>{});
+    } else {
+      run_steps(rt);
+    }
+  } else if constexpr (OPT == SweepOptimizer::sgd) {
+    if (!rt.wd_on && !rt.mom_on) {
+      run_steps(StaticFlags<WeightDecay::none, false, false, false, false, false>{});
+    } else if (!rt.wd_on && !rt.nesterov) {
+      run_steps(StaticFlags<WeightDecay::none, false, false, false, false, true>{});
+    } else if (!rt.wd_on) {
+      run_steps(StaticFlags<WeightDecay::none, false, true, false, false, true>{});
+    } else {
+      run_steps(rt);
+    }
+  } else {
+    if (plain && !rt.wd_on && !rt.mom_on) {
+      run_steps(StaticFlags<WeightDecay::none, false, false, false, false, false>{});
+    } else {
+      run_steps(rt);
+    }
+  }
+
+  // The final point: its loss counts for best / threshold / divergence like every other.
+  for (std::int64_t j = 0; j < B; ++j) {
+    T xl[D > 0 ? D : kMaxLocalDim], gl[D > 0 ? D : kMaxLocalDim];
+    for (int k = 0; k < d; ++k) xl[k] = xs_[k * B + j];
+    const T f = surface(xl, gl);
+    track(f, steps, threshold, divergence, bst_[j], ht_[j], dv_[j]);
+    double g2 = 0.0;
+    for (int k = 0; k < d; ++k) g2 += static_cast<double>(gl[k]) * static_cast<double>(gl[k]);
+    const std::int64_t r = r0 + j;
+    for (int k = 0; k < d; ++k) out.x[r * d + k] = xl[k];
+    out.final_loss[r] = static_cast<double>(f);
+    out.best_loss[r] = bst_[j];
+    out.grad_norm[r] = std::sqrt(g2);
+    out.threshold_step[r] = ht_[j];
+    out.diverged[r] = static_cast<std::uint8_t>(dv_[j]);
+  }
+}
+
+}  // namespace detail
+
+// Runs `runs` sweeps of `steps` steps each. Inputs validated by the caller: arrays of `runs`
+// values, dim <= 64, the surface's parameters consistent with dim.
+template <typename T>
+void native_sweep(surfaces::SurfaceId id, int dim, const double* surface_matrix,
+                  std::int64_t runs, std::int64_t steps, const SweepHyper& h,
+                  const SweepOut<T>& out) {
+  if (runs == 0) return;
+  std::vector<BiasTables> bc;  // Adam's bias corrections, per distinct beta1 and beta2
+  if (h.optimizer == SweepOptimizer::adam) {
+    bc.emplace_back(h.beta1, runs, steps, false);  // bc1
+    bc.emplace_back(h.beta2, runs, steps, true);   // sqrt(bc2)
+  }
+  const BiasTables* bc1 = bc.empty() ? nullptr : &bc[0];
+  const BiasTables* bc2 = bc.empty() ? nullptr : &bc[1];
+  const std::int64_t blocks = (runs + detail::kBlock - 1) / detail::kBlock;
+  surfaces::with_surface(id, dim, surface_matrix, [&](const auto& surface) {
+    using S = std::decay_t<decltype(surface)>;
+    const int nt = static_cast<int>(std::min<std::int64_t>(
+        blocks, runs * steps * dim >= kParallelThreshold ? get_num_threads() : 1));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const std::int64_t r0 = b * detail::kBlock;
+      const std::int64_t B = std::min(detail::kBlock, runs - r0);
+      switch (h.optimizer) {
+        case SweepOptimizer::adam:
+          detail::run_block<T, SweepOptimizer::adam, S>(surface, dim, r0, B, steps, h, bc1, bc2,
+                                                        out);
+          break;
+        case SweepOptimizer::sgd:
+          detail::run_block<T, SweepOptimizer::sgd, S>(surface, dim, r0, B, steps, h, bc1, bc2,
+                                                       out);
+          break;
+        case SweepOptimizer::adagrad:
+          detail::run_block<T, SweepOptimizer::adagrad, S>(surface, dim, r0, B, steps, h, bc1,
+                                                           bc2, out);
+          break;
+        case SweepOptimizer::rmsprop:
+          detail::run_block<T, SweepOptimizer::rmsprop, S>(surface, dim, r0, B, steps, h, bc1,
+                                                           bc2, out);
+          break;
+      }
+    }
+  });
+}
+
+}  // namespace saddlepoint

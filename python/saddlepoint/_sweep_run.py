@@ -1,0 +1,366 @@
+"""Computing one chunk of a sweep: runs grouped by optimizer variant, each group one call of
+the compiled loop (built-in surfaces) or one vectorized NumPy + kernels loop (any surface);
+then the final points classified from their Hessians. Everything here is a pure function of
+the plan and the run ids, so chunks may run anywhere (threads, processes, Dask workers) and a
+run's result never depends on which chunk it was in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._sweep_grid import OPTIMIZER_DEFAULTS
+
+_NATIVE_OPTIMIZER = {
+    "sgd": "sgd",
+    "adagrad": "adagrad",
+    "rmsprop": "rmsprop",
+    "adam": "adam",
+    "adamw": "adam",
+}
+_HYPER_FOR_NATIVE = {
+    "adam": ("lr", "beta1", "beta2", "eps", "weight_decay"),
+    "sgd": ("lr", "momentum", "dampening", "weight_decay"),
+    "adagrad": ("lr", "lr_decay", "weight_decay", "eps"),
+    "rmsprop": ("lr", "alpha", "eps", "weight_decay", "momentum"),
+}
+RESULT_COLUMNS = ("final_loss", "best_loss", "threshold_step", "grad_norm", "diverged", "kind")
+
+
+@dataclass(frozen=True)
+class _NativeSpec:
+    name: str
+    matrix: Any = None  # quadratic's A
+
+
+@dataclass
+class _Plan:
+    surface: Any
+    native: _NativeSpec | None
+    settings: list[dict[str, Any]]
+    x0: np.ndarray  # (runs, dim) float64
+    steps: int
+    dtype: np.dtype
+    threshold: float
+    divergence: float
+    grad_tol: float
+    lr_tables: np.ndarray  # (schedules, steps)
+    lr_index: np.ndarray  # (runs,) int64, -1: constant lr
+    use_native: bool = True
+    dim: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dim = int(self.x0.shape[1])
+
+
+def _variant(s: dict[str, Any]) -> tuple[Any, ...]:
+    """Runs that may share one kernel call: same optimizer and switches, and the same
+    zero/non-zero pattern of weight decay and momentum (the kernels pick their code path
+    per row by it, so a group must not mix them)."""
+    return (
+        s["optimizer"],
+        s.get("weight_decay", 0.0) != 0.0,
+        s.get("momentum", 0.0) != 0.0,
+        s.get("nesterov", False),
+        s.get("amsgrad", False),
+        s.get("centered", False),
+        s.get("maximize", False),
+        s.get("noise", 0.0) > 0,  # noisy runs take the vectorized path (NumPy's generator)
+    )
+
+
+def _uniform_or_array(values: np.ndarray) -> Any:
+    """A number when every run shares it (the kernels skip per-row work then), else the array."""
+    return float(values[0]) if values.size and np.all(values == values[0]) else values
+
+
+def _hyper_arrays(plan: _Plan, ids: np.ndarray) -> dict[str, np.ndarray]:
+    names = set().union(*(OPTIMIZER_DEFAULTS[plan.settings[i]["optimizer"]] for i in ids))
+    out = {}
+    for name in names:
+        if name in ("lr", "nesterov", "maximize", "amsgrad", "centered"):
+            continue
+        out[name] = np.array([plan.settings[i].get(name, 0.0) for i in ids], dtype=np.float64)
+    out["lr"] = np.array(
+        [0.0 if callable(plan.settings[i]["lr"]) else plan.settings[i]["lr"] for i in ids],
+        dtype=np.float64,
+    )
+    return out
+
+
+def _run_native(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[str, np.ndarray]:
+    opt, wd_on, mom_on, nesterov, amsgrad, centered, maximize, _ = key
+    native = plan.native
+    assert native is not None  # only called for surfaces with a native twin
+    hyper = _hyper_arrays(plan, ids)
+    native_opt = _NATIVE_OPTIMIZER[opt]
+    x = np.ascontiguousarray(plan.x0[ids], dtype=plan.dtype)
+    res = _core.native_sweep(
+        native.name,
+        x,
+        plan.steps,
+        native_opt,
+        {k: hyper[k] for k in _HYPER_FOR_NATIVE[native_opt]},
+        plan.lr_index[ids],
+        plan.lr_tables,
+        matrix=native.matrix,
+        threshold=plan.threshold,
+        divergence=plan.divergence,
+        flags={
+            "nesterov": nesterov,
+            "maximize": maximize,
+            "amsgrad": amsgrad,
+            "centered": centered,
+            "decoupled": opt == "adamw",
+            "weight_decay_on": wd_on,
+            "momentum_on": mom_on,
+        },
+    )
+    res["x"] = x
+    return dict(res)
+
+
+def _run_vectorized(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[str, np.ndarray]:
+    """All runs of one variant as the rows of one array: one surface call and one kernel
+    call per step."""
+    from . import kernels
+
+    opt, _wd_on, mom_on, nesterov, amsgrad, centered, maximize, noisy = key
+    dtype = plan.dtype
+    surface = plan.surface
+    h = {k: _uniform_or_array(v) for k, v in _hyper_arrays(plan, ids).items()}
+    x = np.ascontiguousarray(plan.x0[ids], dtype=dtype)
+    n = len(ids)
+    zeros = lambda: np.zeros_like(x)  # noqa: E731
+    lr_index = plan.lr_index[ids]
+    scheduled = lr_index >= 0
+    lr_rows = plan.lr_tables[np.maximum(lr_index, 0)] if scheduled.any() else None
+    lr = _hyper_arrays(plan, ids)["lr"] if scheduled.any() else h["lr"]
+    best = np.full(n, np.inf)
+    hit = np.full(n, -1, dtype=np.int64)
+    bounded = np.ones(n, dtype=bool)  # |f| <= divergence at every step so far
+    # Scratch for the per-step tracking: no temporaries allocated per step.
+    mask, abs_f = np.empty(n, dtype=bool), np.empty(n)
+
+    # A surface may compute both at once (shared sub-expressions): value_and_grad(X) -> (f, g).
+    value_and_grad = getattr(surface, "value_and_grad", None)
+
+    def evaluate(t: int) -> tuple[np.ndarray, np.ndarray]:
+        # the loss in the run's dtype, then widened, as the native loop tracks it
+        if value_and_grad is not None:
+            f, g = value_and_grad(x)
+        else:
+            f, g = surface.value(x), surface.grad(x)
+        f = np.asarray(np.asarray(f, dtype=dtype), dtype=np.float64)
+        g = np.ascontiguousarray(g, dtype=dtype)
+        np.less(f, best, out=mask)
+        np.copyto(best, f, where=mask)
+        np.less_equal(f, plan.threshold, out=mask)
+        if mask.any():  # rarely true (never with the default threshold, -inf)
+            np.copyto(hit, t, where=mask & (hit < 0))
+        np.abs(f, out=abs_f)
+        np.less_equal(abs_f, plan.divergence, out=mask)  # False for NaN, as for |f| > limit
+        np.logical_and(bounded, mask, out=bounded)
+        return f, g
+
+    if opt in ("adam", "adamw"):
+        m, v = zeros(), zeros()
+        vmax = zeros() if amsgrad else None
+
+        def step(g: np.ndarray, t: int) -> None:
+            kernels.adam_step(
+                x,
+                g,
+                m,
+                v,
+                vmax,
+                step=t + 1,
+                lr=lr,
+                betas=(h["beta1"], h["beta2"]),
+                eps=h["eps"],
+                weight_decay=h["weight_decay"],
+                amsgrad=amsgrad,
+                maximize=maximize,
+                decoupled_weight_decay=opt == "adamw",
+            )
+    elif opt == "sgd":
+        buf = zeros() if mom_on else None
+
+        def step(g: np.ndarray, t: int) -> None:
+            kernels.sgd_step(
+                x,
+                g,
+                buf,
+                lr=lr,
+                momentum=h["momentum"],
+                dampening=h["dampening"],
+                nesterov=nesterov,
+                weight_decay=h["weight_decay"],
+                maximize=maximize,
+                step=t + 1,
+            )
+    elif opt == "adagrad":
+        s = zeros()
+
+        def step(g: np.ndarray, t: int) -> None:
+            kernels.adagrad_step(
+                x,
+                g,
+                s,
+                step=t + 1,
+                lr=lr,
+                lr_decay=h["lr_decay"],
+                weight_decay=h["weight_decay"],
+                eps=h["eps"],
+                maximize=maximize,
+            )
+    else:
+        sq, avg = zeros(), zeros() if centered else None
+        mbuf = zeros() if mom_on else None
+
+        def step(g: np.ndarray, t: int) -> None:
+            kernels.rmsprop_step(
+                x,
+                g,
+                sq,
+                avg,
+                mbuf,
+                lr=lr,
+                alpha=h["alpha"],
+                eps=h["eps"],
+                weight_decay=h["weight_decay"],
+                momentum=h["momentum"],
+                centered=centered,
+                maximize=maximize,
+            )
+
+    noise = _noise(plan, ids) if noisy else None
+    with np.errstate(all="ignore"):  # diverging runs are data, not warnings
+        for t in range(plan.steps):
+            _, g = evaluate(t)
+            if noise is not None:
+                g = np.ascontiguousarray(g + noise(t), dtype=dtype)
+            if lr_rows is not None:
+                np.copyto(lr, lr_rows[:, t], where=scheduled)
+            step(g, t)
+        f, g = evaluate(plan.steps)
+        g2 = np.zeros(n)
+        for k in range(plan.dim):  # the native loop's order of summation
+            gk = g[:, k].astype(np.float64)
+            g2 = g2 + gk * gk
+    return {
+        "final_loss": f,
+        "best_loss": best,
+        "grad_norm": np.sqrt(g2),
+        "threshold_step": hit,
+        "diverged": ~bounded,
+        "x": x,
+    }
+
+
+def _noise(plan: _Plan, ids: np.ndarray) -> Callable[[int], np.ndarray]:
+    """Gradient noise of step t for the runs `ids`: noise * xi with xi drawn from
+    ``numpy.random.default_rng(seed)`` of each run, the same numbers in the same order as
+    :func:`saddlepoint.train.minimize` draws them (``rng.standard_normal(dim)`` per step).
+    Drawn a block of steps at a time: a Generator's stream does not depend on how it is cut."""
+    block = 128
+    std = np.array([plan.settings[i].get("noise", 0.0) for i in ids])[:, None]
+    rngs = [np.random.default_rng(plan.settings[i].get("seed", 0)) for i in ids]
+    drawn = np.empty((len(ids), block, plan.dim))
+
+    def at(t: int) -> np.ndarray:
+        if t % block == 0:
+            for j, rng in enumerate(rngs):
+                drawn[j] = rng.standard_normal((block, plan.dim))
+        return std * drawn[:, t % block, :]
+
+    return at
+
+
+def _classify(plan: _Plan, x: np.ndarray, grad_norm: np.ndarray) -> list[str]:
+    """The final points' kinds from the surface's analytic Hessians."""
+    kinds = ["not critical"] * len(x)
+    critical = np.flatnonzero(np.isfinite(grad_norm) & (grad_norm <= plan.grad_tol))
+    if critical.size == 0:
+        return kinds
+    hess = getattr(plan.surface, "hessian", None)
+    if hess is None:
+        for i in critical:
+            kinds[i] = "unknown"
+        return kinds
+    with np.errstate(all="ignore"):
+        H = np.asarray(hess(x[critical].astype(np.float64)), dtype=np.float64)
+    H = H.reshape(len(critical), plan.dim, plan.dim)
+    for i, kind in zip(critical, _kinds_from_hessians(H)):
+        kinds[i] = kind
+    return kinds
+
+
+def _kinds_from_hessians(H: np.ndarray) -> list[str]:
+    """Minimum / maximum / saddle / degenerate for a stack of Hessians (non-finite ones:
+    "not critical"), by :func:`saddlepoint.hessian.classify` and its default tolerance."""
+    kinds = np.full(len(H), "not critical", dtype=object)
+    finite = np.all(np.isfinite(H), axis=(1, 2))
+    if finite.any():
+        kinds[finite] = _classify_stack(H[finite])
+    return kinds.tolist()
+
+
+def _classify_stack(H: np.ndarray) -> list[str]:
+    try:
+        from .hessian import classify
+    except ImportError:
+        classify = None
+    if classify is not None:
+        return np.asarray(classify(H, symmetrize=True).kind).reshape(-1).tolist()
+    # FALLBACK until saddlepoint.hessian lands: classify's rule on numpy.linalg.eigvalsh, an
+    # eigenvalue counting as zero when |lambda| <= 10 * n * eps * max|lambda|.
+    lam = np.linalg.eigvalsh(0.5 * (H + np.swapaxes(H, -1, -2)))
+    tol = 10 * H.shape[-1] * np.finfo(np.float64).eps * np.max(np.abs(lam), axis=-1)
+    pos = np.sum(lam > tol[:, None], axis=-1)
+    neg = np.sum(lam < -tol[:, None], axis=-1)
+    n = H.shape[-1]
+    return [
+        "minimum" if p == n else "maximum" if m == n else "saddle" if p and m else "degenerate"
+        for p, m in zip(pos.tolist(), neg.tolist())
+    ]
+
+
+def _compute_chunk(plan: _Plan, ids: Sequence[int]) -> dict[str, Any]:
+    """The results of the runs `ids` as columns (``run`` first): runs grouped by optimizer
+    variant, each group one native call or one vectorized loop."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i in np.asarray(ids, dtype=np.int64).tolist():
+        groups.setdefault(_variant(plan.settings[i]), []).append(i)
+    parts = []
+    for key, members in groups.items():
+        # Rows sharing betas next to each other: the kernels remember the last bias correction
+        # per (beta, step), so interleaved betas would cost two pow() calls per row and step.
+        # A run's result does not depend on its row, so the order is free.
+        members.sort(
+            key=lambda i: (
+                plan.settings[i].get("beta1", 0.0),
+                plan.settings[i].get("beta2", 0.0),
+                i,
+            )
+        )
+        gid = np.asarray(members, dtype=np.int64)
+        native = plan.native is not None and plan.use_native and not key[-1]
+        run = _run_native if native else _run_vectorized
+        res = run(plan, gid, key)
+        res["kind"] = np.array(_classify(plan, res["x"], res["grad_norm"]), dtype=object)
+        res["run"] = gid
+        parts.append(res)
+    cols = {c: np.concatenate([p[c] for p in parts]) for c in ("run", *RESULT_COLUMNS)}
+    cols["x_final"] = np.concatenate([np.asarray(p["x"], dtype=np.float64) for p in parts])
+    order = np.argsort(cols["run"], kind="stable")
+    cols = {c: v[order] for c, v in cols.items()}
+    cols["threshold_step"] = cols["threshold_step"].astype(np.int64)
+    cols["diverged"] = cols["diverged"].astype(bool)
+    for c in ("final_loss", "best_loss", "grad_norm"):
+        cols[c] = cols[c].astype(np.float64)
+    return cols

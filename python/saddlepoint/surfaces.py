@@ -1,0 +1,1199 @@
+"""Analytic loss surfaces with exact gradients and Hessians, vectorized over points.
+
+A :class:`Surface` has ``dim``, ``value(X)``, ``grad(X)`` and ``hessian(X)`` for ``X`` of
+shape ``(..., dim)``: any number of leading axes, so a grid of 100,000 points or the
+current iterates of 100,000 runs is one call. ``value`` returns shape ``(...)``, ``grad``
+``(..., dim)`` and ``hessian`` ``(..., dim, dim)``.
+
+dtype: float32 input gives float32 output and float64 gives float64 (the formulas are
+written with Python-scalar constants, so NumPy keeps the input's precision); any other
+real input (ints, float16, lists) is computed in float64. An ``X`` whose last axis is not
+``dim`` raises ``ValueError`` naming the expected shape.
+
+Each surface also carries ``bounds`` (per-coordinate ``(low, high)`` for plots), a default
+``start`` and its known ``critical_points``, each a :class:`CriticalPoint` with ``point``,
+``value`` and ``kind``: ``"minimum"``, ``"maximum"``, ``"saddle"`` or ``"degenerate"``.
+``kind`` is what the Hessian says, the rule of :func:`saddlepoint.hessian.classify`: a point
+whose Hessian has a zero eigenvalue is ``"degenerate"`` even when it is in fact a minimum
+(the valley of :func:`tiny_network`) or a saddle (:func:`monkey_saddle`); ``note`` says what
+the point really is. The points were derived by hand where a closed form exists and
+otherwise found by multi-start Newton iteration on the gradient (float64, iterated until
+the step stopped changing the point, then checked); each literal below says which.
+
+Look-up by name: :func:`get` and :func:`available` (sweeps and the CLI use names).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .plot import plot_surface as plot
+
+__all__ = [
+    "CriticalPoint",
+    "Surface",
+    "available",
+    "beale",
+    "booth",
+    "bumpy_1d",
+    "get",
+    "goldstein_price",
+    "himmelblau",
+    "ill_conditioned",
+    "monkey_saddle",
+    "plot",
+    "quadratic",
+    "rastrigin",
+    "rosenbrock",
+    "saddle",
+    "six_hump_camel",
+    "styblinski_tang",
+    "three_hump_camel",
+    "tiny_network",
+]
+
+KINDS = ("minimum", "maximum", "saddle", "degenerate")
+Array = NDArray[np.floating[Any]]
+
+
+@dataclass(frozen=True, eq=False)
+class CriticalPoint:
+    """A point where the gradient vanishes.
+
+    Attributes
+    ----------
+    point
+        Coordinates, float64 array of shape ``(dim,)`` (read-only).
+    value
+        The surface's value there.
+    kind
+        ``"minimum"``, ``"maximum"``, ``"saddle"`` or ``"degenerate"`` (a zero Hessian
+        eigenvalue: second order cannot decide), as :func:`saddlepoint.hessian.classify`
+        decides it.
+    note
+        What the point is when the Hessian alone cannot tell, e.g. ``"global minimum"``.
+    """
+
+    point: NDArray[np.float64]
+    value: float
+    kind: str
+    note: str = field(default="")
+
+    def __post_init__(self) -> None:
+        p = np.array(self.point, dtype=np.float64)
+        p.flags.writeable = False
+        object.__setattr__(self, "point", p)
+        object.__setattr__(self, "value", float(self.value))
+        if self.kind not in KINDS:
+            raise ValueError(f"kind: expected one of {KINDS}, got {self.kind!r}")
+
+
+def _as_points(X: ArrayLike, dim: int, name: str) -> Array:
+    """``X`` as a float32/float64 array of shape ``(..., dim)``; other reals become float64."""
+    X = np.asarray(X)
+    if X.dtype != np.float32 and X.dtype != np.float64:
+        if X.dtype.kind not in "iuf":
+            raise TypeError(f"X: expected a real (float or int) array, got dtype {X.dtype}")
+        X = X.astype(np.float64)
+    if X.ndim == 0 or X.shape[-1] != dim:
+        raise ValueError(f"X: {name} expects points of shape (..., {dim}), got shape {X.shape}")
+    return X
+
+
+class Surface:
+    """A loss surface ``f: R^dim -> R`` with its gradient and Hessian.
+
+    Subclasses implement ``_value``, ``_grad`` and ``_hessian`` on an array already checked
+    to be float32/float64 of shape ``(..., dim)``; the public methods do the checking. Any
+    object with ``dim``, ``value``, ``grad`` and ``hessian`` works wherever a surface is
+    expected; :meth:`from_functions` wraps plain functions.
+
+    Parameters
+    ----------
+    name
+        Registry name, used in plots and reprs.
+    dim
+        Number of coordinates.
+    bounds
+        ``(low, high)`` for every coordinate: the plotting window.
+    start
+        A default starting point, shape ``(dim,)``.
+    critical_points
+        The known critical points.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        dim: int,
+        bounds: Sequence[tuple[float, float]],
+        start: ArrayLike,
+        critical_points: Sequence[CriticalPoint] = (),
+    ) -> None:
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+            raise ValueError(f"dim: expected an int >= 1, got {dim!r}")
+        self.name = str(name)
+        self.dim = int(dim)
+        self.bounds = tuple((float(lo), float(hi)) for lo, hi in bounds)
+        if len(self.bounds) != self.dim or any(lo >= hi for lo, hi in self.bounds):
+            raise ValueError(
+                f"bounds: expected {self.dim} pairs (low, high) with low < high, got {bounds!r}"
+            )
+        s = np.array(start, dtype=np.float64)
+        if s.shape != (self.dim,):
+            raise ValueError(f"start: expected shape ({self.dim},), got shape {s.shape}")
+        s.flags.writeable = False
+        self.start = s
+        self.critical_points = tuple(critical_points)
+
+    # -- public, checked -----------------------------------------------------------------
+    def value(self, X: ArrayLike) -> Array:
+        """``f(X)``: shape ``X.shape[:-1]``."""
+        return self._value(_as_points(X, self.dim, self.name))
+
+    def grad(self, X: ArrayLike) -> Array:
+        """The gradient at ``X``: shape ``X.shape``."""
+        return self._grad(_as_points(X, self.dim, self.name))
+
+    def hessian(self, X: ArrayLike) -> Array:
+        """The Hessian at ``X``: shape ``X.shape + (dim,)``, symmetric."""
+        return self._hessian(_as_points(X, self.dim, self.name))
+
+    def __call__(self, X: ArrayLike) -> Array:
+        return self.value(X)
+
+    def __repr__(self) -> str:
+        return f"<Surface {self.name!r} dim={self.dim}>"
+
+    # -- to implement --------------------------------------------------------------------
+    def _value(self, X: Array) -> Array:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _grad(self, X: Array) -> Array:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _hessian(self, X: Array) -> Array:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def from_functions(
+        cls,
+        value: Callable[[Any], Any],
+        grad: Callable[[Any], Any],
+        hessian: Callable[[Any], Any] | None = None,
+        *,
+        dim: int,
+        name: str = "custom",
+        bounds: Sequence[tuple[float, float]] | None = None,
+        start: ArrayLike | None = None,
+        critical_points: Sequence[CriticalPoint] = (),
+        vectorized: bool = False,
+    ) -> Surface:
+        """A surface from plain functions of one point.
+
+        Parameters
+        ----------
+        value, grad, hessian
+            ``value(x) -> float``, ``grad(x) -> (dim,)`` and ``hessian(x) -> (dim, dim)``
+            for one point ``x`` of shape ``(dim,)``. They are called once per point unless
+            ``vectorized=True`` promises they accept ``(..., dim)`` like a built-in
+            surface. Without ``hessian``, Hessians come from central differences of
+            ``grad`` (:func:`saddlepoint.hessian.hessian`, one point at a time: ``2 dim``
+            gradient calls per point, accurate to its documented error bound, not exact).
+        dim
+            Number of coordinates.
+        name, bounds, start, critical_points
+            As for :class:`Surface`; bounds default to ``(-2, 2)`` per coordinate and
+            start to the origin.
+        """
+        if not callable(value) or not callable(grad):
+            raise TypeError("value and grad: expected callables of one point")
+        if hessian is not None and not callable(hessian):
+            raise TypeError(f"hessian: expected a callable or None, got {type(hessian).__name__}")
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+            raise ValueError(f"dim: expected an int >= 1, got {dim!r}")
+        return _FunctionSurface(
+            value,
+            grad,
+            hessian,
+            bool(vectorized),
+            name=name,
+            dim=dim,
+            bounds=bounds if bounds is not None else ((-2.0, 2.0),) * int(dim),
+            start=start if start is not None else np.zeros(int(dim)),
+            critical_points=critical_points,
+        )
+
+
+class _FunctionSurface(Surface):
+    def __init__(
+        self,
+        value: Callable[[Any], Any],
+        grad: Callable[[Any], Any],
+        hessian: Callable[[Any], Any] | None,
+        vectorized: bool,
+        **kw: Any,
+    ) -> None:
+        super().__init__(**kw)
+        self._f, self._g, self._h, self._vectorized = value, grad, hessian, vectorized
+
+    def _per_point(self, fn: Callable[[Any], Any], X: Array, tail: tuple[int, ...]) -> Array:
+        flat = X.reshape(-1, self.dim)
+        out = np.empty((flat.shape[0], *tail), dtype=X.dtype)
+        for i, x in enumerate(flat):
+            out[i] = fn(x)
+        return out.reshape(X.shape[:-1] + tail)
+
+    def _vectorized_call(self, fn: Callable[[Any], Any], X: Array, tail: tuple[int, ...]) -> Array:
+        out = np.asarray(fn(X))
+        expected = X.shape[:-1] + tail
+        if out.shape != expected:
+            raise ValueError(
+                f"{getattr(fn, '__name__', 'function')}: with vectorized=True expected a "
+                f"result of shape {expected} for points of shape {X.shape}, got {out.shape}"
+            )
+        return out
+
+    def _value(self, X: Array) -> Array:
+        if self._vectorized:
+            return self._vectorized_call(self._f, X, ())
+        return self._per_point(self._f, X, ())
+
+    def _grad(self, X: Array) -> Array:
+        if self._vectorized:
+            return self._vectorized_call(self._g, X, (self.dim,))
+        return self._per_point(self._g, X, (self.dim,))
+
+    def _hessian(self, X: Array) -> Array:
+        if self._h is not None:
+            if self._vectorized:
+                return self._vectorized_call(self._h, X, (self.dim, self.dim))
+            return self._per_point(self._h, X, (self.dim, self.dim))
+        # Imported here: the finite-difference Hessian lives with the Hessian checks.
+        from .hessian import hessian as fd_hessian
+
+        return self._per_point(lambda x: fd_hessian(self._grad, x), X, (self.dim, self.dim))
+
+
+# ----------------------------------------------------------------------------------------
+# helpers for the formulas
+
+
+def _grad2(gx: Array, gy: Array) -> Array:
+    return np.stack(np.broadcast_arrays(gx, gy), axis=-1)
+
+
+def _hess2(hxx: Any, hxy: Any, hyy: Any, X: Array) -> Array:
+    out = np.empty((*X.shape, 2), dtype=X.dtype)
+    out[..., 0, 0] = hxx
+    out[..., 0, 1] = hxy
+    out[..., 1, 0] = hxy
+    out[..., 1, 1] = hyy
+    return out
+
+
+def _diag(d: Array) -> Array:
+    n = d.shape[-1]
+    out = np.zeros((*d.shape, n), dtype=d.dtype)
+    i = np.arange(n)
+    out[..., i, i] = d
+    return out
+
+
+def _cp(point: ArrayLike, value: float, kind: str, note: str = "") -> CriticalPoint:
+    return CriticalPoint(np.asarray(point, dtype=np.float64), value, kind, note)
+
+
+class _Formula(Surface):
+    """A built-in surface whose formulas are passed as functions of a checked ``X``."""
+
+    def __init__(
+        self,
+        value: Callable[[Array], Array],
+        grad: Callable[[Array], Array],
+        hessian: Callable[[Array], Array],
+        **kw: Any,
+    ) -> None:
+        super().__init__(**kw)
+        self._fv, self._fg, self._fh = value, grad, hessian
+
+    def _value(self, X: Array) -> Array:
+        return self._fv(X)
+
+    def _grad(self, X: Array) -> Array:
+        return self._fg(X)
+
+    def _hessian(self, X: Array) -> Array:
+        return self._fh(X)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The formulas are closures: pickle the factory call instead (set by _builtin).
+        spec = getattr(self, "_spec", None)
+        if spec is None:  # pragma: no cover - every built-in goes through _builtin
+            raise TypeError(f"cannot pickle surface {self.name!r}: not built by its factory")
+        return (_rebuild, spec)
+
+
+def _rebuild(name: str, kwargs: dict[str, Any]) -> Surface:
+    return _REGISTRY[name](**kwargs)
+
+
+_REGISTRY: dict[str, Callable[..., Surface]] = {}
+F = TypeVar("F", bound=Callable[..., Surface])
+
+
+def _builtin(factory: F) -> F:
+    """Register a factory under its name and record each call, so surfaces pickle (to
+    worker processes of a sweep) as the factory call that rebuilds them."""
+    signature = inspect.signature(factory)
+
+    @functools.wraps(factory)
+    def build(*args: Any, **kwargs: Any) -> Surface:
+        surface = factory(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        surface._spec = (factory.__name__, dict(bound.arguments))  # type: ignore[attr-defined]
+        return surface
+
+    _REGISTRY[factory.__name__] = build
+    return build  # type: ignore[return-value]
+
+
+# ----------------------------------------------------------------------------------------
+# quadratics
+
+
+def _classify_symmetric(eig: NDArray[np.floating[Any]]) -> str:
+    tol = eig.size * np.finfo(np.float64).eps * max(1.0, float(np.abs(eig).max()))
+    if np.any(np.abs(eig) <= tol):
+        return "degenerate"
+    if np.all(eig > 0):
+        return "minimum"
+    if np.all(eig < 0):
+        return "maximum"
+    return "saddle"
+
+
+@_builtin
+def quadratic(A: ArrayLike, *, name: str = "quadratic") -> Surface:
+    r"""The quadratic form :math:`f(x) = \tfrac12 x^\top A x`, with :math:`\nabla f = A x`
+    and :math:`\nabla^2 f = A`.
+
+    ``A`` must be a square, finite, symmetric matrix (symmetric to ``1e-12`` relative; it
+    is then symmetrized exactly). The origin is critical; its kind follows the signs of
+    ``A``'s eigenvalues (a singular ``A`` makes it ``"degenerate"``: a whole subspace is
+    critical). The condition number of a positive definite ``A`` sets how slowly gradient
+    descent converges: the step must stay below ``2 / lambda_max`` while progress along the
+    flattest direction is ``lr * lambda_min`` per step.
+    """
+    M = np.array(A, dtype=np.float64)
+    if M.ndim != 2 or M.shape[0] != M.shape[1] or M.shape[0] == 0:
+        raise ValueError(f"A: expected a square (n, n) matrix, got shape {M.shape}")
+    if not np.all(np.isfinite(M)):
+        raise ValueError("A: expected finite values, got NaN or Inf")
+    asym = float(np.abs(M - M.T).max())
+    if asym > 1e-12 * max(1.0, float(np.abs(M).max())):
+        raise ValueError(f"A: expected a symmetric matrix, got max|A - A.T| = {asym:.3g}")
+    M = 0.5 * (M + M.T)
+    M.flags.writeable = False
+    n = M.shape[0]
+    # Exact at the origin: f = 0, grad = 0; kind from the (exact enough) eigenvalues.
+    origin = _cp(np.zeros(n), 0.0, _classify_symmetric(np.linalg.eigvalsh(M)))
+
+    def value(X: Array) -> Array:
+        return 0.5 * np.einsum("...i,ij,...j->...", X, M.astype(X.dtype), X)
+
+    def grad(X: Array) -> Array:
+        return X @ M.astype(X.dtype)
+
+    def hessian(X: Array) -> Array:
+        return np.broadcast_to(M.astype(X.dtype), (*X.shape, n)).copy()
+
+    return _Formula(
+        value,
+        grad,
+        hessian,
+        name=name,
+        dim=n,
+        bounds=((-5.0, 5.0),) * n,
+        start=np.linspace(4.0, 2.0, n) if n > 1 else [4.0],
+        critical_points=[origin],
+    )
+
+
+@_builtin
+def ill_conditioned(condition: float = 100.0) -> Surface:
+    r"""An elongated bowl :math:`f(x, y) = \tfrac12 (x^2 + \kappa y^2)`, ``kappa = condition``.
+
+    The Hessian is ``diag(1, condition)``: gradient descent must take ``lr < 2 / condition``
+    to stay stable in ``y`` and then crawls along ``x``, zig-zagging across the valley;
+    momentum and adaptive methods are the fixes. Minimum at the origin.
+    """
+    if isinstance(condition, bool) or not isinstance(condition, (int, float, np.number)):
+        raise TypeError(f"condition: expected a real number >= 1, got {type(condition).__name__}")
+    if not math.isfinite(condition) or condition < 1:
+        raise ValueError(f"ill_conditioned requires condition >= 1, got condition={condition!r}")
+    surface = quadratic(np.diag([1.0, float(condition)]), name="ill_conditioned")
+    surface.bounds = ((-10.0, 10.0), (-2.0, 2.0))
+    surface.start = np.array([-9.0, 1.0])
+    surface.start.flags.writeable = False
+    return surface
+
+
+# ----------------------------------------------------------------------------------------
+# saddles
+
+
+@_builtin
+def saddle() -> Surface:
+    r"""The saddle :math:`f(x, y) = x^2 - y^2`: a minimum along ``x``, a maximum along ``y``.
+
+    Gradient descent started on (or near) the ``x`` axis slides into the origin and stalls
+    there; the escape direction is ``y``. Hessian ``diag(2, -2)`` everywhere.
+    """
+
+    def value(X: Array) -> Array:
+        return X[..., 0] ** 2 - X[..., 1] ** 2
+
+    def grad(X: Array) -> Array:
+        return _grad2(2 * X[..., 0], -2 * X[..., 1])
+
+    def hessian(X: Array) -> Array:
+        return _hess2(2.0, 0.0, -2.0, X)
+
+    return _Formula(
+        value,
+        grad,
+        hessian,
+        name="saddle",
+        dim=2,
+        bounds=((-2.0, 2.0), (-2.0, 2.0)),
+        start=[1.5, 1e-3],
+        critical_points=[_cp([0.0, 0.0], 0.0, "saddle")],  # by hand
+    )
+
+
+@_builtin
+def monkey_saddle() -> Surface:
+    r"""The monkey saddle :math:`f(x, y) = x^3 - 3 x y^2` (three valleys, three ridges).
+
+    The Hessian vanishes at the origin, so second order cannot tell what it is: its kind is
+    ``"degenerate"``, though it is a saddle (of third order). Gradient descent from the
+    default start crawls towards it as ``1/t``.
+    """
+
+    def value(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        return x**3 - 3 * x * y**2
+
+    def grad(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        return _grad2(3 * x**2 - 3 * y**2, -6 * x * y)
+
+    def hessian(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        return _hess2(6 * x, -6 * y, -6 * x, X)
+
+    origin = _cp([0.0, 0.0], 0.0, "degenerate", "monkey saddle: zero Hessian, third-order saddle")
+    return _Formula(
+        value,
+        grad,
+        hessian,
+        name="monkey_saddle",
+        dim=2,
+        bounds=((-2.0, 2.0), (-2.0, 2.0)),
+        start=[1.5, 0.1],
+        critical_points=[origin],  # by hand: grad = 0 only at the origin
+    )
+
+
+@_builtin
+def tiny_network() -> Surface:
+    r"""The "worst network ever": :math:`y = w_1 w_2 x`, one example ``x = 1``, target 1.
+
+    .. math::
+        L(w_1, w_2) = (1 - w_1 w_2)^2,\quad
+        \nabla L = -2 (1 - w_1 w_2) (w_2, w_1),\quad
+        \nabla^2 L = \begin{pmatrix} 2 w_2^2 & 4 w_1 w_2 - 2 \\ 4 w_1 w_2 - 2 & 2 w_1^2
+                     \end{pmatrix}
+
+    The origin is a saddle: Hessian ``[[0, -2], [-2, 0]]``, eigenvalues -2 and 2, escape
+    direction ``±(1, 1)/sqrt(2)``. Every point of the hyperbola ``w1 * w2 = 1`` is a global
+    minimum (``L = 0``), but none is isolated: the Hessian there,
+    ``[[2/a^2, 2], [2, 2 a^2]]`` at ``(a, 1/a)``, has eigenvalues 0 (along the valley) and
+    ``2 (a^2 + 1/a^2)``, so their ``kind`` is ``"degenerate"`` (what the Hessian test can
+    say) and their ``note`` says global minimum. Listed: ``(1, 1)``, ``(-1, -1)``,
+    ``(2, 1/2)`` and ``(-1/2, -2)`` as representatives of the two branches.
+    The default start is near the saddle, where training stalls before it escapes.
+    """
+
+    def value(X: Array) -> Array:
+        return (1 - X[..., 0] * X[..., 1]) ** 2
+
+    def grad(X: Array) -> Array:
+        w1, w2 = X[..., 0], X[..., 1]
+        r = -2 * (1 - w1 * w2)
+        return _grad2(r * w2, r * w1)
+
+    def hessian(X: Array) -> Array:
+        w1, w2 = X[..., 0], X[..., 1]
+        return _hess2(2 * w2**2, 4 * w1 * w2 - 2, 2 * w1**2, X)
+
+    valley = "global minimum on the valley w1 * w2 = 1 (not isolated)"
+    cps = [
+        _cp([0.0, 0.0], 1.0, "saddle", "the origin: escape along ±(1, 1)/sqrt(2)"),
+        # Exact by hand: w1 * w2 = 1 in binary floating point for these four.
+        _cp([1.0, 1.0], 0.0, "degenerate", valley),
+        _cp([-1.0, -1.0], 0.0, "degenerate", valley),
+        _cp([2.0, 0.5], 0.0, "degenerate", valley),
+        _cp([-0.5, -2.0], 0.0, "degenerate", valley),
+    ]
+    return _Formula(
+        value,
+        grad,
+        hessian,
+        name="tiny_network",
+        dim=2,
+        bounds=((-2.0, 2.0), (-2.0, 2.0)),
+        start=[0.05, -0.04],
+        critical_points=cps,
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# classic test functions (2-D)
+
+
+@_builtin
+def rosenbrock(n: int = 2) -> Surface:
+    r"""Rosenbrock's banana valley in ``n >= 2`` dimensions (as ``scipy.optimize.rosen``).
+
+    .. math:: f(x) = \sum_{i=1}^{n-1} 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2
+
+    Global minimum ``f = 0`` at ``(1, ..., 1)``, at the end of a long curved, flat valley.
+    Default start: the classic ``(-1.2, 1, -1.2, 1, ...)``.
+    For ``4 <= n <= 7`` there is also a local minimum near ``(-1, 1, ..., 1)`` (Kok &
+    Sandrock, *Locating and characterizing the stationary points of the extended
+    Rosenbrock function*, Evol. Comput. 2009), listed too. Rosenbrock, Comput. J. 1960.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"rosenbrock requires n to be an int, got {type(n).__name__}")
+    if n < 2:
+        raise ValueError(f"rosenbrock requires n >= 2, got n={n}")
+    n = int(n)
+
+    def value(X: Array) -> Array:
+        x0, x1 = X[..., :-1], X[..., 1:]
+        return np.sum(100 * (x1 - x0**2) ** 2 + (1 - x0) ** 2, axis=-1)
+
+    def grad(X: Array) -> Array:
+        x0, x1 = X[..., :-1], X[..., 1:]
+        r = x1 - x0**2
+        g = np.zeros_like(X)
+        g[..., :-1] = -400 * x0 * r - 2 * (1 - x0)
+        g[..., 1:] += 200 * r
+        return g
+
+    def hessian(X: Array) -> Array:
+        x0, x1 = X[..., :-1], X[..., 1:]
+        d = np.zeros_like(X)
+        d[..., :-1] = 1200 * x0**2 - 400 * x1 + 2
+        d[..., 1:] += 200
+        H = _diag(d)
+        i = np.arange(n - 1)
+        H[..., i, i + 1] = -400 * x0
+        H[..., i + 1, i] = -400 * x0
+        return H
+
+    cps = [_cp(np.ones(n), 0.0, "minimum", "global minimum")]  # by hand
+    if n in _ROSENBROCK_LOCAL_MIN:
+        cps.append(_cp(*_ROSENBROCK_LOCAL_MIN[n], "minimum", "local minimum"))
+    start = np.where(np.arange(n) % 2 == 0, -1.2, 1.0)
+    return _Formula(
+        value,
+        grad,
+        hessian,
+        name="rosenbrock",
+        dim=n,
+        bounds=((-2.0, 2.0), (-1.0, 3.0)) if n == 2 else ((-2.0, 2.0),) * n,
+        start=start,
+        critical_points=cps,
+    )
+
+
+# Newton's method on the gradient from (-1, 1, ..., 1), float64, to a fixed point; value
+# from the formula there. The Hessian is positive definite at each (checked in the tests).
+_ROSENBROCK_LOCAL_MIN: dict[int, tuple[list[float], float]] = {
+    4: (
+        [-0.7756592265653527, 0.6130933654850436, 0.38206284633839327, 0.14597201855219472],
+        3.7014286104300176,
+    ),
+    5: (
+        [
+            -0.9620510206947501,
+            0.9357393959767101,
+            0.8807136041943207,
+            0.7778776758544064,
+            0.605093678592653,
+        ],
+        3.930839434133028,
+    ),
+    6: (
+        [
+            -0.9865749795709937,
+            0.9833982288361818,
+            0.9721066700530919,
+            0.947437436826436,
+            0.8986511848517296,
+            0.8075739520354174,
+        ],
+        3.973940500930295,
+    ),
+    7: (
+        [
+            -0.9917225725614055,
+            0.9935553935033712,
+            0.9921733215946921,
+            0.986898762690314,
+            0.975164756608873,
+            0.9514319827049926,
+            0.9052228177139535,
+        ],
+        3.983600536424854,
+    ),
+}
+
+
+@_builtin
+def himmelblau() -> Surface:
+    r"""Himmelblau's function :math:`(x^2 + y - 11)^2 + (x + y^2 - 7)^2`.
+
+    Four global minima (``f = 0``; ``(3, 2)`` exactly), one local maximum near
+    ``(-0.27, -0.92)`` and four saddles between them. Himmelblau, *Applied Nonlinear
+    Programming*, 1972.
+    """
+
+    def value(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+
+    def grad(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        a, b = x**2 + y - 11, x + y**2 - 7
+        return _grad2(4 * x * a + 2 * b, 2 * a + 4 * y * b)
+
+    def hessian(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        return _hess2(12 * x**2 + 4 * y - 42, 4 * x + 4 * y, 4 * x + 12 * y**2 - 26, X)
+
+    return _Formula(
+        value,
+        grad,
+        hessian,
+        name="himmelblau",
+        dim=2,
+        bounds=((-5.0, 5.0), (-5.0, 5.0)),
+        start=[0.0, 0.0],
+        critical_points=_literal_points(_HIMMELBLAU),
+    )
+
+
+_BEALE_C = (1.5, 2.25, 2.625)
+
+
+@_builtin
+def beale() -> Surface:
+    r"""Beale's function :math:`\sum_{k=1}^{3} (c_k - x + x y^k)^2`, ``c = (1.5, 2.25, 2.625)``.
+
+    Global minimum ``f = 0`` at ``(3, 0.5)``; a saddle at ``(0, 1)``; flat plateaus and
+    sharp ridges near the corners of ``[-4.5, 4.5]^2``.
+    """
+
+    def value(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        out = np.zeros_like(x)
+        for k, c in enumerate(_BEALE_C, 1):
+            out = out + (c - x + x * y**k) ** 2
+        return out
+
+    def grad(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        gx = np.zeros_like(x)
+        gy = np.zeros_like(x)
+        for k, c in enumerate(_BEALE_C, 1):
+            u = c - x + x * y**k
+            gx = gx + 2 * u * (y**k - 1)
+            gy = gy + 2 * u * k * x * y ** (k - 1)
+        return _grad2(gx, gy)
+
+    def hessian(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        hxx = np.zeros_like(x)
+        hxy = np.zeros_like(x)
+        hyy = np.zeros_like(x)
+        for k, c in enumerate(_BEALE_C, 1):
+            u = c - x + x * y**k
+            ux, uy = y**k - 1, k * x * y ** (k - 1)
+            hxx = hxx + 2 * ux**2
+            hxy = hxy + 2 * (uy * ux + u * k * y ** (k - 1))
+            uyy = k * (k - 1) * x * y ** (k - 2) if k >= 2 else 0.0
+            hyy = hyy + 2 * (uy**2 + u * uyy)
+        return _hess2(hxx, hxy, hyy, X)
+
+    return _Formula(
+        value,
+        grad,
+        hessian,
+        name="beale",
+        dim=2,
+        bounds=((-4.5, 4.5), (-4.5, 4.5)),
+        start=[1.0, 1.0],
+        critical_points=_literal_points(_BEALE),
+    )
+
+
+@_builtin
+def booth() -> Surface:
+    r"""Booth's function :math:`(x + 2y - 7)^2 + (2x + y - 5)^2`: a tilted quadratic bowl.
+
+    Hessian ``[[10, 8], [8, 10]]`` (eigenvalues 2 and 18); minimum ``f = 0`` at ``(1, 3)``.
+    """
+
+    def value(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        return (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2
+
+    def grad(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        p, q = x + 2 * y - 7, 2 * x + y - 5
+        return _grad2(2 * p + 4 * q, 4 * p + 2 * q)
+
+    def hessian(X: Array) -> Array:
+        return _hess2(10.0, 8.0, 10.0, X)
+
+    return _Formula(
+        value,
+        grad,
+        hessian,
+        name="booth",
+        dim=2,
+        bounds=((-10.0, 10.0), (-10.0, 10.0)),
+        start=[-5.0, -5.0],
+        critical_points=[_cp([1.0, 3.0], 0.0, "minimum")],  # by hand
+    )
+
+
+@_builtin
+def six_hump_camel() -> Surface:
+    r"""The six-hump camel :math:`(4 - 2.1x^2 + x^4/3)x^2 + xy + (4y^2 - 4)y^2`.
+
+    Two global minima ``f = -1.0316...`` at ``±(0.0898, -0.7126)``, four more local minima,
+    two local maxima and seven saddles (the origin one of them) in ``[-3, 3] x [-2, 2]``.
+    """
+
+    def value(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        return (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (4 * y**2 - 4) * y**2
+
+    def grad(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        return _grad2(8 * x - 8.4 * x**3 + 2 * x**5 + y, x - 8 * y + 16 * y**3)
+
+    def hessian(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        return _hess2(8 - 25.2 * x**2 + 10 * x**4, 1.0, 48 * y**2 - 8, X)
+
+    return _Formula(
+        value,
+        grad,
+        hessian,
+        name="six_hump_camel",
+        dim=2,
+        bounds=((-3.0, 3.0), (-2.0, 2.0)),
+        start=[-1.5, -0.5],
+        critical_points=_literal_points(_SIX_HUMP_CAMEL),
+    )
+
+
+@_builtin
+def three_hump_camel() -> Surface:
+    r"""The three-hump camel :math:`2x^2 - 1.05x^4 + x^6/6 + xy + y^2`.
+
+    Global minimum ``f = 0`` at the origin, two local minima near ``±(1.75, -0.87)`` and
+    two saddles between them.
+    """
+
+    def value(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        return 2 * x**2 - 1.05 * x**4 + x**6 / 6 + x * y + y**2
+
+    def grad(X: Array) -> Array:
+        x, y = X[..., 0], X[..., 1]
+        return _grad2(4 * x - 4.2 * x**3 + x**5 + y, x + 2 * y)
+
+    def hessian(X: Array) -> Array:
+        x = X[..., 0]
+        return _hess2(4 - 12.6 * x**2 + 5 * x**4, 1.0, 2.0, X)
+
+    return _Formula(
+        value,
+        grad,
+        hessian,
+        name="three_hump_camel",
+        dim=2,
+        bounds=((-2.5, 2.5), (-2.5, 2.5)),
+        start=[-2.0, 2.0],
+        critical_points=_literal_points(_THREE_HUMP_CAMEL),
+    )
+
+
+@_builtin
+def goldstein_price() -> Surface:
+    r"""The Goldstein-Price function :math:`f = A B` with
+
+    .. math::
+        A = 1 + (x + y + 1)^2 (19 - 14x + 3x^2 - 14y + 6xy + 3y^2),\\
+        B = 30 + (2x - 3y)^2 (18 - 32x + 12x^2 + 48y - 36xy + 27y^2).
+
+    Global minimum ``f = 3`` at ``(0, -1)``; values span six orders of magnitude over
+    ``[-2, 2]^2`` (plots use a log scale). Goldstein & Price, Math. Comp. 1971.
+    """
+
+    def parts(X: Array) -> tuple[Array, ...]:
+        x, y = X[..., 0], X[..., 1]
+        s, d = x + y + 1, 2 * x - 3 * y
+        a = 19 - 14 * x + 3 * x**2 - 14 * y + 6 * x * y + 3 * y**2
+        b = 18 - 32 * x + 12 * x**2 + 48 * y - 36 * x * y + 27 * y**2
+        return x, y, s, d, a, b
+
+    def value(X: Array) -> Array:
+        _, _, s, d, a, b = parts(X)
+        return (1 + s**2 * a) * (30 + d**2 * b)
+
+    def first(X: Array) -> tuple[Array, ...]:
+        x, y, s, d, a, b = parts(X)
+        a_x = a_y = -14 + 6 * x + 6 * y
+        b_x, b_y = -32 + 24 * x - 36 * y, 48 - 36 * x + 54 * y
+        A, B = 1 + s**2 * a, 30 + d**2 * b
+        A_x, A_y = 2 * s * a + s**2 * a_x, 2 * s * a + s**2 * a_y
+        B_x, B_y = 4 * d * b + d**2 * b_x, -6 * d * b + d**2 * b_y
+        return s, d, a, b, a_x, a_y, b_x, b_y, A, B, A_x, A_y, B_x, B_y
+
+    def grad(X: Array) -> Array:
+        *_, A, B, A_x, A_y, B_x, B_y = first(X)
+        return _grad2(A_x * B + A * B_x, A_y * B + A * B_y)
+
+    def hessian(X: Array) -> Array:
+        s, d, a, b, a_x, a_y, b_x, b_y, A, B, A_x, A_y, B_x, B_y = first(X)
+        # a has all second derivatives 6; b has b_xx = 24, b_xy = -36, b_yy = 54.
+        A_xx = 2 * a + 4 * s * a_x + 6 * s**2
+        A_xy = 2 * a + 2 * s * (a_x + a_y) + 6 * s**2
+        A_yy = 2 * a + 4 * s * a_y + 6 * s**2
+        B_xx = 8 * b + 8 * d * b_x + 24 * d**2
+        B_xy = -12 * b + 4 * d * b_y - 6 * d * b_x - 36 * d**2
+        B_yy = 18 * b - 12 * d * b_y + 54 * d**2
+        return _hess2(
+            A_xx * B + 2 * A_x * B_x + A * B_xx,
+            A_xy * B + A_x * B_y + A_y * B_x + A * B_xy,
+            A_yy * B + 2 * A_y * B_y + A * B_yy,
+            X,
+        )
+
+    return _Formula(
+        value,
+        grad,
+        hessian,
+        name="goldstein_price",
+        dim=2,
+        bounds=((-2.0, 2.0), (-2.0, 2.0)),
+        start=[-1.5, 1.5],
+        critical_points=_literal_points(_GOLDSTEIN_PRICE),
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# separable n-D functions
+
+
+def _separable_points(
+    roots: Sequence[tuple[float, str]], n: int, value: Callable[[Array], Array]
+) -> list[CriticalPoint]:
+    """All products of 1-D critical points: the Hessian is diagonal, so the kind follows
+    the count of coordinates at a 1-D maximum."""
+    out = []
+    for combo in itertools.product(roots, repeat=n):
+        point = np.array([r for r, _ in combo])
+        n_max = sum(k == "maximum" for _, k in combo)
+        kind = "minimum" if n_max == 0 else "maximum" if n_max == n else "saddle"
+        out.append(_cp(point, float(value(point)), kind))
+    return out
+
+
+@_builtin
+def rastrigin(n: int = 2) -> Surface:
+    r"""Rastrigin's function :math:`10 n + \sum_i (x_i^2 - 10 \cos 2\pi x_i)`.
+
+    A bowl covered in bumps: a local minimum near every integer point, global minimum
+    ``f = 0`` at the origin. It is separable, so its critical points are the products of
+    the 21 one-dimensional ones in ``[-5.12, 5.12]`` (roots of
+    :math:`x + 10\pi \sin 2\pi x`, near the integers and half-integers); all
+    ``21^n`` are listed for ``n <= 2``, only the global minimum above.
+    """
+    n = _dimension("rastrigin", n)
+
+    def value(X: Array) -> Array:
+        return 10 * n + np.sum(X**2 - 10 * np.cos(2 * np.pi * X), axis=-1)
+
+    def grad(X: Array) -> Array:
+        return 2 * X + 20 * np.pi * np.sin(2 * np.pi * X)
+
+    def hessian(X: Array) -> Array:
+        return _diag(2 + 40 * np.pi**2 * np.cos(2 * np.pi * X))
+
+    def value1(x: Array) -> Array:
+        return value(np.asarray(x, dtype=np.float64))
+
+    if n <= 2:
+        cps = _separable_points(_RASTRIGIN_1D, n, value1)
+    else:
+        cps = [_cp(np.zeros(n), 0.0, "minimum", "global minimum")]
+    return _Formula(
+        value,
+        grad,
+        hessian,
+        name="rastrigin",
+        dim=n,
+        bounds=((-5.12, 5.12),) * n,
+        start=np.full(n, 3.3),
+        critical_points=cps,
+    )
+
+
+# Newton's method on x + 10 pi sin(2 pi x) from each k/2, k = 1..10 (float64, to a fixed
+# point); the function is odd, so the negative roots are the negated ones; 0 is exact.
+_RASTRIGIN_1D_POSITIVE: list[tuple[float, str]] = [
+    (0.5025460365546747, "maximum"),
+    (0.9949586376523348, "minimum"),
+    (1.5076407318703584, "maximum"),
+    (1.9899122337085497, "minimum"),
+    (2.512743318200085, "maximum"),
+    (2.984855701039481, "minimum"),
+    (3.517859138170441, "maximum"),
+    (3.9797838603007536, "minimum"),
+    (4.522993659584519, "maximum"),
+    (4.974691390895051, "minimum"),
+]
+_RASTRIGIN_1D: list[tuple[float, str]] = [
+    *((-r, k) for r, k in reversed(_RASTRIGIN_1D_POSITIVE)),
+    (0.0, "minimum"),
+    *_RASTRIGIN_1D_POSITIVE,
+]
+
+
+@_builtin
+def styblinski_tang(n: int = 2) -> Surface:
+    r"""The Styblinski-Tang function :math:`\tfrac12 \sum_i (x_i^4 - 16 x_i^2 + 5 x_i)`.
+
+    Separable; per coordinate :math:`2x^3 - 16x + 2.5 = 0` has three roots (a minimum near
+    -2.9035, a maximum near 0.1567, a minimum near 2.7468), so there are ``3^n`` critical
+    points: all listed for ``n <= 6``, only the global minimum (``-39.166... n`` at
+    ``(-2.9035..., ...)``) above.
+    """
+    n = _dimension("styblinski_tang", n)
+
+    def value(X: Array) -> Array:
+        return 0.5 * np.sum(X**4 - 16 * X**2 + 5 * X, axis=-1)
+
+    def grad(X: Array) -> Array:
+        return 2 * X**3 - 16 * X + 2.5
+
+    def hessian(X: Array) -> Array:
+        return _diag(6 * X**2 - 16)
+
+    def value1(x: Array) -> Array:
+        return value(np.asarray(x, dtype=np.float64))
+
+    if n <= 6:
+        cps = _separable_points(_STYBLINSKI_TANG_1D, n, value1)
+    else:
+        cps = _separable_points(_STYBLINSKI_TANG_1D[:1], n, value1)
+    return _Formula(
+        value,
+        grad,
+        hessian,
+        name="styblinski_tang",
+        dim=n,
+        bounds=((-5.0, 5.0),) * n,
+        start=np.full(n, 0.5),
+        critical_points=cps,
+    )
+
+
+# Newton's method on 2x^3 - 16x + 2.5 from -3, 0 and 3 (float64, to a fixed point).
+_STYBLINSKI_TANG_1D: list[tuple[float, str]] = [
+    (-2.903534027771177, "minimum"),
+    (0.1567312567803401, "maximum"),
+    (2.746802770990837, "minimum"),
+]
+
+
+def _dimension(factory: str, n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"{factory} requires n to be an int, got {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"{factory} requires n >= 1, got n={n}")
+    return int(n)
+
+
+# ----------------------------------------------------------------------------------------
+# 1-D
+
+
+@_builtin
+def bumpy_1d() -> Surface:
+    r"""A tilted double well :math:`f(x) = (x^2 - 1)^2 + x/2`: a shallow local minimum near
+    0.93, a bump near 0.13 and the global minimum near -1.06.
+
+    From the default start ``x = 2`` plain gradient descent (``lr = 0.005``) stops in the
+    shallow minimum near 0.93; heavy-ball momentum with the same ``lr`` and ``momentum =
+    0.9`` (PyTorch's form ``b = 0.9 b + g; x -= lr b``) carries enough speed over the bump
+    and settles in the global minimum near -1.06 (3,000 steps; the test checks it). Not
+    every setting does: with ``momentum = 0.95`` and ``lr >= 0.007`` the ball swings back
+    over the bump and ends in the shallow well again.
+    """
+
+    def value(X: Array) -> Array:
+        x = X[..., 0]
+        return (x**2 - 1) ** 2 + 0.5 * x
+
+    def grad(X: Array) -> Array:
+        x = X[..., 0]
+        return (4 * x * (x**2 - 1) + 0.5)[..., None]
+
+    def hessian(X: Array) -> Array:
+        x = X[..., 0]
+        return (12 * x**2 - 4)[..., None, None]
+
+    return _Formula(
+        value,
+        grad,
+        hessian,
+        name="bumpy_1d",
+        dim=1,
+        bounds=((-1.8, 2.2),),
+        start=[2.0],
+        critical_points=_literal_points(_BUMPY_1D),
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# Critical points as literals: (point, value, kind, note). Unless marked exact, found by
+# Newton's method on the gradient started from every point of a 401 x 401 grid over the
+# bounds (a 20,001-point grid in 1-D), duplicates merged, then each polished by further
+# float64 Newton steps until a step no longer changed it, keeping the iterate of smallest
+# |grad|; kind from the signs of numpy.linalg.eigvalsh of the Hessian there (all far from
+# zero); value from the formula at the literal. Complete inside the bounds as far as that
+# search can tell.
+
+
+def _literal_points(
+    rows: Sequence[tuple[Sequence[float], float, str, str]],
+) -> list[CriticalPoint]:
+    return [_cp(p, v, k, note) for p, v, k, note in rows]
+
+
+_Rows = list[tuple[Sequence[float], float, str, str]]
+
+_HIMMELBLAU: _Rows = [
+    ([3.0, 2.0], 0.0, "minimum", "global minimum (exact)"),
+    ([3.5844283403304917, -1.8481265269644036], 0.0, "minimum", "global minimum"),
+    ([-3.779310253377747, -3.2831859912861696], 0.0, "minimum", "global minimum"),
+    ([-2.805118086952745, 3.131312518250573], 0.0, "minimum", "global minimum"),
+    ([3.385154183607021, 0.07385187983774928], 13.311926270405587, "saddle", ""),
+    ([0.08667750455539634, 2.884254701174776], 67.71915008752613, "saddle", ""),
+    ([-3.0730257507643897, -0.08135304428796751], 104.01516291755811, "saddle", ""),
+    ([-0.12796134673068005, -1.9537149802445766], 178.33723920192745, "saddle", ""),
+    ([-0.2708445906673476, -0.9230385564799816], 181.6165215225827, "maximum", ""),
+]
+_BEALE: _Rows = [
+    ([3.0, 0.5], 0.0, "minimum", "global minimum (exact)"),
+    ([0.1005379373241584, -2.6445135850231245], 9.86451228475556, "saddle", ""),
+    # Exact: on x = 0 only df/dx survives, 1.5(y-1) + 2.25(y^2-1) + 2.625(y^3-1), whose
+    # only real root is y = 1.
+    ([0.0, 1.0], 14.203125, "saddle", "exact"),
+]
+_SIX_HUMP_CAMEL: _Rows = [
+    ([-0.08984201310031807, 0.7126564030207396], -1.0316284534898774, "minimum", "global minimum"),
+    ([0.08984201310031807, -0.7126564030207396], -1.0316284534898774, "minimum", "global minimum"),
+    ([-1.7036067149699814, 0.7960835686726251], -0.21546382438372036, "minimum", ""),
+    ([1.7036067149699807, -0.7960835686726251], -0.21546382438371725, "minimum", ""),
+    ([-1.6071047529201976, -0.5686514548841313], 2.1042503103112593, "minimum", ""),
+    ([1.6071047529201976, 0.5686514548841313], 2.1042503103112593, "minimum", ""),
+    ([0.0, 0.0], 0.0, "saddle", "exact"),
+    ([-1.1092053368047863, 0.7682680925095399], 0.543718600978185, "saddle", ""),
+    ([1.1092053368047863, -0.7682680925095399], 0.543718600978185, "saddle", ""),
+    ([-1.6380679841897785, -0.22867406904439408], 2.2293571975307147, "saddle", ""),
+    ([1.6380679841897785, 0.22867406904439408], 2.2293571975307147, "saddle", ""),
+    ([-1.2960702671671092, -0.6050843880386585], 2.229470818029859, "saddle", ""),
+    ([1.2960702671671092, 0.6050843880386585], 2.229470818029859, "saddle", ""),
+    ([-1.2302298765166526, -0.16233458445899498], 2.4962953510235764, "maximum", ""),
+    ([1.2302298765166526, 0.16233458445899498], 2.4962953510235764, "maximum", ""),
+]
+_THREE_HUMP_CAMEL: _Rows = [
+    ([0.0, 0.0], 0.0, "minimum", "global minimum (exact)"),
+    ([-1.747552345830289, 0.8737761729151445], 0.29863844223686054, "minimum", ""),
+    ([1.747552345830289, -0.8737761729151445], 0.29863844223686054, "minimum", ""),
+    ([-1.0705422918236598, 0.5352711459118299], 0.8773615577631402, "saddle", ""),
+    ([1.0705422918236598, -0.5352711459118299], 0.8773615577631402, "saddle", ""),
+]
+# Goldstein-Price: the search finds nine critical points, all at rational coordinates
+# (multiples of 1/5) with integer values; the gradient vanishes there exactly in rational
+# arithmetic (fractions.Fraction), so the literals are the nearest doubles.
+_GOLDSTEIN_PRICE: _Rows = [
+    ([0.0, -1.0], 3.0, "minimum", "global minimum"),
+    ([-0.6, -0.4], 30.0, "minimum", ""),
+    ([1.8, 0.2], 84.0, "minimum", ""),
+    ([1.2, 0.8], 840.0, "minimum", ""),
+    ([-0.4, -0.6], 35.0, "saddle", ""),
+    ([1.2, -0.2], 99.0, "saddle", ""),
+    ([1.4, 0.6], 980.0, "saddle", ""),
+    ([0.6, 0.4], 990.0, "saddle", ""),
+    ([0.8, 0.2], 1155.0, "maximum", ""),
+]
+# Roots of 4x^3 - 4x + 1/2.
+_BUMPY_1D: _Rows = [
+    ([-1.057453770738378], -0.5147536412757056, "minimum", "global minimum"),
+    ([0.9304029265558517], 0.4832514917147508, "minimum", "shallow local minimum"),
+    ([0.1270508441825262], 1.0315021495609549, "maximum", "the bump"),
+]
+
+
+# ----------------------------------------------------------------------------------------
+# registry
+
+
+def available() -> list[str]:
+    """Names of the built-in surfaces, sorted (``get(name)`` builds one)."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str, **kwargs: Any) -> Surface:
+    """Build the built-in surface ``name`` with keyword arguments, e.g.
+    ``get("rosenbrock", n=10)`` or ``get("quadratic", A=[[1, 0], [0, 10]])``."""
+    if not isinstance(name, str):
+        raise TypeError(f"name: expected a str, got {type(name).__name__}")
+    try:
+        factory = _REGISTRY[name]
+    except KeyError:
+        raise ValueError(
+            f"name: unknown surface {name!r}; available: {', '.join(available())}"
+        ) from None
+    return factory(**kwargs)
