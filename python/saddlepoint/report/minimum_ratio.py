@@ -37,7 +37,7 @@ def run(ctx: Context) -> Section:
     table = [
         {
             "kind": str(kind),
-            "runs": int(len(g)),
+            "runs": len(g),
             "median train loss": float(g["train_loss"].median()),
             "median minimum ratio": float(g["minimum_ratio"].median()),
             "largest grad norm": float(g["grad_norm"].max()),
