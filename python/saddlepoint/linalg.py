@@ -31,6 +31,8 @@ Strided, read-only or non-native-byte-order input is copied to a contiguous arra
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import _core
@@ -68,19 +70,19 @@ def _prepared(a: object, name: str) -> np.ndarray:
 
 def _decompose(
     a: object, *, vectors: bool, symmetrize: bool, symmetry_rtol: float | None, name: str
-):
+) -> Any:
     """The checked decomposition behind :func:`eigh`, :func:`eigvalsh` and ``classify``."""
-    a = _prepared(a, name)
-    options = {"symmetrize": symmetrize, "symmetry_rtol": symmetry_rtol, "name": name}
+    arr = _prepared(a, name)
     lapack_min_n = LAPACK_MIN_N if vectors else LAPACK_MIN_N_EIGVALSH
-    if a.ndim >= 2 and a.shape[-1] >= lapack_min_n:
-        _core.check_symmetric_stack(a, **options)
+    if arr.ndim >= 2 and arr.shape[-1] >= lapack_min_n:
+        _core.check_symmetric_stack(
+            arr, symmetrize=symmetrize, symmetry_rtol=symmetry_rtol, name=name
+        )
         if symmetrize:
-            a = (a + np.swapaxes(a, -1, -2)) * a.dtype.type(0.5)
-        return tuple(np.linalg.eigh(a)) if vectors else np.linalg.eigvalsh(a)
-    if vectors:
-        return _core.eigh_stack(a, **options)
-    return _core.eigvalsh_stack(a, **options)
+            arr = (arr + np.swapaxes(arr, -1, -2)) * arr.dtype.type(0.5)
+        return tuple(np.linalg.eigh(arr)) if vectors else np.linalg.eigvalsh(arr)
+    solver = _core.eigh_stack if vectors else _core.eigvalsh_stack
+    return solver(arr, symmetrize=symmetrize, symmetry_rtol=symmetry_rtol, name=name)
 
 
 def eigh(
