@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 import reference_optim as ref
-from hypothesis import event, given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from saddlepoint import hessian, kernels, linalg, optim, schedules, surfaces
 from strategies import arrays_anything, describe, hyper_values, snapshot
@@ -252,14 +252,17 @@ def _moderate(value: Any) -> bool:
 
 
 def _plain(hyper: dict) -> dict:
-    out = {}
-    for k, v in hyper.items():
-        if isinstance(v, (np.floating, np.integer)):
-            v = v.item()
-        if isinstance(v, np.ndarray) and v.ndim == 0:
-            v = v.item()
-        out[k] = v
-    return out
+    """NumPy scalars as Python numbers, so that the reference computes in float64 (NEP 50:
+    ``1.0 - np.float16(0.1)`` would be float16 arithmetic)."""
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, tuple):
+            return tuple(plain(x) for x in v)
+        if isinstance(v, (np.floating, np.integer)) or (isinstance(v, np.ndarray) and v.ndim == 0):
+            return v.item()
+        return v
+
+    return {k: plain(v) for k, v in hyper.items()}
 
 
 @settings(max_examples=80)
@@ -458,8 +461,11 @@ def test_schedule_factories_with_arbitrary_arguments(factory: str, value: Any, d
     np.testing.assert_allclose(np.asarray(sched(steps), np.float64), scalar, rtol=4e-16, atol=0)
 
 
+NO_ARGUMENT_SURFACES = [n for n in surfaces.available() if n != "quadratic"]  # quadratic needs A
+
+
 @settings(max_examples=150)
-@given(name=st.sampled_from(surfaces.available()), X=arrays_anything(), data=st.data())
+@given(name=st.sampled_from(NO_ARGUMENT_SURFACES), X=arrays_anything(), data=st.data())
 def test_surfaces_with_arbitrary_points(name: str, X: np.ndarray, data: Any) -> None:
     surface = surfaces.get(name)
     what = data.draw(st.sampled_from(["value", "grad", "hessian"]), label="what")
@@ -490,6 +496,8 @@ def test_surfaces_with_arbitrary_points(name: str, X: np.ndarray, data: Any) -> 
 def test_surface_factories_with_arbitrary_arguments(name: str, value: Any) -> None:
     which = {"rosenbrock": "n", "quadratic": "A", "ill_conditioned": "condition",
              "rastrigin": "n"}[name]  # fmt: skip
+    # a valid n of billions builds billions of bounds: a memory limit, not a boundary bug
+    assume(not (which == "n" and isinstance(value, (int, np.integer)) and value > 10**4))
     before = snapshot(value)
     try:
         surface = surfaces.get(name, **{which: value})
@@ -499,6 +507,8 @@ def test_surface_factories_with_arbitrary_arguments(name: str, value: Any) -> No
         record("surfaces", (name, which, describe(value)), "refused")
         return
     record("surfaces", (name, which, describe(value)), "accepted")
+    if surface.dim > 8:
+        return  # a valid, large n: the finite-difference reference would be slow
     x = np.full(surface.dim, 0.3)
     h = 1e-6
     fd = np.array([(surface.value(x + h * e) - surface.value(x - h * e)) / (2 * h)

@@ -230,7 +230,7 @@ def _steps(x: np.ndarray, step: float | None, power: float) -> np.ndarray:
             raise ValueError("step: expected a finite value > 0, got 0.0")
     with np.errstate(over="ignore"):
         h = step * np.maximum(1.0, np.abs(x))
-        reach = np.abs(x).astype(np.float64) + h
+        reach = np.abs(x).astype(np.float64) + 2.0 * h  # (x + h) - (x - h) is formed too
     if not np.all(reach <= float(np.finfo(x.dtype).max)):
         # x +- h would be Inf: every difference quotient would be NaN or Inf
         raise ValueError(

@@ -394,7 +394,10 @@ def quadratic(A: ArrayLike, *, name: str = "quadratic") -> Surface:
     descent converges: the step must stay below ``2 / lambda_max`` while progress along the
     flattest direction is ``lr * lambda_min`` per step.
     """
-    M = np.array(A, dtype=np.float64)
+    raw = np.asarray(A)
+    if raw.dtype.kind not in "biuf":
+        raise TypeError(f"A: expected a real (float or int) matrix, got dtype {raw.dtype}")
+    M = np.array(raw, dtype=np.float64)
     if M.ndim != 2 or M.shape[0] != M.shape[1] or M.shape[0] == 0:
         raise ValueError(f"A: expected a square (n, n) matrix, got shape {M.shape}")
     if not np.all(np.isfinite(M)):
