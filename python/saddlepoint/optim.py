@@ -17,7 +17,9 @@ State lives in flat buffers (one per kind of state, parameters in order), so
 :meth:`state_dict` / :meth:`load_state_dict` round-trip exactly: a run resumed from a state
 dict continues bit for bit. Thread safety: different optimizers may step in different
 threads at once (the GIL is released while the kernels run); one optimizer must not be
-stepped from two threads at once (its arrays would race, as with any in-place update).
+stepped from two threads at once (its arrays would race, as with any in-place update); doing so
+anyway neither crashes nor writes outside that optimizer's own arrays, and its step count
+stays exact, but the values are unspecified (tests/test_threads.py, docs/guarantees.md).
 """
 
 from __future__ import annotations
