@@ -28,12 +28,15 @@ from saddlepoint import hessian, kernels, linalg, optim, schedules, surfaces
 from strategies import arrays_anything, describe, hyper_values, snapshot
 
 SHAPE = (3, 4)
-TRIED: dict[str, set] = {}
+TRIED: dict[str, set] = {}  # distinct inputs per area
+REFUSED: dict[str, set] = {}  # distinct bad inputs (refused with a named argument) per area
 OUTCOMES: Counter = Counter()
 
 
 def record(area: str, key: Any, outcome: str) -> None:
     TRIED.setdefault(area, set()).add(key)
+    if outcome == "refused":
+        REFUSED.setdefault(area, set()).add(key)
     OUTCOMES[f"{area}:{outcome}"] += 1
     event(f"{area}: {outcome}")
 
@@ -47,6 +50,8 @@ def _report_counts():
     report = {
         "distinct_inputs": {k: len(v) for k, v in TRIED.items()},
         "total_distinct": sum(len(v) for v in TRIED.values()),
+        "distinct_bad_inputs": {k: len(v) for k, v in REFUSED.items()},
+        "total_distinct_bad": sum(len(v) for v in REFUSED.values()),
         "outcomes": dict(OUTCOMES),
     }
     with open(path, "w") as fh:
@@ -112,7 +117,32 @@ def valid_arrays(kernel: str, dtype: Any, seed: int) -> dict[str, np.ndarray]:
 
 
 def reference_step(kernel: str, arrays: dict, hyper: dict) -> dict[str, np.ndarray]:
-    """The float64 reference of one kernel call on copies of ``arrays``."""
+    """The float64 reference of one kernel call on copies of ``arrays``; per-row
+    hyper-parameter arrays are applied row by row (each row is an independent run)."""
+    def per_row(v: Any) -> bool:
+        return isinstance(v, np.ndarray) and v.ndim == 1
+
+    betas = hyper.get("betas")
+    flat = [*hyper.values(), *(betas if isinstance(betas, (tuple, list)) else ())]
+    if not any(per_row(v) for v in flat):
+        return _reference_once(kernel, arrays, hyper)
+
+    def row_of(v: Any, r: int) -> Any:
+        if per_row(v):
+            return float(v[r])
+        if isinstance(v, (tuple, list)):
+            return tuple(row_of(x, r) for x in v)
+        return v
+
+    rows = [
+        _reference_once(kernel, {k: a[r] for k, a in arrays.items()},
+                        {k: row_of(v, r) for k, v in hyper.items()})
+        for r in range(SHAPE[0])
+    ]  # fmt: skip
+    return {k: np.stack([row[k] for row in rows]) for k in rows[0]}
+
+
+def _reference_once(kernel: str, arrays: dict, hyper: dict) -> dict[str, np.ndarray]:
     state = {REF_STATE[k]: np.asarray(v, np.float64).copy() for k, v in arrays.items()
              if k in REF_STATE}  # fmt: skip
     kw = {}
@@ -172,7 +202,7 @@ def _is_valid_state(a: Any, like: np.ndarray) -> bool:
     )
 
 
-@settings(max_examples=150)
+@settings(max_examples=300)
 @given(
     kernel=st.sampled_from(list(KERNELS)),
     dtype=st.sampled_from(FLOATS),
@@ -218,7 +248,7 @@ HYPER_NAMES = {
 }  # fmt: skip
 
 
-@settings(max_examples=150)
+@settings(max_examples=300)
 @given(kernel=st.sampled_from(list(KERNELS)), value=hyper_values(), data=st.data())
 def test_kernel_with_one_arbitrary_hyper_parameter(kernel: str, value: Any, data: Any) -> None:
     dtype = data.draw(st.sampled_from(FLOATS), label="dtype")
@@ -238,7 +268,14 @@ def test_kernel_with_one_arbitrary_hyper_parameter(kernel: str, value: Any, data
         assert np.array_equal(arrays["grad"], originals["grad"])
         if kernel == "sgd" and hyper.get("step") is None:
             hyper["step"] = 1  # no momentum buffer continued: the first step's semantics
-        if _moderate(value):  # extreme values overflow differently in float32 and float64
+        # tests/reference_optim.lerp is torch.lerp's documented form, start + w (end - start);
+        # torch's CPU kernel (and ours) use end - (end - start)(1 - w) for w >= 0.5, which is
+        # exact at w = 1 (alpha = 0): the two differ by rounding, and a centered
+        # v - avg^2 = -1 ulp gives NaN in the reference only. Compared for alpha > 0.5 only.
+        torch_lerp_differs = kernel == "rmsprop" and name == "alpha" and _moderate(value) and (
+            np.any(np.asarray(value, np.float64) <= 0.5)
+        )
+        if _moderate(value) and not torch_lerp_differs:  # extreme values overflow in float32
             expected = reference_step(kernel, originals, _plain(hyper))
             assert_agrees(arrays, expected, dtype)
 
@@ -265,7 +302,7 @@ def _plain(hyper: dict) -> dict:
     return {k: plain(v) for k, v in hyper.items()}
 
 
-@settings(max_examples=80)
+@settings(max_examples=160)
 @given(
     kernel=st.sampled_from(list(KERNELS)),
     dtype=st.sampled_from(FLOATS),
@@ -302,7 +339,7 @@ OPTIMIZERS = {
 }  # fmt: skip
 
 
-@settings(max_examples=100)
+@settings(max_examples=200)
 @given(name=st.sampled_from(list(OPTIMIZERS)), params=arrays_anything(), data=st.data())
 def test_optimizer_with_arbitrary_params_and_grads(name: str, params: Any, data: Any) -> None:
     cls = getattr(optim, name)
@@ -331,7 +368,7 @@ def test_optimizer_with_arbitrary_params_and_grads(name: str, params: Any, data:
         assert np.array_equal(params, p0, equal_nan=True) and opt.steps == 0
 
 
-@settings(max_examples=120)
+@settings(max_examples=240)
 @given(name=st.sampled_from(list(OPTIMIZERS)), value=hyper_values(), data=st.data())
 def test_optimizer_with_arbitrary_hyper_parameter(name: str, value: Any, data: Any) -> None:
     which = data.draw(st.sampled_from(OPTIMIZERS[name]), label="which")
@@ -346,7 +383,7 @@ def test_optimizer_with_arbitrary_hyper_parameter(name: str, value: Any, data: A
 # --------------------------------------------------------------------------------------------
 # linalg and hessian
 # --------------------------------------------------------------------------------------------
-@settings(max_examples=150)
+@settings(max_examples=300)
 @given(a=arrays_anything(), fn=st.sampled_from(["eigh", "eigvalsh", "classify"]))
 def test_linalg_with_arbitrary_arrays(a: np.ndarray, fn: str) -> None:
     before = snapshot(a)
@@ -374,7 +411,7 @@ def test_linalg_with_arbitrary_arrays(a: np.ndarray, fn: str) -> None:
     np.testing.assert_allclose(np.asarray(w, np.float64), want, rtol=0, atol=tol * 10)
 
 
-@settings(max_examples=80)
+@settings(max_examples=160)
 @given(x=arrays_anything(), step=hyper_values())
 def test_finite_difference_hessian_with_arbitrary_point_and_step(x: Any, step: Any) -> None:
     def grad_fn(z: np.ndarray) -> np.ndarray:  # gradient of sum(c_i z_i^2 / 2), c = 1, -2, ...
@@ -399,12 +436,14 @@ def _curvatures(n: int) -> np.ndarray:
     return np.array([(-2.0) ** i for i in range(n)])
 
 
-@settings(max_examples=80)
+@settings(max_examples=160)
 @given(
     which=st.sampled_from(["dim", "k", "tol", "maxiter", "method", "dense_below"]),
     value=hyper_values(),
 )
 def test_lowest_eigenpairs_with_arbitrary_options(which: str, value: Any) -> None:
+    # a valid dim of billions allocates billions: a memory limit, not a boundary bug
+    assume(not (which == "dim" and isinstance(value, (int, np.integer)) and value > 3))
     A = np.diag([-2.0, 1.0, 3.0])
     kwargs: dict[str, Any] = {"dim": 3, "k": 1, which: value}
     hvp = lambda v: A @ v  # noqa: E731
@@ -437,7 +476,7 @@ SCHEDULES = {
 }
 
 
-@settings(max_examples=150)
+@settings(max_examples=300)
 @given(factory=st.sampled_from(list(SCHEDULES)), value=hyper_values(), data=st.data())
 def test_schedule_factories_with_arbitrary_arguments(factory: str, value: Any, data: Any) -> None:
     kwargs = dict(SCHEDULES[factory])
@@ -452,10 +491,11 @@ def test_schedule_factories_with_arbitrary_arguments(factory: str, value: Any, d
         record("schedules", (factory, which, describe(value)), "refused")
         return
     record("schedules", (factory, which, describe(value)), "accepted")
-    # accepted: finite values, and the array form equals the scalar form at every step
+    # accepted: no NaN (a growing schedule may reach Inf, as documented), and the array form
+    # equals the scalar form at every step
     steps = np.arange(0, 12)
     scalar = np.array([float(sched(int(t))) for t in steps])
-    assert np.all(np.isfinite(scalar)), scalar
+    assert not np.any(np.isnan(scalar)), scalar
     # NumPy's vectorized pow is not always correctly rounded (0.1 ** 2.0 gives 0.01 in an
     # array, 0.010000000000000002 as a Python float): the forms agree to an ulp, not bitwise
     np.testing.assert_allclose(np.asarray(sched(steps), np.float64), scalar, rtol=4e-16, atol=0)
@@ -464,7 +504,7 @@ def test_schedule_factories_with_arbitrary_arguments(factory: str, value: Any, d
 NO_ARGUMENT_SURFACES = [n for n in surfaces.available() if n != "quadratic"]  # quadratic needs A
 
 
-@settings(max_examples=150)
+@settings(max_examples=300)
 @given(name=st.sampled_from(NO_ARGUMENT_SURFACES), X=arrays_anything(), data=st.data())
 def test_surfaces_with_arbitrary_points(name: str, X: np.ndarray, data: Any) -> None:
     surface = surfaces.get(name)
@@ -490,7 +530,7 @@ def test_surfaces_with_arbitrary_points(name: str, X: np.ndarray, data: Any) -> 
         np.testing.assert_array_equal(out[idx], one)
 
 
-@settings(max_examples=80)
+@settings(max_examples=160)
 @given(name=st.sampled_from(["rosenbrock", "quadratic", "ill_conditioned", "rastrigin"]),
        value=hyper_values())  # fmt: skip
 def test_surface_factories_with_arbitrary_arguments(name: str, value: Any) -> None:
@@ -510,6 +550,10 @@ def test_surface_factories_with_arbitrary_arguments(name: str, value: Any) -> No
     if surface.dim > 8:
         return  # a valid, large n: the finite-difference reference would be slow
     x = np.full(surface.dim, 0.3)
+    if name in ("quadratic", "ill_conditioned"):  # exact: A x (FD loses x0 next to 1e38 x1)
+        A = np.asarray(value, np.float64) if name == "quadratic" else np.diag([1.0, float(value)])
+        np.testing.assert_allclose(surface.grad(x), A @ x, rtol=1e-12)
+        return
     h = 1e-6
     fd = np.array([(surface.value(x + h * e) - surface.value(x - h * e)) / (2 * h)
                    for e in np.eye(surface.dim)])  # fmt: skip

@@ -130,3 +130,53 @@ def test_quadratic_surface_with_a_non_real_matrix_names_a(A) -> None:
     """Was: ``float() argument must be a string or a real number, not 'complex'``."""
     with pytest.raises(TypeError, match=r"^A: expected a real"):
         surfaces.quadratic(A)
+
+
+@pytest.mark.parametrize("condition", [1e308, 3.4e38])
+def test_quadratic_with_entries_near_the_float64_limit(condition) -> None:
+    """Was: RuntimeWarning "overflow encountered in add" (and Inf entries) from symmetrizing
+    (A + A.T) / 2 for ill_conditioned(condition=1e308)."""
+    surface = surfaces.ill_conditioned(condition)
+    x = np.array([0.3, 0.5])
+    np.testing.assert_array_equal(surface.hessian(x), np.diag([1.0, condition]))
+    np.testing.assert_allclose(surface.grad(x), [0.3, 0.5 * condition], rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "factory, kwargs",
+    [
+        ("cosine", {"lr": 0.1, "T_max": 2**63}),
+        ("polynomial", {"lr": 0.1, "total_iters": 2**64}),
+        ("step_decay", {"lr": 0.1, "step_size": 2**63}),
+    ],
+)
+def test_schedule_integers_beyond_int64_are_refused(factory, kwargs) -> None:
+    """Was: accepted, then OverflowError ("Python int too large to convert to C long") when
+    evaluated on an array of steps."""
+    from saddlepoint import schedules
+
+    name = [k for k in kwargs if k != "lr"][0]
+    with pytest.raises(ValueError, match=rf"{factory} requires {name} < 2\*\*63"):
+        getattr(schedules, factory)(**kwargs)
+    ok = getattr(schedules, factory)(**{**kwargs, name: 2**63 - 1})
+    assert ok(np.arange(3)).shape == (3,)
+
+
+@pytest.mark.parametrize("milestones", [np.array(0.0), np.array(3), np.zeros((2, 2), int)])
+def test_multistep_milestones_array_that_is_not_1d(milestones) -> None:
+    """Was: ``iteration over a 0-d array`` (a TypeError naming no argument)."""
+    from saddlepoint import schedules
+
+    with pytest.raises(TypeError, match="multistep requires milestones to be a sequence"):
+        schedules.multistep(0.1, milestones)
+    assert schedules.multistep(0.1, np.array([2, 5]))(5) == pytest.approx(0.001)
+
+
+def test_finite_difference_step_that_vanishes_is_refused() -> None:
+    """Was: RuntimeWarning "invalid value encountered in divide" (0 / 0) for a float32 point
+    and step=2e-303: x + h and x - h both round to x."""
+    x = np.array([0.0], np.float32)
+    with pytest.raises(ValueError, match=r"^step: .*rounds to x in float32"):
+        hessian.hessian(lambda z: 2 * z, x, step=2e-303)
+    H = hessian.hessian(lambda z: 2 * z, x, step=1e-3)
+    np.testing.assert_allclose(H, [[2.0]], rtol=1e-6)

@@ -237,6 +237,13 @@ def _steps(x: np.ndarray, step: float | None, power: float) -> np.ndarray:
             f"step: x +- step * max(1, |x|) overflows {x.dtype} with step={step}; "
             "expected a smaller step"
         )
+    taken = (x + h).astype(x.dtype) - (x - h).astype(x.dtype)
+    if np.any(taken == 0):
+        # x +- h rounds back to x: every difference quotient would be 0 / 0
+        raise ValueError(
+            f"step: x +- step * max(1, |x|) rounds to x in {x.dtype} with step={step}; "
+            "expected a larger step"
+        )
     return h
 
 

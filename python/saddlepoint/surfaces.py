@@ -402,10 +402,12 @@ def quadratic(A: ArrayLike, *, name: str = "quadratic") -> Surface:
         raise ValueError(f"A: expected a square (n, n) matrix, got shape {M.shape}")
     if not np.all(np.isfinite(M)):
         raise ValueError("A: expected finite values, got NaN or Inf")
-    asym = float(np.abs(M - M.T).max())
+    with np.errstate(over="ignore"):  # entries near the float64 limit: Inf means asymmetric
+        asym = float(np.abs(M - M.T).max())
     if asym > 1e-12 * max(1.0, float(np.abs(M).max())):
         raise ValueError(f"A: expected a symmetric matrix, got max|A - A.T| = {asym:.3g}")
-    M = 0.5 * (M + M.T)
+    # M + (M.T - M) / 2 rather than (M + M.T) / 2: no overflow for entries above max / 2
+    M = M + 0.5 * (M.T - M)
     M.flags.writeable = False
     n = M.shape[0]
     # Exact at the origin: f = 0, grad = 0; kind from the (exact enough) eigenvalues.
