@@ -119,6 +119,7 @@ def valid_arrays(kernel: str, dtype: Any, seed: int) -> dict[str, np.ndarray]:
 def reference_step(kernel: str, arrays: dict, hyper: dict) -> dict[str, np.ndarray]:
     """The float64 reference of one kernel call on copies of ``arrays``; per-row
     hyper-parameter arrays are applied row by row (each row is an independent run)."""
+
     def per_row(v: Any) -> bool:
         return isinstance(v, np.ndarray) and v.ndim == 1
 
@@ -272,8 +273,11 @@ def test_kernel_with_one_arbitrary_hyper_parameter(kernel: str, value: Any, data
         # torch's CPU kernel (and ours) use end - (end - start)(1 - w) for w >= 0.5, which is
         # exact at w = 1 (alpha = 0): the two differ by rounding, and a centered
         # v - avg^2 = -1 ulp gives NaN in the reference only. Compared for alpha > 0.5 only.
-        torch_lerp_differs = kernel == "rmsprop" and name == "alpha" and _moderate(value) and (
-            np.any(np.asarray(value, np.float64) <= 0.5)
+        torch_lerp_differs = (
+            kernel == "rmsprop"
+            and name == "alpha"
+            and _moderate(value)
+            and (np.any(np.asarray(value, np.float64) <= 0.5))
         )
         if _moderate(value) and not torch_lerp_differs:  # extreme values overflow in float32
             expected = reference_step(kernel, originals, _plain(hyper))
@@ -406,8 +410,9 @@ def test_linalg_with_arbitrary_arrays(a: np.ndarray, fn: str) -> None:
     w = out[0] if fn == "eigh" else (out.eigenvalues if fn == "classify" else out)
     wide = np.asarray(a, np.float64)
     want = np.linalg.eigvalsh(wide) if wide.size else np.zeros(wide.shape[:-1])
-    tol = (1e-4 if w.dtype == np.float32 else 1e-10) * max(1.0, float(np.max(np.abs(wide),
-                                                                              initial=0)))
+    tol = (1e-4 if w.dtype == np.float32 else 1e-10) * max(
+        1.0, float(np.max(np.abs(wide), initial=0))
+    )
     np.testing.assert_allclose(np.asarray(w, np.float64), want, rtol=0, atol=tol * 10)
 
 

@@ -155,7 +155,7 @@ def test_schedule_integers_beyond_int64_are_refused(factory, kwargs) -> None:
     evaluated on an array of steps."""
     from saddlepoint import schedules
 
-    name = [k for k in kwargs if k != "lr"][0]
+    name = next(k for k in kwargs if k != "lr")
     with pytest.raises(ValueError, match=rf"{factory} requires {name} < 2\*\*63"):
         getattr(schedules, factory)(**kwargs)
     ok = getattr(schedules, factory)(**{**kwargs, name: 2**63 - 1})

@@ -329,8 +329,7 @@ class Adagrad(Optimizer, _core.AdagradEngine):
         value = initial_accumulator_value
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise TypeError(
-                "initial_accumulator_value: expected a real number, "
-                f"got {type(value).__name__}"
+                f"initial_accumulator_value: expected a real number, got {type(value).__name__}"
             )
         value = float(value)
         if not (np.isfinite(value) and value >= 0):
