@@ -423,7 +423,7 @@ def _extreme_eigenpairs(
                              *optional):  # fmt: skip
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"{name}: expected an int >= {low}, got {type(value).__name__}")
-        if value < low:
+        if value < low and name != "k":  # k's range is checked against dim below
             raise ValueError(f"{name}: expected an int >= {low}, got {value}")
     if not 1 <= k <= dim:
         raise ValueError(f"k: expected 1 <= k <= dim = {dim}, got {k}")
