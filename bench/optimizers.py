@@ -24,12 +24,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kinds", nargs="*", default=None, help=f"subset of {benchmark.KINDS}")
     parser.add_argument("--budget", type=float, default=0.4, help="seconds per configuration")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch peers")
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--sizes", nargs="+", type=int, default=[100, 1_000, 100_000, 10_000_000])
+    parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
     parser.add_argument(
         "--out", default=str(Path(__file__).with_name("results") / "optimizers.json")
     )
     args = parser.parse_args(argv)
     kinds = args.kinds or (("adam", "momentum") if args.quick else benchmark.KINDS)
     results = benchmark.run(
+        sizes=args.sizes,
+        dtypes=args.dtypes,
+        threads=args.threads,
         kinds=kinds,
         budget=0.15 if args.quick else args.budget,
         torch=not args.no_torch,

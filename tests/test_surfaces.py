@@ -198,14 +198,13 @@ def test_factories_validate(make, error, message):
 
 
 def _kind_from_eigenvalues(w):
+    """Both signs: a saddle, whatever the zeros; else a zero eigenvalue cannot decide."""
     tol = 1e-8 * max(1.0, np.abs(w).max())
+    if np.any(w > tol) and np.any(w < -tol):
+        return "saddle"
     if np.any(np.abs(w) <= tol):
         return "degenerate"
-    if np.all(w > 0):
-        return "minimum"
-    if np.all(w < 0):
-        return "maximum"
-    return "saddle"
+    return "minimum" if np.all(w > 0) else "maximum"
 
 
 def test_every_critical_point_is_verified(surface):
@@ -228,6 +227,15 @@ def test_every_critical_point_is_verified(surface):
         assert cp.kind == _kind_from_eigenvalues(np.linalg.eigvalsh(H)), cp
         lo, hi = np.array(surface.bounds).T
         assert np.all((lo <= x) & (x <= hi)), cp
+
+
+def test_kinds_agree_with_saddlepoint_hessian_classify(surface):
+    hessian = pytest.importorskip("saddlepoint.hessian")
+    if not hasattr(hessian, "classify"):
+        pytest.skip("saddlepoint.hessian.classify has not landed")
+    points = np.array([cp.point for cp in surface.critical_points])
+    result = hessian.classify(surface.hessian(points))
+    assert list(np.atleast_1d(result.kind)) == [cp.kind for cp in surface.critical_points]
 
 
 def test_critical_point_counts():
@@ -292,6 +300,7 @@ def test_saddles_by_hand():
         ([[-2.0, 0.5], [0.5, -1.0]], "maximum"),
         ([[1.0, 3.0], [3.0, 1.0]], "saddle"),
         ([[1.0, 1.0], [1.0, 1.0]], "degenerate"),
+        ([[-1.0, 1.0], [1.0, -1.0]], "degenerate"),
     ],
 )
 def test_quadratic(A, kind):
@@ -299,9 +308,16 @@ def test_quadratic(A, kind):
     assert s.critical_points[0].kind == kind
     X = random_points(s, 7)
     A = np.array(A)
-    np.testing.assert_allclose(s.value(X), 0.5 * np.array([x @ A @ x for x in X]), rtol=1e-14)
+    # atol: x^T A x cancels when A is indefinite or singular (rounding ~ eps |x|^2 |A|).
+    ref = 0.5 * np.array([x @ A @ x for x in X])
+    np.testing.assert_allclose(s.value(X), ref, rtol=1e-14, atol=1e-13)
     np.testing.assert_allclose(s.grad(X), X @ A, rtol=1e-14)
     np.testing.assert_array_equal(s.hessian(X), np.broadcast_to(A, (7, 2, 2)))
+
+
+def test_quadratic_with_both_signs_and_a_zero_is_a_saddle():
+    assert S.quadratic(np.diag([1.0, 0.0, -1.0])).critical_points[0].kind == "saddle"
+    assert S.quadratic(np.diag([1.0, 0.0, 2.0])).critical_points[0].kind == "degenerate"
 
 
 def test_ill_conditioned_is_the_elongated_bowl():

@@ -43,23 +43,31 @@ namespace detail {
 template <typename T>
 bool matrix_ok(const T* a, std::int64_t n, double rtol, bool check_symmetry, StackCheck& out) {
   double scale = 0.0, asym = 0.0;
+  for (std::int64_t i = 0; i < n * n; ++i) {  // row-major: the first non-finite entry
+    const double x = static_cast<double>(a[i]);
+    if (!std::isfinite(x)) {
+      out.nonfinite = true;
+      out.row = i / n;
+      out.col = i % n;
+      return false;
+    }
+    scale = std::max(scale, std::abs(x));
+  }
+  // a[i, j] against a[j, i] in 64 x 64 tiles, so that the transposed reads of a large matrix
+  // stay in cache (column by column they cost a miss each: 20 ms at n = 2048)
+  constexpr std::int64_t tile = 64;
   std::int64_t ai = 0, aj = 0;
-  for (std::int64_t i = 0; i < n; ++i) {
-    for (std::int64_t j = 0; j < n; ++j) {
-      const double x = static_cast<double>(a[i * n + j]);
-      if (!std::isfinite(x)) {
-        out.nonfinite = true;
-        out.row = i;
-        out.col = j;
-        return false;
-      }
-      scale = std::max(scale, std::abs(x));
-      if (j < i) {
-        const double d = std::abs(x - static_cast<double>(a[j * n + i]));
-        if (d > asym) {
-          asym = d;
-          ai = i;
-          aj = j;
+  for (std::int64_t ib = 0; ib < n; ib += tile) {
+    for (std::int64_t jb = 0; jb <= ib; jb += tile) {
+      for (std::int64_t i = ib; i < std::min(n, ib + tile); ++i) {
+        for (std::int64_t j = jb; j < std::min(i, jb + tile); ++j) {
+          const double d =
+              std::abs(static_cast<double>(a[i * n + j]) - static_cast<double>(a[j * n + i]));
+          if (d > asym) {
+            asym = d;
+            ai = i;
+            aj = j;
+          }
         }
       }
     }

@@ -311,23 +311,9 @@ def _kinds_from_hessians(H: np.ndarray) -> list[str]:
 
 
 def _classify_stack(H: np.ndarray) -> list[str]:
-    try:
-        from .hessian import classify
-    except ImportError:
-        classify = None
-    if classify is not None:
-        return np.asarray(classify(H, symmetrize=True).kind).reshape(-1).tolist()
-    # FALLBACK until saddlepoint.hessian lands: classify's rule on numpy.linalg.eigvalsh, an
-    # eigenvalue counting as zero when |lambda| <= 10 * n * eps * max|lambda|.
-    lam = np.linalg.eigvalsh(0.5 * (H + np.swapaxes(H, -1, -2)))
-    tol = 10 * H.shape[-1] * np.finfo(np.float64).eps * np.max(np.abs(lam), axis=-1)
-    pos = np.sum(lam > tol[:, None], axis=-1)
-    neg = np.sum(lam < -tol[:, None], axis=-1)
-    n = H.shape[-1]
-    return [
-        "minimum" if p == n else "maximum" if m == n else "saddle" if p and m else "degenerate"
-        for p, m in zip(pos.tolist(), neg.tolist())
-    ]
+    from .hessian import classify
+
+    return np.asarray(classify(H, symmetrize=True).kind).reshape(-1).tolist()
 
 
 def _compute_chunk(plan: _Plan, ids: Sequence[int]) -> dict[str, Any]:
@@ -338,9 +324,9 @@ def _compute_chunk(plan: _Plan, ids: Sequence[int]) -> dict[str, Any]:
         groups.setdefault(_variant(plan.settings[i]), []).append(i)
     parts = []
     for key, members in groups.items():
-        # Rows sharing betas next to each other: the kernels remember the last bias correction
-        # per (beta, step), so interleaved betas would cost two pow() calls per row and step.
-        # A run's result does not depend on its row, so the order is free.
+        # Rows sharing betas next to each other: the kernels look each distinct beta up once
+        # per block of rows, so sorted betas are cheapest. A run's result does not depend on
+        # its row, so the order is free.
         members.sort(
             key=lambda i: (
                 plan.settings[i].get("beta1", 0.0),

@@ -16,6 +16,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -311,16 +312,16 @@ def run(
             opt = _optimizer(
                 kind, [a.copy() for a in arrays] if n_arrays > 1 else arrays[0].copy()
             )
-            contenders["object"] = lambda opt=opt, g=g_arg: opt.step(g)
+            contenders["object"] = partial(opt.step, g_arg)
             contenders["kernel"] = _list_kernel(kind, params, g_arg, n_arrays)
             if n_arrays == 1:
                 contenders.update(_numpy_calls(kind, arrays[0].copy(), grads[0]))
                 src, dst = arrays[0], np.empty_like(arrays[0])
-                contenders["copy"] = lambda src=src, dst=dst: np.copyto(dst, src)
+                contenders["copy"] = partial(np.copyto, dst, src)
             else:
                 per = [_numpy_calls(kind, a.copy(), g) for a, g in zip(arrays, grads)]
                 inplace = [d["numpy_inplace"] for d in per]
-                contenders["numpy_inplace"] = lambda fs=inplace: [f() for f in fs]
+                contenders["numpy_inplace"] = partial(_call_all, inplace)
             if torch:
                 contenders.update(_torch_calls(kind, arrays, grads))
             times = _time_interleaved(contenders, budget)
@@ -334,6 +335,11 @@ def run(
     finally:
         _set_threads(before)
     return results
+
+
+def _call_all(fns: list[Callable[[], Any]]) -> None:
+    for fn in fns:
+        fn()
 
 
 def _split(n: int, parts: int, rng: np.random.Generator) -> list[int]:

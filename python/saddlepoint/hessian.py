@@ -261,12 +261,15 @@ def hessian(
 
     Error bound (elementwise, before symmetrizing; averaging keeps it)::
 
-        |H_fd[i, j] - H[i, j]| <= h_j^2 / 6 * M3 + eps * G / h_j
+        |H_fd[i, j] - H[i, j]| <= h_j^2 / 6 * M3 + delta * G / h_j + 2 eps |H[i, j]|
 
     where ``M3`` bounds ``|d^3 g_i / dx_j^3|`` (a fourth derivative of f) on
-    ``[x - h_j e_j, x + h_j e_j]`` and ``G`` bounds ``|g_i|`` there, assuming ``grad_fn`` is
-    accurate to ``eps * G``. With the default step both terms are ``~eps^(2/3)``: about
-    ``4e-11`` relative for float64, ``2e-5`` for float32.
+    ``[x - h_j e_j, x + h_j e_j]``, ``G`` bounds ``|g_i|`` there, ``grad_fn`` is accurate to
+    ``delta * G`` (``delta`` a few eps for a well-conditioned formula: the tests use
+    ``4 eps`` for polynomials with positive terms) and the last term is the rounding of the
+    quotient. The first term is the Taylor remainder of the central difference, the second the
+    rounding of ``g(x + h) - g(x - h)`` divided by ``2 h``. With the default step the first two
+    are ``~eps^(2/3)``: about ``4e-11`` relative for float64, ``2e-5`` for float32.
 
     Parameters
     ----------
@@ -313,14 +316,16 @@ def hessian_from_values(
     + f(x - h_i e_i - h_j e_j)) / (4 h_i h_j)``. Steps ``h_i = step * max(1, |x_i|)``, default
     ``step = eps^(1/4)`` (1.2e-4 for float64). ``1 + 2 n^2`` evaluations of ``fn``.
 
-    Error bound (elementwise, ``h`` the largest step)::
+    Error bound (elementwise, ``h`` the largest and ``h_min`` the smallest step)::
 
-        |H_fd[i, j] - H[i, j]| <= h^2 / 3 * M4 + 4 * eps * F / h^2
+        |H_fd[i, j] - H[i, j]| <= h^2 / 3 * M4 + 4 * delta * F / h_min^2
 
-    with ``M4`` a bound on the fourth derivatives of f and ``F`` on ``|f|`` within ``h`` of
-    ``x`` in each coordinate (and ``fn`` accurate to ``eps * F``). With the default step both
-    terms are ``~sqrt(eps)``: about ``1e-8`` relative for float64. Prefer :func:`hessian`
-    whenever a gradient exists.
+    with ``M4`` a bound on the fourth derivatives of f and ``F`` on ``|f|`` within the steps
+    of ``x``, and ``fn`` accurate to ``delta * F`` (a few eps). The first term is the Taylor
+    remainder (``h^2 / 12 f_iiii`` on the diagonal, ``(h_i^2 f_iiij + h_j^2 f_ijjj) / 6`` off
+    it), the second the rounding of the values (weights 1, 2, 1 over ``h^2`` on the diagonal).
+    With the default step both terms are ``~sqrt(eps)``: about ``1e-8`` relative for float64.
+    Prefer :func:`hessian` whenever a gradient exists.
     """
     x = _point(x)
     h = _steps(x, step, 0.25)

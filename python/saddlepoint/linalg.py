@@ -15,11 +15,15 @@ How the work is done
   redone by the iterative solver.
 - ``n = 4 .. 16``: Eigen's ``SelfAdjointEigenSolver`` on fixed-size matrices (Householder
   tridiagonalization and implicit symmetric QR, backward stable).
-- larger ``n`` below :data:`LAPACK_MIN_N`: the same solver on dynamic-size matrices, one
+- larger ``n`` below :data:`LAPACK_MIN_N` (96): the same solver on dynamic-size matrices, one
   preallocated per thread.
-- ``n >= LAPACK_MIN_N``: :func:`numpy.linalg.eigh` (LAPACK ``syevd`` from NumPy's BLAS build),
-  which is faster than Eigen for large matrices on this kind of machine (measured by
-  ``bench/eigh.py``; Eigen alone was 1.5-5x slower there). The same input checks run first.
+- eigenvalues only (:func:`eigvalsh`, n >= 4): Eigen's Householder tridiagonalization, then the
+  root-free QL iteration of LAPACK's ``dsterf`` (ported), which avoids a square root per
+  rotation; up to :data:`LAPACK_MIN_N_EIGVALSH` (256).
+- larger matrices: :func:`numpy.linalg.eigh` / :func:`numpy.linalg.eigvalsh` (LAPACK ``syevd``
+  from NumPy's BLAS build), faster than Eigen there on this kind of machine (measured by
+  ``bench/eigh.py``: Eigen alone was 1.6-2x slower at n = 256-512). The same input checks
+  run first (a serial scan, about 1% of LAPACK's time).
 
 Stacks are split across :func:`saddlepoint.set_num_threads` threads with the GIL released.
 Strided, read-only or non-native-byte-order input is copied to a contiguous array first.
@@ -27,17 +31,23 @@ Strided, read-only or non-native-byte-order input is copied to a contiguous arra
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import _core
 
-__all__ = ["LAPACK_MIN_N", "eigh", "eigvalsh"]
+__all__ = ["LAPACK_MIN_N", "LAPACK_MIN_N_EIGVALSH", "eigh", "eigvalsh"]
 
-#: Matrices of this size and larger go to LAPACK through :func:`numpy.linalg.eigh`.
-#: Measured on a 2-core AMD EPYC (single matrices, medians of 15): Eigen's solver against
-#: NumPy was 1.35x (eigh) / 1.24x (eigvalsh) faster at n = 64, 1.05x / 1.14x at 96, but 0.87x /
-#: 0.80x at 128 and 0.68x / 0.86x at 256. ``bench/eigh.py`` reports both sides.
-LAPACK_MIN_N = 128
+#: ``eigh`` sends matrices of this size and larger to LAPACK through :func:`numpy.linalg.eigh`.
+#: Measured with ``bench/eigh.py`` on a 2-core AMD EPYC (single matrices, Eigen alone against
+#: NumPy): 1.13x at n = 64, 0.95x at 96, 0.82x at 128, 0.62x at 256, 0.48x at 512.
+LAPACK_MIN_N = 96
+
+#: ``eigvalsh`` sends matrices of this size and larger to LAPACK (``numpy.linalg.eigvalsh``).
+#: Its own path (Eigen's tridiagonalization + the root-free QL of ``sterf.hpp``) measured 1.46x
+#: at n = 64, 1.25x at 128, 1.11x at 192, 1.00x at 256 and 0.72x at 512.
+LAPACK_MIN_N_EIGVALSH = 256
 
 
 def _prepared(a: object, name: str) -> np.ndarray:
@@ -60,18 +70,19 @@ def _prepared(a: object, name: str) -> np.ndarray:
 
 def _decompose(
     a: object, *, vectors: bool, symmetrize: bool, symmetry_rtol: float | None, name: str
-):
+) -> Any:
     """The checked decomposition behind :func:`eigh`, :func:`eigvalsh` and ``classify``."""
-    a = _prepared(a, name)
-    options = {"symmetrize": symmetrize, "symmetry_rtol": symmetry_rtol, "name": name}
-    if a.ndim >= 2 and a.shape[-1] >= LAPACK_MIN_N:
-        _core.check_symmetric_stack(a, **options)
+    arr = _prepared(a, name)
+    lapack_min_n = LAPACK_MIN_N if vectors else LAPACK_MIN_N_EIGVALSH
+    if arr.ndim >= 2 and arr.shape[-1] >= lapack_min_n:
+        _core.check_symmetric_stack(
+            arr, symmetrize=symmetrize, symmetry_rtol=symmetry_rtol, name=name
+        )
         if symmetrize:
-            a = (a + np.swapaxes(a, -1, -2)) * a.dtype.type(0.5)
-        return tuple(np.linalg.eigh(a)) if vectors else np.linalg.eigvalsh(a)
-    if vectors:
-        return _core.eigh_stack(a, **options)
-    return _core.eigvalsh_stack(a, **options)
+            arr = (arr + np.swapaxes(arr, -1, -2)) * arr.dtype.type(0.5)
+        return tuple(np.linalg.eigh(arr)) if vectors else np.linalg.eigvalsh(arr)
+    solver = _core.eigh_stack if vectors else _core.eigvalsh_stack
+    return solver(arr, symmetrize=symmetrize, symmetry_rtol=symmetry_rtol, name=name)
 
 
 def eigh(

@@ -125,6 +125,7 @@ class Optimizer:
     schedule: Callable[[int], float] | None
     _is_list: bool
     _buffers: Callable[[], dict[str, np.ndarray]]
+    step: Callable[[Any], None]
 
     def hyperparameters(self) -> dict[str, Any]:
         """The current hyper-parameters by name (``lr`` is the schedule when one is set)."""
@@ -441,7 +442,7 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
 
 
-_REGISTRY: dict[str, type[Optimizer]] = {
+_REGISTRY: dict[str, Callable[..., Optimizer]] = {
     "sgd": SGD,
     "adagrad": Adagrad,
     "rmsprop": RMSprop,

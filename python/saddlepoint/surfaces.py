@@ -13,8 +13,9 @@ real input (ints, float16, lists) is computed in float64. An ``X`` whose last ax
 Each surface also carries ``bounds`` (per-coordinate ``(low, high)`` for plots), a default
 ``start`` and its known ``critical_points``, each a :class:`CriticalPoint` with ``point``,
 ``value`` and ``kind``: ``"minimum"``, ``"maximum"``, ``"saddle"`` or ``"degenerate"``.
-``kind`` is what the Hessian says, the rule of :func:`saddlepoint.hessian.classify`: a point
-whose Hessian has a zero eigenvalue is ``"degenerate"`` even when it is in fact a minimum
+``kind`` is what the Hessian says, the rule of :func:`saddlepoint.hessian.classify` (both
+signs: saddle; otherwise a zero eigenvalue makes it ``"degenerate"``): a point whose
+semidefinite Hessian has a zero eigenvalue is ``"degenerate"`` even when it is a minimum
 (the valley of :func:`tiny_network`) or a saddle (:func:`monkey_saddle`); ``note`` says what
 the point really is. The points were derived by hand where a closed form exists and
 otherwise found by multi-start Newton iteration on the gradient (float64, iterated until
@@ -372,14 +373,15 @@ def _builtin(factory: F) -> F:
 
 
 def _classify_symmetric(eig: NDArray[np.floating[Any]]) -> str:
+    # The rule of saddlepoint.hessian.classify: both signs make a saddle whatever the
+    # zeros; otherwise any zero eigenvalue leaves it to higher orders (degenerate).
     tol = eig.size * np.finfo(np.float64).eps * max(1.0, float(np.abs(eig).max()))
+    positive, negative = bool(np.any(eig > tol)), bool(np.any(eig < -tol))
+    if positive and negative:
+        return "saddle"
     if np.any(np.abs(eig) <= tol):
         return "degenerate"
-    if np.all(eig > 0):
-        return "minimum"
-    if np.all(eig < 0):
-        return "maximum"
-    return "saddle"
+    return "minimum" if positive else "maximum"
 
 
 @_builtin

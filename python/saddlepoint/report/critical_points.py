@@ -19,7 +19,9 @@ def run(ctx: Context) -> Section:
     origin = np.zeros(2)
     H = tiny.hessian(origin)
     c = hessian.classify(H)
-    esc = hessian.escape(tiny.value, origin, c.escape_direction)
+    direction = c.escape_direction
+    assert direction is not None, "the tiny network's origin is a saddle"
+    esc = hessian.escape(lambda w: float(tiny.value(w)), origin, direction)
 
     # Gradient descent started next to the saddle crawls; started on it, it never moves.
     steps = 200 if ctx.quick else 400
@@ -60,7 +62,7 @@ def run(ctx: Context) -> Section:
         "tiny_network_origin_eigenvalues": [float(w) for w in c.eigenvalues],
         "tiny_network_origin_kind": c.kind,
         "tiny_network_origin_minimum_ratio": float(c.minimum_ratio),
-        "escape_direction": [float(v) for v in c.escape_direction],
+        "escape_direction": [float(v) for v in direction],
         "escape_point": [float(v) for v in esc.x],
         "escape_loss_drop": float(esc.loss_drop),
         "escape_reached_valley": bool(abs(float(np.prod(esc.x)) - 1.0) < 1e-6),
@@ -78,7 +80,7 @@ def run(ctx: Context) -> Section:
         f"At the origin the Hessian is [[0, -2], [-2, 0]]: eigenvalues "
         f"{c.eigenvalues[0]:.3g} and {c.eigenvalues[1]:.3g}, a {c.kind} "
         f"(minimum ratio {c.minimum_ratio:.2f}); the escape direction is "
-        f"±({c.escape_direction[0]:.3f}, {c.escape_direction[1]:.3f}).",
+        f"±({direction[0]:.3f}, {direction[1]:.3f}).",
         f"A line search along it lowers the loss by {esc.loss_drop:.3g} and lands at "
         f"({esc.x[0]:.4f}, {esc.x[1]:.4f}), on the valley w1*w2 = 1.",
         f"Gradient descent started 1e-4 from the saddle: {stalled.message} "

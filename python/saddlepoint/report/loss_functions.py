@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .page import Section
@@ -23,7 +25,7 @@ def run(ctx: Context) -> Section:
     # The same network and start, trained with each loss from a saturated initialisation.
     ds = data.blobs(200, centers=2, cluster_std=1.5, seed=ctx.seed)
     epochs = 60 if ctx.quick else 200
-    runs = {}
+    runs: dict[str, tuple[Any, float, Any]] = {}
     for loss in ("cross_entropy", "mse"):
         model = models.MLP([2, 16, 2], activation="tanh", loss=loss)
         start = model.init(ctx.seed) * 4.0  # large weights: saturated units, confident errors
@@ -38,8 +40,8 @@ def run(ctx: Context) -> Section:
             params=start.copy(),
             progress=False,
         )
-        g0 = float(np.linalg.norm(model.grad(start, ds.X_train, ds.y_train)))
-        runs[loss] = (res, g0, model)
+        start_grad = float(np.linalg.norm(model.grad(start, ds.X_train, ds.y_train)))
+        runs[loss] = (res, start_grad, model)
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     axes[0].plot(z, mse, label="MSE loss")
@@ -62,19 +64,20 @@ def run(ctx: Context) -> Section:
     )
     acc = {k: float(np.asarray(r.history["train_accuracy"])[-1]) for k, (r, _, _) in runs.items()}
     g0 = {k: g for k, (_, g, _) in runs.items()}
+    at_minus_6 = {
+        "mse": float(np.interp(-6, z, d_mse)),
+        "cross_entropy": float(np.interp(-6, z, d_ce)),
+    }
     numbers = {
-        "gradient_at_z_minus_6": {
-            "mse": float(np.interp(-6, z, d_mse)),
-            "cross_entropy": float(np.interp(-6, z, d_ce)),
-        },
+        "gradient_at_z_minus_6": at_minus_6,
         "initial_gradient_norm": g0,
         "final_train_accuracy": acc,
         "epochs": epochs,
     }
     findings = [
         f"At z = -6 (confidently wrong) the MSE gradient is "
-        f"{numbers['gradient_at_z_minus_6']['mse']:.2g}, the cross-entropy gradient "
-        f"{numbers['gradient_at_z_minus_6']['cross_entropy']:.2g}.",
+        f"{at_minus_6['mse']:.2g}, the cross-entropy gradient "
+        f"{at_minus_6['cross_entropy']:.2g}.",
         f"From the same saturated start the gradient norm is {g0['mse']:.3g} with MSE and "
         f"{g0['cross_entropy']:.3g} with cross-entropy; after {epochs} epochs the training "
         f"accuracy is {acc['mse']:.3f} (MSE) against {acc['cross_entropy']:.3f} (cross-entropy).",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import benchmark
 from .page import Section
 from .runner import Context
@@ -21,7 +23,8 @@ def run(ctx: Context) -> Section:
         model_like=not ctx.quick,
         torch=not ctx.quick,
     )
-    rows, numbers = [], {}
+    rows: list[dict[str, Any]] = []
+    numbers: dict[str, Any] = {}
     for m in results:
         label = f"{m.kind} n={m.n:,}" + (f" ({m.arrays} arrays)" if m.arrays > 1 else "")
         row = {
@@ -38,9 +41,9 @@ def run(ctx: Context) -> Section:
         numbers[label] = row
 
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    labels = [r["step"] for r in rows]
+    labels = [str(r["step"]) for r in rows]
     y = np.arange(len(rows))
-    ax.barh(y, [r["x NumPy in place"] for r in rows], color="#3a6ea5")
+    ax.barh(y, [float(r["x NumPy in place"]) for r in rows], color="#3a6ea5")
     ax.set_yticks(y, labels)
     ax.axvline(1.0, color="k", lw=0.8)
     ax.set_xlabel("speed-up over NumPy in place (same run, float32, one thread)")
