@@ -28,6 +28,9 @@ from saddlepoint import hessian, kernels, linalg, optim, schedules, surfaces
 from strategies import arrays_anything, describe, hyper_values, snapshot
 
 SHAPE = (3, 4)
+# CI replays the same examples every run (no flaky failures); HYPOTHESIS_PROFILE=dev searches
+# new ones each run.
+DERANDOMIZE = os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci"
 TRIED: dict[str, set] = {}  # distinct inputs per area
 REFUSED: dict[str, set] = {}  # distinct bad inputs (refused with a named argument) per area
 OUTCOMES: Counter = Counter()
@@ -203,7 +206,7 @@ def _is_valid_state(a: Any, like: np.ndarray) -> bool:
     )
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, derandomize=DERANDOMIZE)
 @given(
     kernel=st.sampled_from(list(KERNELS)),
     dtype=st.sampled_from(FLOATS),
@@ -249,7 +252,7 @@ HYPER_NAMES = {
 }  # fmt: skip
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, derandomize=DERANDOMIZE)
 @given(kernel=st.sampled_from(list(KERNELS)), value=hyper_values(), data=st.data())
 def test_kernel_with_one_arbitrary_hyper_parameter(kernel: str, value: Any, data: Any) -> None:
     dtype = data.draw(st.sampled_from(FLOATS), label="dtype")
@@ -306,7 +309,7 @@ def _plain(hyper: dict) -> dict:
     return {k: plain(v) for k, v in hyper.items()}
 
 
-@settings(max_examples=160)
+@settings(max_examples=160, derandomize=DERANDOMIZE)
 @given(
     kernel=st.sampled_from(list(KERNELS)),
     dtype=st.sampled_from(FLOATS),
@@ -343,7 +346,7 @@ OPTIMIZERS = {
 }  # fmt: skip
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, derandomize=DERANDOMIZE)
 @given(name=st.sampled_from(list(OPTIMIZERS)), params=arrays_anything(), data=st.data())
 def test_optimizer_with_arbitrary_params_and_grads(name: str, params: Any, data: Any) -> None:
     cls = getattr(optim, name)
@@ -365,14 +368,19 @@ def test_optimizer_with_arbitrary_params_and_grads(name: str, params: Any, data:
     record("optim", (name, "grads", describe(grad)), outcome or "accepted")
     assert snapshot(grad) == g0
     if outcome is None:
+        g = np.frombuffer(g0[0], params.dtype).reshape(params.shape)
+        if not _moderate(g):
+            # Inf/overflow: propagation is held to PyTorch itself in test_kernels.py; the
+            # float64 reference rounds and overflows elsewhere than a float32 kernel
+            return
         r = ref.Reference(name.lower(), p0, lr=0.1)
-        want = r.step(np.frombuffer(g0[0], params.dtype).reshape(params.shape))
+        want = r.step(g)
         assert_agrees({"param": params}, {"param": want}, params.dtype)
     else:
         assert np.array_equal(params, p0, equal_nan=True) and opt.steps == 0
 
 
-@settings(max_examples=240)
+@settings(max_examples=240, derandomize=DERANDOMIZE)
 @given(name=st.sampled_from(list(OPTIMIZERS)), value=hyper_values(), data=st.data())
 def test_optimizer_with_arbitrary_hyper_parameter(name: str, value: Any, data: Any) -> None:
     which = data.draw(st.sampled_from(OPTIMIZERS[name]), label="which")
@@ -387,7 +395,7 @@ def test_optimizer_with_arbitrary_hyper_parameter(name: str, value: Any, data: A
 # --------------------------------------------------------------------------------------------
 # linalg and hessian
 # --------------------------------------------------------------------------------------------
-@settings(max_examples=300)
+@settings(max_examples=300, derandomize=DERANDOMIZE)
 @given(a=arrays_anything(), fn=st.sampled_from(["eigh", "eigvalsh", "classify"]))
 def test_linalg_with_arbitrary_arrays(a: np.ndarray, fn: str) -> None:
     before = snapshot(a)
@@ -413,10 +421,13 @@ def test_linalg_with_arbitrary_arrays(a: np.ndarray, fn: str) -> None:
     tol = (1e-4 if w.dtype == np.float32 else 1e-10) * max(
         1.0, float(np.max(np.abs(wide), initial=0))
     )
+    # an eigenvalue beyond the dtype's range (2 * 3.4e38 in float32) is Inf there, as IEEE says
+    with np.errstate(over="ignore"):
+        want = want.astype(w.dtype).astype(np.float64)
     np.testing.assert_allclose(np.asarray(w, np.float64), want, rtol=0, atol=tol * 10)
 
 
-@settings(max_examples=160)
+@settings(max_examples=160, derandomize=DERANDOMIZE)
 @given(x=arrays_anything(), step=hyper_values())
 def test_finite_difference_hessian_with_arbitrary_point_and_step(x: Any, step: Any) -> None:
     def grad_fn(z: np.ndarray) -> np.ndarray:  # gradient of sum(c_i z_i^2 / 2), c = 1, -2, ...
@@ -441,7 +452,7 @@ def _curvatures(n: int) -> np.ndarray:
     return np.array([(-2.0) ** i for i in range(n)])
 
 
-@settings(max_examples=160)
+@settings(max_examples=160, derandomize=DERANDOMIZE)
 @given(
     which=st.sampled_from(["dim", "k", "tol", "maxiter", "method", "dense_below"]),
     value=hyper_values(),
@@ -481,7 +492,7 @@ SCHEDULES = {
 }
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, derandomize=DERANDOMIZE)
 @given(factory=st.sampled_from(list(SCHEDULES)), value=hyper_values(), data=st.data())
 def test_schedule_factories_with_arbitrary_arguments(factory: str, value: Any, data: Any) -> None:
     kwargs = dict(SCHEDULES[factory])
@@ -509,7 +520,7 @@ def test_schedule_factories_with_arbitrary_arguments(factory: str, value: Any, d
 NO_ARGUMENT_SURFACES = [n for n in surfaces.available() if n != "quadratic"]  # quadratic needs A
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, derandomize=DERANDOMIZE)
 @given(name=st.sampled_from(NO_ARGUMENT_SURFACES), X=arrays_anything(), data=st.data())
 def test_surfaces_with_arbitrary_points(name: str, X: np.ndarray, data: Any) -> None:
     surface = surfaces.get(name)
@@ -535,7 +546,7 @@ def test_surfaces_with_arbitrary_points(name: str, X: np.ndarray, data: Any) -> 
         np.testing.assert_array_equal(out[idx], one)
 
 
-@settings(max_examples=160)
+@settings(max_examples=160, derandomize=DERANDOMIZE)
 @given(name=st.sampled_from(["rosenbrock", "quadratic", "ill_conditioned", "rastrigin"]),
        value=hyper_values())  # fmt: skip
 def test_surface_factories_with_arbitrary_arguments(name: str, value: Any) -> None:
