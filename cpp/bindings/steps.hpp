@@ -55,7 +55,12 @@ inline std::int64_t checked_step(py::handle obj, const char* name) {
     throw py::type_error(std::string(name) + ": expected an int >= 1, got " + describe(obj));
   }
   const auto v = py::reinterpret_steal<py::object>(PyNumber_Index(obj.ptr()));
-  if (!v) throw py::error_already_set();
+  if (!v) {
+    // ndarray passes PyIndex_Check whatever its dtype or size, and then fails here with
+    // NumPy's message, which names no argument: replace it with ours.
+    PyErr_Clear();
+    throw py::type_error(std::string(name) + ": expected an int >= 1, got " + describe(obj));
+  }
   int overflow = 0;
   const long long step = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
   if (overflow != 0 || step < 1) {

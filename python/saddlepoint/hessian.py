@@ -228,7 +228,23 @@ def _steps(x: np.ndarray, step: float | None, power: float) -> np.ndarray:
         step = _check_tolerance(step, "step")
         if step == 0.0:
             raise ValueError("step: expected a finite value > 0, got 0.0")
-    return step * np.maximum(1.0, np.abs(x))
+    with np.errstate(over="ignore"):
+        h = step * np.maximum(1.0, np.abs(x))
+        reach = np.abs(x).astype(np.float64) + 2.0 * h  # (x + h) - (x - h) is formed too
+    if not np.all(reach <= float(np.finfo(x.dtype).max)):
+        # x +- h would be Inf: every difference quotient would be NaN or Inf
+        raise ValueError(
+            f"step: x +- step * max(1, |x|) overflows {x.dtype} with step={step}; "
+            "expected a smaller step"
+        )
+    taken = (x + h).astype(x.dtype) - (x - h).astype(x.dtype)
+    if np.any(taken == 0):
+        # x +- h rounds back to x: every difference quotient would be 0 / 0
+        raise ValueError(
+            f"step: x +- step * max(1, |x|) rounds to x in {x.dtype} with step={step}; "
+            "expected a larger step"
+        )
+    return h
 
 
 def hessian(
@@ -407,16 +423,28 @@ def _extreme_eigenpairs(
 ) -> Eigenpairs:
     if not callable(hvp):
         raise TypeError(f"hvp: expected a callable v -> H v, got {type(hvp).__name__}")
-    for value, name, low in ((dim, "dim", 1), (k, "k", 1)):
+    optional = () if maxiter is None else ((maxiter, "maxiter", 1),)
+    for value, name, low in ((dim, "dim", 1), (k, "k", 1), (dense_below, "dense_below", 0),
+                             *optional):  # fmt: skip
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"{name}: expected an int >= {low}, got {type(value).__name__}")
-    if dim < 1:
-        raise ValueError(f"dim: expected an int >= 1, got {dim}")
+        if value < low and name != "k":  # k's range is checked against dim below
+            raise ValueError(f"{name}: expected an int >= {low}, got {value}")
     if not 1 <= k <= dim:
         raise ValueError(f"k: expected 1 <= k <= dim = {dim}, got {k}")
-    if method not in ("eigsh", "lobpcg"):
+    if not isinstance(method, str) or method not in ("eigsh", "lobpcg"):
         raise ValueError(f"method: expected 'eigsh' or 'lobpcg', got {method!r}")
-    dtype = np.dtype(dtype)
+    tol = _check_tolerance(tol, "tol")
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype not in (np.float32, np.float64):
+        raise TypeError(f"dtype: expected float32 or float64, got {dtype}")
+    if v0 is not None:
+        v0 = _point(v0, "v0")
+        if v0.shape != (dim,):
+            raise ValueError(f"v0: expected shape ({dim},), got {v0.shape}")
     count = [0]
 
     def product(v: Array) -> Array:

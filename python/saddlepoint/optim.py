@@ -17,13 +17,16 @@ State lives in flat buffers (one per kind of state, parameters in order), so
 :meth:`state_dict` / :meth:`load_state_dict` round-trip exactly: a run resumed from a state
 dict continues bit for bit. Thread safety: different optimizers may step in different
 threads at once (the GIL is released while the kernels run); one optimizer must not be
-stepped from two threads at once (its arrays would race, as with any in-place update).
+stepped from two threads at once (its arrays would race, as with any in-place update); doing so
+anyway neither crashes nor writes outside that optimizer's own arrays, and its step count
+stays exact, but the values are unspecified (tests/test_threads.py, docs/guarantees.md).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 import numpy as np
 
@@ -45,6 +48,28 @@ Params = Union[np.ndarray, Sequence[np.ndarray]]
 LR = Union[float, np.ndarray, Callable[[int], float]]
 
 _STATE_DICT_VERSION = 1
+_Init = TypeVar("_Init", bound=Callable[..., None])
+
+
+def _constructor(init: _Init) -> _Init:
+    """Let no half-built optimizer outlive a failed ``__init__``.
+
+    When the compiled engine's ``__init__`` is not reached or refuses its arguments, the object
+    has no C++ state and reading any attribute (``repr``, ``lr``, ``steps``) would read
+    uninitialized memory. Tracebacks keep the ``self`` of every frame alive, and pytest,
+    IPython and debuggers print those locals, so a refused construction could crash the
+    process. The failed frames are dropped and ``self`` deleted before the error propagates.
+    """
+
+    @functools.wraps(init)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except Exception as exc:
+            del self
+            raise exc.with_traceback(None) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _layout(params: Any) -> tuple[int, np.dtype]:
@@ -56,6 +81,8 @@ def _layout(params: Any) -> tuple[int, np.dtype]:
 
 
 def _any_nonzero(value: Any) -> bool:
+    if np.iscomplexobj(value):
+        return True  # not a real number: let the engine name the problem
     try:
         return bool(np.any(np.asarray(value, dtype=float) != 0))
     except (TypeError, ValueError):
@@ -250,6 +277,7 @@ class SGD(Optimizer, _core.SGDEngine):
 
     _hyper_names = ("momentum", "dampening", "weight_decay", "nesterov", "maximize")
 
+    @_constructor
     def __init__(
         self,
         params: Params,
@@ -288,6 +316,7 @@ class Adagrad(Optimizer, _core.AdagradEngine):
 
     _hyper_names = ("lr_decay", "weight_decay", "eps", "maximize")
 
+    @_constructor
     def __init__(
         self,
         params: Params,
@@ -298,7 +327,12 @@ class Adagrad(Optimizer, _core.AdagradEngine):
         eps: Any = 1e-10,
         maximize: bool = False,
     ) -> None:
-        value = float(initial_accumulator_value)
+        value = initial_accumulator_value
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError(
+                f"initial_accumulator_value: expected a real number, got {type(value).__name__}"
+            )
+        value = float(value)
         if not (np.isfinite(value) and value >= 0):
             raise ValueError(
                 f"initial_accumulator_value: expected a finite value >= 0, got {value}"
@@ -326,6 +360,7 @@ class RMSprop(Optimizer, _core.RMSpropEngine):
 
     _hyper_names = ("alpha", "eps", "weight_decay", "momentum", "centered", "maximize")
 
+    @_constructor
     def __init__(
         self,
         params: Params,
@@ -364,6 +399,7 @@ class Adam(Optimizer, _core.AdamEngine):
     _hyper_names = ("betas", "eps", "weight_decay", "amsgrad", "maximize")
     _decoupled = False
 
+    @_constructor
     def __init__(
         self,
         params: Params,
@@ -392,6 +428,7 @@ class AdamW(Adam):
 
     _decoupled = True
 
+    @_constructor
     def __init__(
         self,
         params: Params,

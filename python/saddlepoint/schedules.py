@@ -169,6 +169,8 @@ def _integer(factory: str, name: str, value: Any, minimum: int) -> int:
     value = int(value)
     if value < minimum:
         raise ValueError(f"{factory} requires {name} >= {minimum}, got {name}={value}")
+    if value >= 2**63:  # steps are int64 in the array form
+        raise ValueError(f"{factory} requires {name} < 2**63, got {name}={value}")
     return value
 
 
@@ -180,7 +182,11 @@ def _positive_int(factory: str, name: str, value: Any) -> int:
 
 
 def _int_list(factory: str, name: str, values: Any, minimum: int) -> list[int]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+    if (
+        isinstance(values, (str, bytes))
+        or not isinstance(values, Iterable)
+        or (isinstance(values, np.ndarray) and values.ndim != 1)  # a 0-d array cannot iterate
+    ):
         raise TypeError(
             f"{factory} requires {name} to be a sequence of ints, got {type(values).__name__}"
         )

@@ -396,15 +396,20 @@ def quadratic(A: ArrayLike, *, name: str = "quadratic") -> Surface:
     descent converges: the step must stay below ``2 / lambda_max`` while progress along the
     flattest direction is ``lr * lambda_min`` per step.
     """
-    M = np.array(A, dtype=np.float64)
+    raw = np.asarray(A)
+    if raw.dtype.kind not in "biuf":
+        raise TypeError(f"A: expected a real (float or int) matrix, got dtype {raw.dtype}")
+    M = np.array(raw, dtype=np.float64)
     if M.ndim != 2 or M.shape[0] != M.shape[1] or M.shape[0] == 0:
         raise ValueError(f"A: expected a square (n, n) matrix, got shape {M.shape}")
     if not np.all(np.isfinite(M)):
         raise ValueError("A: expected finite values, got NaN or Inf")
-    asym = float(np.abs(M - M.T).max())
+    with np.errstate(over="ignore"):  # entries near the float64 limit: Inf means asymmetric
+        asym = float(np.abs(M - M.T).max())
     if asym > 1e-12 * max(1.0, float(np.abs(M).max())):
         raise ValueError(f"A: expected a symmetric matrix, got max|A - A.T| = {asym:.3g}")
-    M = 0.5 * (M + M.T)
+    # M + (M.T - M) / 2 rather than (M + M.T) / 2: no overflow for entries above max / 2
+    M = M + 0.5 * (M.T - M)
     M.flags.writeable = False
     n = M.shape[0]
     # Exact at the origin: f = 0, grad = 0; kind from the (exact enough) eigenvalues.
