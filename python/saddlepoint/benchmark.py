@@ -298,6 +298,7 @@ def run(
                     configs.append((kind, n, dtype, t, 1))
                 if model_like:
                     configs.append((kind, 1_000, dtype, t, 100))
+    _warm_up()
     try:
         for kind, n, dtype, t, n_arrays in configs:
             _set_threads(t)
@@ -335,6 +336,15 @@ def run(
     finally:
         _set_threads(before)
     return results
+
+
+def _warm_up(seconds: float = 0.5) -> None:
+    """Keep the cores busy for a moment first: the first configuration measured in a cold
+    process ran up to 2x slow here (clock ramp-up), which no ratio should inherit."""
+    a = np.ones(1 << 16)
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        np.sqrt(a, out=a)
 
 
 def _call_all(fns: list[Callable[[], Any]]) -> None:
