@@ -39,6 +39,7 @@ Differences from PyTorch (deliberate, and tested):
 
 from __future__ import annotations
 
+import abc
 import bisect
 import math
 import numbers
@@ -75,7 +76,7 @@ __all__ = [
 Steps = Union[int, np.integer, ArrayLike]
 
 
-class Schedule:
+class Schedule(abc.ABC):
     """A learning-rate schedule: ``schedule(step) -> lr`` for ``step = 0, 1, 2, ...``.
 
     Subclasses implement ``_at(t)`` (Python int ``t >= 0`` -> Python float) and
@@ -122,11 +123,13 @@ class Schedule:
         flat = steps.astype(np.int64, copy=False).reshape(-1)
         return self._array(flat).astype(np.float64, copy=False).reshape(steps.shape)
 
-    def _at(self, t: int) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _at(self, t: int) -> float:
+        """The rate at step ``t`` (a Python int >= 0) as a Python float."""
 
-    def _array(self, t: NDArray[np.int64]) -> NDArray[np.float64]:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _array(self, t: NDArray[np.int64]) -> NDArray[np.float64]:
+        """The rates at the steps ``t`` (1-D int64, all >= 0)."""
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._params.items())

@@ -26,6 +26,7 @@ Look-up by name: :func:`get` and :func:`available` (sweeps and the CLI use names
 
 from __future__ import annotations
 
+import abc
 import functools
 import inspect
 import itertools
@@ -110,7 +111,7 @@ def _as_points(X: ArrayLike, dim: int, name: str) -> Array:
     return X
 
 
-class Surface:
+class Surface(abc.ABC):
     """A loss surface ``f: R^dim -> R`` with its gradient and Hessian.
 
     Subclasses implement ``_value``, ``_grad`` and ``_hessian`` on an array already checked
@@ -175,15 +176,18 @@ class Surface:
     def __repr__(self) -> str:
         return f"<Surface {self.name!r} dim={self.dim}>"
 
-    # -- to implement --------------------------------------------------------------------
-    def _value(self, X: Array) -> Array:  # pragma: no cover - abstract
-        raise NotImplementedError
+    # -- what a subclass implements, on checked points of shape (..., dim) ----------------
+    @abc.abstractmethod
+    def _value(self, X: Array) -> Array:
+        """Values, shape ``X.shape[:-1]``."""
 
-    def _grad(self, X: Array) -> Array:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _grad(self, X: Array) -> Array:
+        """Gradients, shape ``X.shape``."""
 
-    def _hessian(self, X: Array) -> Array:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _hessian(self, X: Array) -> Array:
+        """Hessians, shape ``X.shape + (dim,)``."""
 
     @classmethod
     def from_functions(

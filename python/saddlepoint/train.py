@@ -223,6 +223,8 @@ def _hessian_at(surface: Any, x: np.ndarray) -> tuple[np.ndarray, str]:
         try:
             H = method(x)
         except NotImplementedError:
+            # A user surface (any object with the methods) may define hessian() only to say
+            # it has none, by Python's convention; fall back to differences of its gradient.
             H = None
         if H is not None:
             return np.asarray(H, dtype=np.float64), "analytic"
