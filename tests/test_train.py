@@ -390,3 +390,27 @@ def test_history_without_pandas_is_a_dict_of_arrays(monkeypatch):
 
     with pytest.raises(ImportError, match=r"saddlepoint\[sweep\]"):
         experiments.optimizer_comparison(Bowl(), {"gd": "sgd"})
+
+
+def test_user_surface_whose_hessian_raises_not_implemented_falls_back_to_differences():
+    """A user object may define hessian() only to say it has none (Python's convention)."""
+
+    class Saddle:  # f = x^2 - y^2, written out here; saddle at the origin
+        dim = 2
+
+        def value(self, X):
+            X = np.asarray(X, dtype=float)
+            return X[..., 0] ** 2 - X[..., 1] ** 2
+
+        def grad(self, X):
+            X = np.asarray(X, dtype=float)
+            return np.stack([2 * X[..., 0], -2 * X[..., 1]], axis=-1)
+
+        def hessian(self, X):
+            raise NotImplementedError
+
+    res = minimize(Saddle(), "sgd", lr=0.1, x0=[0.0, 0.0], steps=5)
+    saddle = [e for e in res.events if e.kind == "saddle"]
+    assert saddle, [e.message for e in res.events]
+    assert "finite-difference" in saddle[0].message
+    np.testing.assert_allclose(sorted(saddle[0].eigenvalues), [-2.0, 2.0], atol=1e-6)
