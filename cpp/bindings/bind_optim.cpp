@@ -44,6 +44,9 @@ class Engine {
     }
     for (const auto& p : params_.items) total_ += p.size;
     rows_ = hyper_rows(params_);
+    // The (rows, cols) cut of every parameter never changes: computed once, not per step.
+    segments_flat_ = segments(params_, false);
+    segments_rows_ = segments(params_, true);
     // Flat state buffers: one array of `total` elements per state, in parameter order.
     std::vector<std::pair<const ArrayRef*, const std::string*>> all;
     for (std::size_t i = 0; i < params_.items.size(); ++i) {
@@ -121,11 +124,14 @@ class Engine {
   }
 
   // The learning rate of the step about to be taken (a schedule sees the steps taken so far).
-  HyperValue current_lr() const {
+  // A reference, so a step copies no per-row array; a schedule's value goes to the caller's
+  // `storage` (a local of the step: another thread stepping this engine cannot free it).
+  const HyperValue& current_lr(HyperValue& storage) const {
     if (schedule_.is_none()) return lr_;
     const py::object v = schedule_(steps_);
     try {
-      return checked_hyper(v, {"lr", 0.0, inf()}, rows_);
+      storage = checked_hyper(v, {"lr", 0.0, inf()}, rows_);
+      return storage;
     } catch (py::error_already_set&) {
       throw;
     } catch (const std::exception& e) {
@@ -134,7 +140,10 @@ class Engine {
     }
   }
 
-  py::object scheduled_lr_object() const { return hyper_object(current_lr()); }
+  py::object scheduled_lr_object() const {
+    HyperValue scheduled;
+    return hyper_object(current_lr(scheduled));
+  }
 
   // The gradients of one step: each like its parameter and not overlapping any registered
   // array. The fast path compares descriptors, flags and shapes; a failure re-runs the full
@@ -175,6 +184,11 @@ class Engine {
   ArrayList params_;
   std::int64_t total_ = 0;
   std::int64_t rows_ = -1;
+  std::vector<Segment> segments_flat_, segments_rows_;  // without / with per-row hyper values
+
+  const std::vector<Segment>& segments_for(bool per_row) const {
+    return per_row ? segments_rows_ : segments_flat_;
+  }
   std::int64_t steps_ = 0;
   HyperValue lr_;
   py::object schedule_ = py::none();
@@ -229,7 +243,8 @@ class SGDEngine : public Engine {
 
   void step(py::handle grads) {
     const auto g = checked_grads(grads);
-    const HyperValue lr = current_lr();
+    HyperValue scheduled;
+    const HyperValue& lr = current_lr(scheduled);
     SGDHyper h;
     h.lr = lr.view();
     h.momentum = momentum_.view();
@@ -240,7 +255,7 @@ class SGDEngine : public Engine {
     h.first_step = !buffer_initialized_;
     const bool per_row = lr.per_row || momentum_.per_row || dampening_.per_row ||
                          weight_decay_.per_row;
-    const auto segs = segments(params_, per_row);
+    const auto& segs = segments_for(per_row);
     {
       py::gil_scoped_release release;
       with_dtype(params_.items[0].dtype, [&](auto t) {
@@ -327,7 +342,8 @@ class AdagradEngine : public Engine {
 
   void step(py::handle grads) {
     const auto g = checked_grads(grads);
-    const HyperValue lr = current_lr();
+    HyperValue scheduled;
+    const HyperValue& lr = current_lr(scheduled);
     AdagradHyper h;
     h.lr = lr.view();
     h.lr_decay = lr_decay_.view();
@@ -336,7 +352,7 @@ class AdagradEngine : public Engine {
     h.maximize = maximize_;
     h.step = steps_ + 1;
     const bool per_row = lr.per_row || lr_decay_.per_row || weight_decay_.per_row || eps_.per_row;
-    const auto segs = segments(params_, per_row);
+    const auto& segs = segments_for(per_row);
     {
       py::gil_scoped_release release;
       with_dtype(params_.items[0].dtype, [&](auto t) {
@@ -385,7 +401,8 @@ class RMSpropEngine : public Engine {
 
   void step(py::handle grads) {
     const auto g = checked_grads(grads);
-    const HyperValue lr = current_lr();
+    HyperValue scheduled;
+    const HyperValue& lr = current_lr(scheduled);
     RMSpropHyper h;
     h.lr = lr.view();
     h.alpha = alpha_.view();
@@ -396,7 +413,7 @@ class RMSpropEngine : public Engine {
     h.maximize = maximize_;
     const bool per_row = lr.per_row || alpha_.per_row || eps_.per_row || weight_decay_.per_row ||
                          momentum_.per_row;
-    const auto segs = segments(params_, per_row);
+    const auto& segs = segments_for(per_row);
     {
       py::gil_scoped_release release;
       with_dtype(params_.items[0].dtype, [&](auto t) {
@@ -463,7 +480,8 @@ class AdamEngine : public Engine {
 
   void step(py::handle grads) {
     const auto g = checked_grads(grads);
-    const HyperValue lr = current_lr();
+    HyperValue scheduled;
+    const HyperValue& lr = current_lr(scheduled);
     AdamHyper h;
     h.lr = lr.view();
     h.beta1 = beta1_.view();
@@ -476,7 +494,7 @@ class AdamEngine : public Engine {
     h.step = steps_ + 1;
     const bool per_row = lr.per_row || beta1_.per_row || beta2_.per_row || eps_.per_row ||
                          weight_decay_.per_row;
-    const auto segs = segments(params_, per_row);
+    const auto& segs = segments_for(per_row);
     {
       py::gil_scoped_release release;
       with_dtype(params_.items[0].dtype, [&](auto t) {
