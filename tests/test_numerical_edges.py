@@ -78,8 +78,7 @@ def test_zero_learning_rate_leaves_params_unchanged_bit_for_bit(name, dtype) -> 
     opt = optim.create(name, p, lr=0.0, **hyper)
     for _ in range(3):
         opt.step(rng.standard_normal((3, 5)).astype(dtype))
-    if name == "adamw":  # decoupled decay p * (1 - lr * wd) with lr = 0 is p * 1
-        pass
+    # AdamW's decoupled decay p * (1 - lr * wd) is p * 1 at lr = 0, so it too leaves p alone.
     assert p.tobytes() == before
 
 
@@ -88,14 +87,14 @@ def test_hessians_with_inf_or_nan_are_refused(bad) -> None:
     H = np.array([[2.0, 0.0], [0.0, 1.0]])
     H[1, 1] = bad
     before = H.tobytes()
-    with pytest.raises(ValueError, match="H"):
+    with pytest.raises(ValueError, match=r"^H: expected finite values"):
         hessian.classify(H)
-    with pytest.raises(ValueError, match="a"):
+    with pytest.raises(ValueError, match=r"^a: expected finite values"):
         linalg.eigvalsh(H)
     assert H.tobytes() == before
     stack = np.stack([np.eye(3)] * 4)
     stack[2, 0, 0] = bad
-    with pytest.raises(ValueError, match="H"):
+    with pytest.raises(ValueError, match=r"^H: expected finite values"):
         hessian.classify(stack)
 
 
