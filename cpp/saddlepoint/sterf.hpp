@@ -26,26 +26,29 @@ inline T hypot1(T x) {
 
 // One step of the root-free rotation, dsterf's
 //   c = p / r, s = bb / r, gamma = c (alpha - sigma) - s gamma_old, p = gamma^2 / c
-// (p = c_old bb when c = 0), regrouped so that its two divisions do not wait for each other:
-// with num = p (alpha - sigma) - bb gamma_old, gamma = num / r and gamma^2 / c = gamma num / p.
-// This halves the latency of the dependent chain that bounds the loop.
+// (p = c_old bb when c = 0), with the second division replaced by a product so that the two
+// reciprocals 1/r and 1/p (both known once p is) run side by side: p = gamma^2 (r / p). That
+// takes one division off the dependent chain that bounds the loop.
+// The quantities are LAPACK's own (c, s in [0, 1], gamma of the size of the entries): an earlier
+// regrouping, gamma = (p (alpha - sigma) - bb gamma_old) / r, multiplied two small numbers and
+// lost the result to underflow on graded matrices (float32 eigenvalues off by 1e3 x the error
+// bound). r / p is used only where it is finite; otherwise dsterf's formulas are used as is.
 template <typename T>
 inline void rotate(T& p, T bb, T r, T alpha_shifted, T& c, T& s, T& gamma) {
   const T oldc = c;
-  if (p < std::numeric_limits<T>::min()) {  // 1/p would overflow: dsterf's own formulas
+  const T inv_r = T(1) / r;
+  const T r_over_p = r * (T(1) / p);
+  if (!(r_over_p <= std::numeric_limits<T>::max())) {  // p tiny or 0: 1/c would overflow
     c = p / r;
     s = bb / r;
     gamma = c * alpha_shifted - s * gamma;
     p = c != T(0) ? (gamma * gamma) / c : oldc * bb;
     return;
   }
-  const T inv_r = T(1) / r;
-  const T inv_p = T(1) / p;
-  const T num = p * alpha_shifted - bb * gamma;
   c = p * inv_r;
   s = bb * inv_r;
-  gamma = num * inv_r;
-  p = gamma * num * inv_p;
+  gamma = c * alpha_shifted - s * gamma;
+  p = (gamma * gamma) * r_over_p;
 }
 
 }  // namespace detail
@@ -82,9 +85,10 @@ bool tridiagonal_eigenvalues(T* d, T* e, int n) {
     l1 = m + 1;
     if (lend == l) continue;
 
-    // Scale the block to max entry in [1, 2) by a power of two (exact): its squares then neither
-    // overflow nor underflow (LAPACK scales only out-of-range blocks; scaling always also keeps
-    // the regrouped products of `rotate` in range). Two factors reach subnormal blocks too.
+    // Scale the block to max entry in [1, 2) by a power of two (exact), so that squaring its
+    // entries cannot overflow and its largest ones stay far from underflow. LAPACK scales only
+    // blocks outside a safe range; scaling every block is exact and O(n) against the O(n^2)
+    // iteration. Two factors reach subnormal blocks too.
     T anorm = T(0);
     for (int i = l; i <= lend; ++i) anorm = std::max(anorm, std::abs(D(i)));
     for (int i = l; i < lend; ++i) anorm = std::max(anorm, std::abs(E(i)));
