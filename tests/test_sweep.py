@@ -182,6 +182,28 @@ def test_grid_as_list_of_dicts_and_several_optimizers(native_rosen):
         assert [df.loc[i, "x_final_0"], df.loc[i, "x_final_1"]] == x.tolist()
 
 
+def test_crossing_optimizers_runs_each_distinct_setting_once(native_rosen):
+    # momentum is an axis for SGD only: Adam runs once per lr, not once per momentum value
+    grid = {"optimizer": ["sgd", "adam"], "momentum": [0.0, 0.9], "lr": [1e-4, 1e-3]}
+    df = sweep(Rosen(), grid, steps=50, progress=False)
+    assert df["optimizer"].tolist() == ["sgd"] * 4 + ["adam"] * 2
+    assert df["lr"].tolist() == [1e-4, 1e-3, 1e-4, 1e-3, 1e-4, 1e-3]
+    assert df["momentum"].tolist()[:4] == [0.0, 0.0, 0.9, 0.9]
+    assert df["momentum"].iloc[4:].isna().all()
+    assert list(df.index) == list(range(6))
+    for run, row in df.iterrows():
+        hyper = {"lr": row["lr"]}
+        if row["optimizer"] == "sgd":
+            hyper["momentum"] = row["momentum"]
+        x, _ = _single_run(Rosen(), row["optimizer"], hyper, Rosen.start, 50, np.float64)
+        assert [row["x_final_0"], row["x_final_1"]] == x.tolist(), run
+    # a list of dicts runs exactly as given, repeats included
+    runs = [{"optimizer": "adam", "lr": 1e-3, "momentum": 0.9}] * 2 + [
+        {"optimizer": "sgd", "lr": 1e-3, "momentum": 0.9}
+    ]
+    assert len(sweep(Rosen(), runs, steps=5, progress=False)) == 3
+
+
 def test_start_points_from_grid_and_random_seeds():
     df = sweep(
         Rosen(),

@@ -22,7 +22,7 @@ _EXAMPLE = """config format (TOML):
   [grid]                          # a dict of lists: the full product
   optimizer = ["sgd", "adam"]
   lr = [1e-4, 1e-3, 1e-2, 1e-1]
-  momentum = [0.0, 0.9]           # taken by sgd, ignored by adam
+  momentum = [0.0, 0.9]           # an axis for sgd only: adam runs once per lr
 
   # or a list of runs instead of [grid]:
   # [[runs]]

@@ -1,7 +1,10 @@
 """Sweep grids: expansion into runs, validation of every key and value, optimizer defaults.
 
 A grid is a dict of lists (the full product, the last key varying fastest) or a list of dicts
-(one run each). Keys are the optimizer's keyword arguments (``beta1`` / ``beta2`` for Adam's
+(one run each). In a dict grid that crosses optimizers, a key only some of them take (``momentum``
+with ``["sgd", "adam"]``) is an axis for those optimizers alone: the others run once per
+combination of their own keys, with None in that column, rather than once per value of a
+setting they ignore. Keys are the optimizer's keyword arguments (``beta1`` / ``beta2`` for Adam's
 pair), ``optimizer`` (to compare optimizers in one sweep), ``x0`` (start points), ``noise`` (the
 standard deviation of Gaussian noise added to every gradient the optimizer sees, as
 :func:`saddlepoint.train.minimize` does) and ``seed`` (of that noise, and of random start
@@ -118,8 +121,9 @@ def check_value(key: str, value: Any) -> Any:
     return v
 
 
-def expand(grid: Any) -> tuple[list[str], list[dict[str, Any]]]:
-    """The grid's keys (in order) and its runs, one dict per run."""
+def expand(grid: Any) -> tuple[list[str], list[dict[str, Any]], list[tuple[int, ...]] | None]:
+    """The grid's keys (in order), its runs (one dict each) and, for a dict grid, each run's
+    position on every axis (None for a list of dicts, whose runs are exactly as given)."""
     if isinstance(grid, Mapping):
         if not grid:
             raise ValueError("grid: expected a non-empty dict of lists, got an empty dict")
@@ -133,7 +137,9 @@ def expand(grid: Any) -> tuple[list[str], list[dict[str, Any]]]:
                     f"grid key {key!r}: expected at least one value, got an empty list"
                 )
             axes.append(list(values))
-        runs = [dict(zip(keys, combo)) for combo in itertools.product(*axes)]
+        positions = list(itertools.product(*(range(len(axis)) for axis in axes)))
+        runs = [{k: axes[j][i] for j, (k, i) in enumerate(zip(keys, pos))} for pos in positions]
+        return keys, runs, positions
     elif isinstance(grid, Sequence) and not isinstance(grid, (str, bytes)):
         if len(grid) == 0:
             raise ValueError("grid: expected a non-empty list of dicts, got an empty list")
@@ -148,15 +154,24 @@ def expand(grid: Any) -> tuple[list[str], list[dict[str, Any]]]:
                 if k not in keys:
                     keys.append(str(k))
             runs.append(dict(run))
+        return keys, runs, None
     else:
         raise TypeError(
             f"grid: expected a dict of lists or a list of dicts, got {type(grid).__name__}"
         )
-    return keys, runs
 
 
-def settle(keys: list[str], runs: list[dict[str, Any]], optimizer: str) -> list[dict[str, Any]]:
-    """Every run's complete settings: its optimizer, defaults filled in, values checked."""
+def settle(
+    keys: list[str],
+    runs: list[dict[str, Any]],
+    optimizer: str,
+    positions: list[tuple[int, ...]] | None = None,
+) -> list[dict[str, Any]]:
+    """Every run's complete settings: its optimizer, defaults filled in, values checked.
+
+    With `positions` (a dict grid), a run is kept only at the first value of every axis its
+    optimizer does not take: the other values would repeat it exactly.
+    """
     known = set(SPECIAL_KEYS).union(*OPTIMIZER_DEFAULTS.values())
     for key in keys:
         if key not in known:
@@ -171,6 +186,7 @@ def settle(keys: list[str], runs: list[dict[str, Any]], optimizer: str) -> list[
             raise ValueError(
                 f"grid key {key!r}: not a hyper-parameter of {' or '.join(sorted(optimizers))}"
             )
+    takes = {name: set(SPECIAL_KEYS).union(d) for name, d in OPTIMIZER_DEFAULTS.items()}
     checked: dict[tuple[str, type, Any], Any] = {}  # grids repeat values: check each once
 
     def check(key: str, value: Any) -> Any:
@@ -183,14 +199,19 @@ def settle(keys: list[str], runs: list[dict[str, Any]], optimizer: str) -> list[
         except TypeError:  # unhashable (a start point given as a list)
             return check_value(key, value)
 
+    ignored = {  # per optimizer, the axes (by position) of keys it does not take
+        name: [j for j, key in enumerate(keys) if key not in takes[name]] for name in takes
+    }
     settled = []
-    for run in runs:
+    for i, run in enumerate(runs):
         name = check("optimizer", run.get("optimizer", default_opt))
         s: dict[str, Any] = {"optimizer": name, **OPTIMIZER_DEFAULTS[name]}
         for key, value in run.items():
             value = check(key, value)
-            if key in SPECIAL_KEYS or key in OPTIMIZER_DEFAULTS[name]:
+            if key in takes[name]:
                 s[key] = value
+        if positions is not None and any(positions[i][j] for j in ignored[name]):
+            continue
         if s.get("nesterov") and not (s["momentum"] > 0 and s["dampening"] == 0):
             raise ValueError(
                 "grid key 'nesterov': requires momentum > 0 and dampening == 0, got a run with "

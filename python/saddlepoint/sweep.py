@@ -234,7 +234,9 @@ def sweep(
         noise added to each gradient, drawn from ``default_rng(seed)`` as
         :func:`saddlepoint.train.minimize` does; noisy runs take the vectorized path) and
         ``seed`` (default 0). Unknown keys, bad values and empty lists raise ValueError naming
-        the key.
+        the key. Crossing optimizers, a key only some take is an axis for those alone (with
+        ``{"optimizer": ["sgd", "adam"], "momentum": [0, 0.9]}`` Adam runs once, with None
+        for momentum).
     steps : int
         Optimizer steps per run.
     optimizer : str
@@ -272,7 +274,8 @@ def sweep(
     Returns
     -------
     pandas.DataFrame
-        One row per run in grid order (index ``run``).
+        One row per run in grid order (index ``run``), runs that would repeat another
+        exactly (see `grid`) left out.
     """
     try:
         import pandas as pd
@@ -301,8 +304,8 @@ def sweep(
         grid = {**grid, "seed": [seeds] if isinstance(seeds, int) else list(seeds)}
     elif seeds is not None:
         raise ValueError("seeds: only with a grid given as a dict of lists")
-    keys, runs = expand(grid)
-    settings = settle(keys, runs, optimizer)
+    keys, runs, positions = expand(grid)
+    settings = settle(keys, runs, optimizer, positions)
     if any("seed" in s for s in settings) and not (
         (isinstance(x0, str) and x0 == "random")
         or any(s.get("x0") == "random" or s.get("noise", 0.0) > 0 for s in settings)
