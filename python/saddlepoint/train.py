@@ -24,7 +24,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -416,6 +416,20 @@ _STALL_LABELS = {
 }
 
 
+class _Limits(NamedTuple):
+    """minimize's checked numeric settings (defaults resolved)."""
+
+    steps: int
+    record_every: int
+    max_escapes: int
+    grad_tol: float
+    noise: float
+    plateau_rtol: float
+    divergence_factor: float
+    hessian_rtol: float
+    window: int  # steps a plateau is judged over
+
+
 def _check_minimize_args(
     steps: Any,
     record_every: Any,
@@ -427,7 +441,7 @@ def _check_minimize_args(
     hessian_rtol: Any,
     plateau_window: Any,
     callback: Any,
-) -> tuple[int, int, int, float, float, float, float, float, int]:
+) -> _Limits:
     steps = _positive_int("steps", steps, 0)
     record_every = _positive_int("record_every", record_every)
     max_escapes = _positive_int("max_escapes", max_escapes, 0)
@@ -447,7 +461,7 @@ def _check_minimize_args(
     )
     if callback is not None and not callable(callback):
         raise TypeError(f"callback: expected a callable, got {type(callback).__name__}")
-    return (
+    return _Limits(
         steps,
         record_every,
         max_escapes,
@@ -587,17 +601,7 @@ def minimize(
     ['saddle', 'degenerate']
     """
     surface = _resolve_surface(surface)
-    (
-        steps,
-        record_every,
-        max_escapes,
-        grad_tol,
-        noise,
-        plateau_rtol,
-        divergence_factor,
-        hessian_rtol,
-        window,
-    ) = _check_minimize_args(
+    lim = _check_minimize_args(
         steps,
         record_every,
         max_escapes,
@@ -630,9 +634,9 @@ def minimize(
 
     rng = np.random.default_rng(seed)
     rec = _Recorder()
-    watch = _PlateauWatch(window, plateau_rtol, 100.0 * grad_tol)
+    watch = _PlateauWatch(lim.window, lim.plateau_rtol, 100.0 * lim.grad_tol)
     events: list[Event] = []
-    reason, message = "max_steps", f"reached steps={steps} without stopping"
+    reason, message = "max_steps", f"reached steps={lim.steps} without stopping"
     escapes = 0
     in_stall = False
     loss0: float | None = None
@@ -640,12 +644,12 @@ def minimize(
     while True:
         loss, g, gnorm = evaluate(x)
         loss0 = loss if loss0 is None else loss0
-        if t % record_every == 0:
+        if t % lim.record_every == 0:
             rec.add(t, loss, gnorm, _current_lr(opt), x)
 
         # 1. divergence
         finite = math.isfinite(loss) and math.isfinite(gnorm) and bool(np.all(np.isfinite(x)))
-        if not finite or loss > loss0 + divergence_factor * max(abs(loss0), 1.0):
+        if not finite or loss > loss0 + lim.divergence_factor * max(abs(loss0), 1.0):
             if not math.isfinite(loss):
                 what = f"the loss is {loss}"
             elif not np.all(np.isfinite(x)):
@@ -663,9 +667,9 @@ def minimize(
             break
 
         # 2. stall: a critical point, told apart by the Hessian
-        if gnorm < grad_tol and not in_stall:
+        if gnorm < lim.grad_tol and not in_stall:
             in_stall = True
-            st = _diagnose(surface, x, loss, gnorm, grad_tol, hessian_rtol)
+            st = _diagnose(surface, x, loss, gnorm, lim.grad_tol, lim.hessian_rtol)
             info: dict[str, Any] = {"hessian": st.hessian, "classified_as": st.kind}
 
             stall_event = functools.partial(
@@ -687,7 +691,7 @@ def minimize(
                 break
             kind = st.kind if st.kind in ("saddle", "maximum") else "degenerate"
             label = _STALL_LABELS[kind]
-            if escape_saddles and escapes < max_escapes:
+            if escape_saddles and escapes < lim.max_escapes:
                 new_x, drop = _escape(surface, x, st.escape_direction)
                 if drop > 0 and np.all(np.isfinite(new_x)):
                     escapes += 1
@@ -703,7 +707,7 @@ def minimize(
                     x[...] = new_x
                     in_stall = False
                     watch.restart()
-                    if t % record_every != 0:
+                    if t % lim.record_every != 0:
                         rec.add(t, loss, gnorm, _current_lr(opt), events[-1].x)
                     loss, g, gnorm = evaluate(x)
                     rec.add(t, loss, gnorm, _current_lr(opt), x)
@@ -716,17 +720,17 @@ def minimize(
                 )
                 events.append(stall_event(kind, message))
                 break
-            if noise > 0 and not escape_saddles:
+            if lim.noise > 0 and not escape_saddles:
                 events.append(
                     stall_event(
                         kind,
                         f"{label}: {st.summary}. Going on: the gradient noise "
-                        f"(noise={noise:g}) may carry the run out.",
+                        f"(noise={lim.noise:g}) may carry the run out.",
                     )
                 )
             else:
                 why = (
-                    f"the escape limit max_escapes={max_escapes} was reached"
+                    f"the escape limit max_escapes={lim.max_escapes} was reached"
                     if escape_saddles
                     else "pass escape_saddles=True to step along the escape direction "
                     f"{_fmt(st.escape_direction)}, or add gradient noise"
@@ -734,7 +738,7 @@ def minimize(
                 reason, message = kind, f"{label}: {st.summary}. Stopped here; {why}."
                 events.append(stall_event(kind, message))
                 break
-        elif gnorm >= grad_tol:
+        elif gnorm >= lim.grad_tol:
             in_stall = False
 
         # 3. plateau: the loss is flat but the gradient is not small
@@ -747,15 +751,15 @@ def minimize(
                 else f"rose by {-100 * change:.3g}%"
             )
             text = (
-                f"plateau, not a critical point: over the last {window} steps the best loss "
+                f"plateau, not a critical point: over the last {lim.window} steps the best loss "
                 f"{moved} (now {loss:.6g}) while the gradient norm stayed >= "
                 f"{plateau['min_grad_norm']:.3g} (median {plateau['median_grad_norm']:.3g}, "
-                f"grad_tol={grad_tol:g}); " + _plateau_advice(opt, plateau["mean_cosine"])
+                f"grad_tol={lim.grad_tol:g}); " + _plateau_advice(opt, plateau["mean_cosine"])
             )
-            if noise > 0:
+            if lim.noise > 0:
                 text += (
-                    f" With gradient noise (noise={noise:g}) this may also be the noise floor: "
-                    "a decaying learning rate lets the run settle."
+                    f" With gradient noise (noise={lim.noise:g}) this may also be the noise "
+                    "floor: a decaying learning rate lets the run settle."
                 )
             events.append(Event("plateau", t, text, x.copy(), loss, gnorm, details=plateau))
             if stop_on_plateau:
@@ -765,9 +769,9 @@ def minimize(
         if callback is not None and callback(t, x.copy(), loss, gnorm) is True:
             reason, message = "callback", f"stopped by the callback at step {t}"
             break
-        if t >= steps:
+        if t >= lim.steps:
             break
-        opt.step(g + noise * rng.standard_normal(g.shape) if noise > 0 else g)
+        opt.step(g + lim.noise * rng.standard_normal(g.shape) if lim.noise > 0 else g)
         t += 1
 
     if reason == "max_steps" and watch.active and events and events[-1].kind == "plateau":
