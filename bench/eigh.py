@@ -48,13 +48,21 @@ def timed(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
+# Pause before each timed call. OpenBLAS's idle workers spin for about 0.1-0.2 s after a call
+# (measured here: our 2-thread n=64 stack took 150 ms right after a NumPy call, 114 ms after a
+# 0.2 s pause), so without it whichever peer follows NumPy loses a core to NumPy's threads.
+SETTLE_S = 0.25
+
+
 def interleaved(peers: dict, repeats: int) -> dict:
-    """Median time of each peer, the peers run in turn within every repeat."""
+    """Median time of each peer, the peers run in turn within every repeat, each on quiet
+    cores (SETTLE_S)."""
     for fn in peers.values():
         fn()
     times = {name: [] for name in peers}
     for _ in range(repeats):
         for name, fn in peers.items():
+            time.sleep(SETTLE_S)
             t0 = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)
