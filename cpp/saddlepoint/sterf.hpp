@@ -31,8 +31,8 @@ inline T hypot1(T x) {
 // takes one division off the dependent chain that bounds the loop.
 // The quantities are LAPACK's own (c, s in [0, 1], gamma of the size of the entries): an earlier
 // regrouping, gamma = (p (alpha - sigma) - bb gamma_old) / r, multiplied two small numbers and
-// lost the result to underflow on graded matrices (float32 eigenvalues off by 1e3 x the error
-// bound). r / p is used only where it is finite; otherwise dsterf's formulas are used as is.
+// lost the result to underflow on graded matrices (float32 eigenvalues off by up to 700x the
+// error bound). r / p is used only where it is finite; otherwise dsterf's formulas are used.
 template <typename T>
 inline void rotate(T& p, T bb, T r, T alpha_shifted, T& c, T& s, T& gamma) {
   const T oldc = c;
