@@ -24,7 +24,8 @@ import pytest
 import reference_optim as ref
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
-from saddlepoint import hessian, kernels, linalg, optim, schedules, surfaces
+from kernel_calls import KERNELS
+from saddlepoint import hessian, linalg, optim, schedules, surfaces
 from strategies import arrays_anything, describe, hyper_values, snapshot
 
 SHAPE = (3, 4)
@@ -78,24 +79,6 @@ def refused_naming(fn, names: list[str], *arrays: Any) -> str | None:
 # --------------------------------------------------------------------------------------------
 # kernels
 # --------------------------------------------------------------------------------------------
-KERNELS: dict[str, tuple[Any, list[str], dict[str, Any]]] = {
-    "sgd": (
-        kernels.sgd_step,
-        ["param", "grad", "momentum_buffer"],
-        dict(lr=0.1, momentum=0.9, step=2),
-    ),
-    "adagrad": (kernels.adagrad_step, ["param", "grad", "state_sum"], dict(step=2, lr=0.1)),
-    "rmsprop": (
-        kernels.rmsprop_step,
-        ["param", "grad", "square_avg", "grad_avg", "momentum_buffer"],
-        dict(lr=0.01, centered=True, momentum=0.5),
-    ),
-    "adam": (
-        kernels.adam_step,
-        ["param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"],
-        dict(step=3, amsgrad=True, weight_decay=0.1),
-    ),
-}
 REF_STATE = {  # kernel argument -> reference state key
     "momentum_buffer": "momentum_buffer",
     "state_sum": "sum",

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from saddlepoint import kernels, optim
+from kernel_calls import KERNELS
+from saddlepoint import optim
 
 SHAPE = (4, 6)
 
@@ -20,24 +21,6 @@ SHAPE = (4, 6)
 # --------------------------------------------------------------------------------------------
 # Valid calls
 # --------------------------------------------------------------------------------------------
-KERNELS: dict[str, tuple[Callable[..., None], list[str], dict[str, Any]]] = {
-    "sgd": (
-        kernels.sgd_step,
-        ["param", "grad", "momentum_buffer"],
-        dict(lr=0.1, momentum=0.9, step=2),
-    ),
-    "adagrad": (kernels.adagrad_step, ["param", "grad", "state_sum"], dict(step=1, lr=0.1)),
-    "rmsprop": (
-        kernels.rmsprop_step,
-        ["param", "grad", "square_avg", "grad_avg", "momentum_buffer"],
-        dict(lr=0.01, centered=True, momentum=0.5),
-    ),
-    "adam": (
-        kernels.adam_step,
-        ["param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"],
-        dict(step=3, amsgrad=True, weight_decay=0.1),
-    ),
-}
 ARRAY_ARGS = [(k, a) for k, (_, names, _) in KERNELS.items() for a in names]
 STATE_ARGS = [(k, a) for k, a in ARRAY_ARGS if a not in ("param", "grad")]
 
