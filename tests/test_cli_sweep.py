@@ -35,7 +35,6 @@ def test_help_explains_the_format(capsys):
 
 
 def test_sweep_runs_a_config_and_prints_the_best_per_optimizer(tmp_path, capsys):
-    pytest.importorskip("saddlepoint.surfaces")
     out = tmp_path / "r.sqlite"
     cfg = _write(tmp_path, GOOD.format(out=out))
     assert main(["sweep", cfg, "--no-progress", "--csv", str(tmp_path / "r.csv")]) == 0

@@ -640,8 +640,7 @@ def test_schedules_pickle_for_worker_processes():
 
 
 def test_sgd_follows_a_schedule_step_by_step():
-    optim = pytest.importorskip("saddlepoint.optim")
-    from saddlepoint import surfaces
+    from saddlepoint import optim, surfaces
 
     surface = surfaces.rosenbrock()
     schedule = S.one_cycle(2e-3, 60, three_phase=True)
@@ -657,8 +656,7 @@ def test_sgd_follows_a_schedule_step_by_step():
 
 def test_sgd_momentum_with_schedule_equals_torch():
     torch = pytest.importorskip("torch")
-    optim = pytest.importorskip("saddlepoint.optim")
-    from saddlepoint import surfaces
+    from saddlepoint import optim, surfaces
 
     surface = surfaces.himmelblau()
     x = np.array([0.5, -0.5])

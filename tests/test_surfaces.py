@@ -230,9 +230,8 @@ def test_every_critical_point_is_verified(surface):
 
 
 def test_kinds_agree_with_saddlepoint_hessian_classify(surface):
-    hessian = pytest.importorskip("saddlepoint.hessian")
-    if not hasattr(hessian, "classify"):
-        pytest.skip("saddlepoint.hessian.classify has not landed")
+    from saddlepoint import hessian
+
     points = np.array([cp.point for cp in surface.critical_points])
     result = hessian.classify(surface.hessian(points))
     assert list(np.atleast_1d(result.kind)) == [cp.kind for cp in surface.critical_points]
@@ -460,9 +459,6 @@ def test_from_functions_rejects_non_callables():
 
 
 def test_from_functions_without_hessian_uses_finite_differences():
-    hessian_module = pytest.importorskip("saddlepoint.hessian")
-    if not hasattr(hessian_module, "hessian"):
-        pytest.skip("saddlepoint.hessian.hessian has not landed yet")
     value, grad, _ = _himmelblau_point_functions()
     s = S.Surface.from_functions(value, grad, dim=2)
     ref = S.himmelblau()

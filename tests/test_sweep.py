@@ -339,7 +339,8 @@ NATIVE_NAMES = [
 
 @pytest.mark.parametrize(("name", "kw"), NATIVE_NAMES, ids=[n for n, _ in NATIVE_NAMES])
 def test_built_in_surfaces_native_loop_agrees_with_their_python_definitions(name, kw):
-    surfaces = pytest.importorskip("saddlepoint.surfaces")
+    from saddlepoint import surfaces
+
     s = surfaces.get(name, **kw)
     assert sweep_mod._native_spec(s) is not None
     grid = {"lr": [1e-4, 1e-3], "optimizer": ["sgd", "adam"]}
@@ -351,7 +352,8 @@ def test_built_in_surfaces_native_loop_agrees_with_their_python_definitions(name
 
 
 def test_a_user_surface_named_like_a_built_in_is_not_native():
-    surfaces = pytest.importorskip("saddlepoint.surfaces")
+    from saddlepoint import surfaces
+
     fake = surfaces.Surface.from_functions(
         lambda X: np.sum(np.asarray(X) ** 2, axis=-1),
         lambda X: 2 * np.asarray(X),
@@ -414,13 +416,10 @@ def test_gradient_noise_follows_the_seeded_generator(native_rosen):
 
 
 def test_single_runs_of_minimize_agree():
-    train = pytest.importorskip("saddlepoint.train")
-    if not hasattr(train, "minimize"):
-        pytest.skip("saddlepoint.train.minimize not available")
     grid = {"lr": [1e-3, 3e-2], "beta1": [0.8, 0.9], "noise": [0.0, 0.2]}
     df = sweep(Rosen(), grid, seeds=[7], steps=400, progress=False)
     for _, row in df.iterrows():
-        res = train.minimize(
+        res = saddlepoint.minimize(
             Rosen(),
             "adam",
             lr=row["lr"],
