@@ -67,11 +67,14 @@ def test_one_optimizer_stepped_from_two_threads_does_not_crash() -> None:
     survives, nothing outside the optimizer's arrays is written, and the step count is the
     number of steps taken."""
     rng = np.random.default_rng(3)
-    guard_before = rng.standard_normal(4096)
-    param = rng.standard_normal(1 << 16)
-    guard_after = rng.standard_normal(4096)
+    # the parameters are the middle of one buffer, so a write past either end of them would
+    # land in the guards (separate arrays could sit anywhere in memory)
+    n, guard = 1 << 16, 4096
+    buffer = rng.standard_normal(guard + n + guard)
+    param = buffer[guard : guard + n]
+    guard_before, guard_after = buffer[:guard], buffer[guard + n :]
     before, after = guard_before.copy(), guard_after.copy()
-    grad = rng.standard_normal(param.size)
+    grad = rng.standard_normal(n)
     start = param.copy()
     opt = optim.Adam(param, lr=1e-3)
 
@@ -83,7 +86,9 @@ def test_one_optimizer_stepped_from_two_threads_does_not_crash() -> None:
         list(pool.map(worker, range(2)))
     assert opt.steps == 100
     assert np.all(np.isfinite(param))
-    assert np.array_equal(guard_before, before) and np.array_equal(guard_after, after)
+    assert np.shares_memory(param, buffer) and param.flags.c_contiguous
+    assert guard_before.tobytes() == before.tobytes()
+    assert guard_after.tobytes() == after.tobytes()
     # racing or not, each of the 100 updates moves an element by lr * |m_hat| / sqrt(v_hat),
     # which is at most lr * (1 - beta1) / sqrt(1 - beta2) / (1 - beta1) ~ 32 lr for a constant
     # gradient: the values stay within that bound of the start
