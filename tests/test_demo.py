@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import struct
 from html.parser import HTMLParser
@@ -45,25 +46,106 @@ def test_every_section_is_present(summary: dict) -> None:
     assert summary["meta"]["quick"] is True
 
 
-def test_tiny_network_saddle_and_escape(summary: dict) -> None:
+# The facts below are re-derived from the numbers the report stores (points, losses), with
+# formulas written here; the report's own flags must agree with them.
+
+
+def _tiny_loss(w: np.ndarray) -> float:
+    return float((1.0 - w[0] * w[1]) ** 2)
+
+
+def _tiny_grad(w: np.ndarray) -> np.ndarray:
+    return -2.0 * (1.0 - w[0] * w[1]) * np.array([w[1], w[0]])
+
+
+def _tiny_hessian(w: np.ndarray) -> np.ndarray:
+    # of (1 - w1 w2)^2: [[2 w2^2, 4 w1 w2 - 2], [4 w1 w2 - 2, 2 w1^2]]
+    off = 4.0 * w[0] * w[1] - 2.0
+    return np.array([[2.0 * w[1] ** 2, off], [off, 2.0 * w[0] ** 2]])
+
+
+def _kind(eigenvalues: np.ndarray, tol: float = 1e-9) -> str:
+    if np.all(eigenvalues > tol):
+        return "minimum"
+    if np.all(eigenvalues < -tol):
+        return "maximum"
+    if np.any(eigenvalues > tol) and np.any(eigenvalues < -tol):
+        return "saddle"
+    return "degenerate"
+
+
+def test_tiny_network_origin_is_a_saddle(summary: dict) -> None:
     n = summary["sections"]["critical_points"]["numbers"]
-    # Hessian of (1 - w1 w2)^2 at the origin is [[0, -2], [-2, 0]]: eigenvalues -2 and 2.
-    np.testing.assert_allclose(n["tiny_network_origin_eigenvalues"], [-2.0, 2.0], atol=1e-12)
-    assert n["tiny_network_origin_kind"] == "saddle"
-    assert n["tiny_network_origin_minimum_ratio"] == 0.5
-    d = np.abs(n["escape_direction"])
-    np.testing.assert_allclose(d, [2**-0.5, 2**-0.5], atol=1e-12)
-    assert n["escape_reached_valley"] is True
-    assert abs(np.prod(n["escape_point"]) - 1.0) < 1e-6
+    H = _tiny_hessian(np.zeros(2))  # [[0, -2], [-2, 0]]: eigenvalues -2 and 2
+    w, v = np.linalg.eigh(H)
+    np.testing.assert_allclose(n["tiny_network_origin_eigenvalues"], w, atol=1e-12)
+    assert n["tiny_network_origin_kind"] == _kind(w) == "saddle"
+    assert n["tiny_network_origin_minimum_ratio"] == np.mean(w > 0) == 0.5
+    # the escape direction is the eigenvector of the most negative eigenvalue, up to sign
+    d = np.asarray(n["escape_direction"])
+    assert np.linalg.norm(d) == pytest.approx(1.0, abs=1e-12)
+    assert abs(d @ v[:, 0]) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_escape_along_negative_curvature_reaches_the_valley(summary: dict) -> None:
+    n = summary["sections"]["critical_points"]["numbers"]
+    x = np.asarray(n["escape_point"])
+    w1w2 = x[0] * x[1]
+    assert abs(w1w2 - 1.0) < 1e-6  # on the valley w1 w2 = 1: a minimum of (1 - w1 w2)^2
+    assert np.linalg.norm(_tiny_grad(x)) < 1e-5
+    assert np.linalg.eigvalsh(_tiny_hessian(x)).min() > -1e-5  # curvature >= 0 there
+    # the escape started from the origin (loss 1) along the stored direction
+    d = np.asarray(n["escape_direction"])
+    assert abs(abs(x @ d) - np.linalg.norm(x)) < 1e-9
+    assert n["escape_loss_drop"] == pytest.approx(_tiny_loss(np.zeros(2)) - _tiny_loss(x))
     assert n["escape_loss_drop"] == pytest.approx(1.0, abs=1e-9)
+    assert n["escape_reached_valley"] is bool(abs(w1w2 - 1.0) < 1e-6)
+
+
+def test_gd_stalls_next_to_the_saddle_and_escapes_with_escape_saddles(summary: dict) -> None:
+    n = summary["sections"]["critical_points"]["numbers"]
+    stalled = np.asarray(n["gd_stalled_x"])
+    # still next to the origin: loss ~ 1, gradient below the run's grad_tol (1e-3), and the
+    # Hessian there has eigenvalues of both signs
+    assert np.linalg.norm(stalled) < 1e-3
+    assert _tiny_loss(stalled) == pytest.approx(n["gd_stalled_loss"], rel=1e-12)
+    assert _tiny_loss(stalled) == pytest.approx(1.0, abs=1e-6)
+    assert np.linalg.norm(_tiny_grad(stalled)) < 1e-3
+    assert _kind(np.linalg.eigvalsh(_tiny_hessian(stalled))) == "saddle"
     assert n["gd_stalled_reason"] == "saddle"
-    assert n["gd_escaped_reached_valley"] is True
+
+    escaped = np.asarray(n["gd_escaped_x"])
+    w1w2 = escaped[0] * escaped[1]
+    assert abs(w1w2 - 1.0) < 1e-3
+    assert n["gd_escaped_w1w2"] == pytest.approx(w1w2, rel=1e-12)
+    assert _tiny_loss(escaped) == pytest.approx(n["gd_escaped_loss"], rel=1e-6, abs=1e-20)
+    assert n["gd_escaped_reached_valley"] is bool(abs(w1w2 - 1.0) < 1e-3)
+
+
+def _himmelblau_grad(x: float, y: float) -> np.ndarray:
+    a, b = x**2 + y - 11, x + y**2 - 7
+    return np.array([4 * x * a + 2 * b, 2 * a + 4 * y * b])
+
+
+def _himmelblau_hessian(x: float, y: float) -> np.ndarray:
+    # of (x^2 + y - 11)^2 + (x + y^2 - 7)^2
+    xy = 4 * (x + y)
+    return np.array([[12 * x**2 + 4 * y - 42, xy], [xy, 12 * y**2 + 4 * x - 26]])
 
 
 def test_himmelblau_map_is_classified(summary: dict) -> None:
     n = summary["sections"]["critical_points"]["numbers"]
-    assert n["himmelblau_kinds"] == {"minimum": 4, "saddle": 4, "maximum": 1, "degenerate": 0}
-    assert n["himmelblau_classification_agrees"] == n["himmelblau_critical_points"] == 9
+    points = n["himmelblau_points"]
+    assert len(points) == n["himmelblau_critical_points"] == 9
+    kinds = []
+    for x, y in points:
+        assert np.linalg.norm(_himmelblau_grad(x, y)) < 1e-6, (x, y)  # a critical point
+        kinds.append(_kind(np.linalg.eigvalsh(_himmelblau_hessian(x, y))))
+    assert n["himmelblau_point_kinds"] == kinds
+    counts = {k: kinds.count(k) for k in ("minimum", "saddle", "maximum", "degenerate")}
+    assert counts == {"minimum": 4, "saddle": 4, "maximum": 1, "degenerate": 0}
+    assert n["himmelblau_kinds"] == counts
+    assert n["himmelblau_classification_agrees"] == 9
 
 
 def test_saddles_outnumber_minima(summary: dict) -> None:
@@ -86,15 +168,45 @@ def test_batch_size_time_per_epoch_falls(summary: dict) -> None:
 
 def test_momentum_rolls_through_the_bump(summary: dict) -> None:
     n = summary["sections"]["momentum"]["numbers"]
+
+    # bumpy_1d: f(x) = (x^2 - 1)^2 + x / 2; its minima are the roots of f' = 4x^3 - 4x + 1/2
+    # where f'' = 12 x^2 - 4 > 0
+    def f(x: float) -> float:
+        return (x**2 - 1) ** 2 + 0.5 * x
+
+    roots = np.sort(np.roots([4.0, 0.0, -4.0, 0.5]).real)
+    minima = [r for r in roots if 12 * r**2 - 4 > 0]
+    global_min, local_min = sorted(minima, key=f)
+    assert global_min < 0 < local_min
+    assert n["bump_global_minimum_value"] == pytest.approx(f(global_min), abs=1e-12)
+    final = n["bump_final_x"]
+    for label, x in final.items():
+        assert n["bump_final_loss"][label] == pytest.approx(f(x), rel=1e-12, abs=1e-12)
+    assert final["momentum"] == pytest.approx(global_min, abs=1e-4)
+    assert final["GD"] == pytest.approx(local_min, abs=1e-4)
+    assert f(final["GD"]) > f(global_min) + 0.5
     assert n["momentum_reached_global_minimum"] is True
     assert n["gd_stuck_in_local_minimum"] is True
 
 
 def test_ill_conditioned_bowl_is_a_plateau_not_a_critical_point(summary: dict) -> None:
     n = summary["sections"]["adaptive"]["numbers"]
+    # GD with lr = 2/L on f = (x^2 + 100 y^2)/2 flips y every step (y <- (1 - 100 lr) y = -y):
+    # the loss stays at 50 y0^2 and |grad| at 100 |y0| however long it runs
+    assert n["gd_lr"] * 100 == pytest.approx(2.0, rel=1e-12)
+    x0, y0 = n["gd_x0"]
+    x, y = n["gd_final_x"]
+    assert abs(y) == pytest.approx(abs(y0), rel=1e-9) and y0 != 0
+    assert abs(x) < abs(x0)  # the shallow axis converges
+    loss = (x**2 + 100 * y**2) / 2
+    grad_norm = math.hypot(x, 100 * y)
+    assert n["gd_final_loss"] == pytest.approx(loss, rel=1e-12)
+    assert n["gd_final_grad_norm"] == pytest.approx(grad_norm, rel=1e-12)
+    assert loss >= 50 * y0**2 and grad_norm >= 100 * abs(y0) > 1.0
+    # minimize noticed: a plateau event with the gradient that large
+    assert n["gd_plateau_step"] is not None
+    assert n["gd_plateau_grad_norm"] == pytest.approx(100 * abs(y0), rel=1e-3)
     assert n["gd_plateau_diagnosed"] is True
-    # GD with lr = 2/L on f = (x^2 + 100 y^2)/2 flips y every step: |grad| stays at 100*|y0|
-    assert n["gd_plateau_grad_norm"] > 1.0
     burst = n["burst_factor"]
     assert burst["Adagrad, lecture RMS"] > 1e3  # the late burst
     assert burst["lecture RMS + decay"] == pytest.approx(1.0)

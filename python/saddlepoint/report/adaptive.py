@@ -65,6 +65,8 @@ def run(ctx: Context) -> Section:
         burst_peak[str(label)] = float(np.max(loss / np.maximum(low, 1e-300)))
     numbers = {
         "gd_lr": gd_lr,
+        "gd_x0": [float(v) for v in gd.trajectory[0]],
+        "gd_final_x": [float(v) for v in gd.x],
         "gd_reason": gd.reason,
         "gd_plateau_step": None if plateau is None else int(plateau.step),
         "gd_plateau_grad_norm": None if plateau is None else float(plateau.grad_norm),
