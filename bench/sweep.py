@@ -3,7 +3,7 @@ run with its own learning rate (log-spaced 1e-4..1) and betas, in million run-st
 
 Peers, interleaved in one process and timed as medians after a warm-up:
   native      the compiled sweep loop (saddlepoint._core.native_sweep, as sweep() calls it)
-  sweep()     saddlepoint.sweep.sweep on the built-in surface, end to end (grid, DataFrame)
+  sweep()     saddlepoint.sweep on the built-in surface, end to end (grid, DataFrame)
   custom      sweep() on a user-defined NumPy surface: the vectorized kernel path
   numpy       the same sweep written as a NumPy program vectorized over runs
   jax         optax.adam + jax.vmap + lax.scan, jit-compiled (compile time reported apart)
@@ -23,8 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import saddlepoint
-from saddlepoint import _core
-from saddlepoint.sweep import sweep
+from saddlepoint import _core, sweep
 
 X0 = (-1.5, 2.0)
 

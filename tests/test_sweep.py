@@ -1,4 +1,4 @@
-"""saddlepoint.sweep: results equal independent single runs, bit for bit across paths, chunks
+"""saddlepoint.sweep(): results equal independent single runs, bit for bit across paths, chunks
 and threads; classification; bad grids."""
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ pd = pytest.importorskip("pandas")
 
 import saddlepoint  # noqa: E402
 from _sweep_surfaces import Bowl, MonkeySaddle, Rosen, TinyNet  # noqa: E402
-from saddlepoint import optim  # noqa: E402
-from saddlepoint import sweep as sweep_mod  # noqa: E402
-from saddlepoint.sweep import sweep  # noqa: E402
+from saddlepoint import optim, sweep  # noqa: E402
+from saddlepoint.sweeps import _sweep as sweep_mod  # noqa: E402
 
 RESULTS = ["final_loss", "best_loss", "threshold_step", "grad_norm", "diverged", "kind"]
 

@@ -9,7 +9,7 @@ pd = pytest.importorskip("pandas")
 distributed = pytest.importorskip("dask.distributed")
 
 from _sweep_surfaces import Rosen  # noqa: E402
-from saddlepoint.sweep import sweep  # noqa: E402
+from saddlepoint import sweep  # noqa: E402
 
 GRID = {"lr": np.logspace(-4, 0, 20).tolist(), "beta1": [0.8, 0.9]}
 
@@ -60,7 +60,7 @@ def test_default_local_cluster():
 
 
 def test_dask_backend_runs_the_native_loop_identically(client, monkeypatch):
-    import saddlepoint.sweep as sweep_mod
+    from saddlepoint.sweeps import _sweep as sweep_mod
 
     monkeypatch.setattr(sweep_mod, "_native_spec", lambda s: sweep_mod._NativeSpec("rosenbrock"))
     local = sweep(Rosen(), GRID, steps=500, chunk_size=3, progress=False)

@@ -19,7 +19,7 @@ import pytest
 pd = pytest.importorskip("pandas")
 
 from _sweep_surfaces import Rosen  # noqa: E402
-from saddlepoint.sweep import sweep  # noqa: E402
+from saddlepoint import sweep  # noqa: E402
 
 HERE = Path(__file__).parent
 GRID = {"lr": np.logspace(-4, 0, 24).tolist(), "beta1": [0.8, 0.9]}
@@ -31,7 +31,7 @@ SCRIPT = textwrap.dedent(
     import sys
     sys.path.insert(0, {str(HERE)!r})
     import numpy as np
-    from saddlepoint.sweep import sweep
+    from saddlepoint import sweep
     from _sweep_surfaces import Rosen
     grid = {{"lr": np.logspace(-4, 0, 24).tolist(), "beta1": [0.8, 0.9]}}
     sweep(Rosen(), grid, steps={STEPS}, out=sys.argv[1], chunk_size={CHUNK}, progress=False)
@@ -66,7 +66,7 @@ def test_kill_9_then_resume_gives_the_uninterrupted_table(tmp_path):
     assert done_before % CHUNK == 0, "chunks are written all or nothing"
 
     calls = []
-    import saddlepoint.sweep as sweep_mod
+    from saddlepoint.sweeps import _sweep as sweep_mod
 
     real = sweep_mod._compute_chunk
 
@@ -140,7 +140,7 @@ def test_schedules_in_the_grid_resume_in_a_new_process(tmp_path):
         import sys
         sys.path.insert(0, {str(HERE)!r})
         import numpy as np
-        from saddlepoint.sweep import sweep
+        from saddlepoint import sweep
         from _sweep_surfaces import Rosen
 
         def warm(t):

@@ -35,16 +35,17 @@ _SUBMODULES = (
     "data",
     "train",
     "experiments",
-    "sweep",
+    "sweeps",
     "plot",
     "cli",
-    "demo",
+    "report",
 )
 
 # Functions re-exported at the top level, resolved lazily from their home module.
 _FUNCTIONS = {
     "minimize": "train",
     "classify": "hessian",
+    "sweep": "sweeps",
 }
 
 __all__ = [

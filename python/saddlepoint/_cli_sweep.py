@@ -91,7 +91,7 @@ def _load_toml(path: str) -> dict[str, Any]:
 
 
 def config_to_kwargs(config: dict[str, Any]) -> dict[str, Any]:
-    """The arguments of :func:`saddlepoint.sweep.sweep` from a parsed config."""
+    """The arguments of :func:`saddlepoint.sweep` from a parsed config."""
     from .cli import CLIError
 
     unknown = sorted(set(config) - _TOP_KEYS)
@@ -124,7 +124,7 @@ def summary(df: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .sweep import sweep
+    from .sweeps import sweep
 
     config = _load_toml(args.config)
     kwargs = config_to_kwargs(config)

@@ -1,47 +1,5 @@
-r"""Sweeps: thousands of optimizer runs on one surface at once, saved as they finish.
-
->>> df = sweep("rosenbrock", {"lr": np.logspace(-4, 0, 100).tolist(),
-...                           "beta1": [0.8, 0.9]}, steps=1000, x0=(-1.5, 2.0))
-
-Every run is one row of the result (a :class:`pandas.DataFrame`): a column per grid key, then
-``final_loss``, ``best_loss``, ``threshold_step`` (the first step t whose iterate x_t has
-f(x_t) <= ``threshold``; <NA> if never), ``grad_norm`` (||grad f|| at the final point),
-``diverged`` (a loss above ``divergence`` or not finite at some step), ``kind`` (the final
-point's classification from the surface's analytic Hessian: ``minimum``, ``maximum``,
-``saddle``, ``degenerate``, or ``not critical`` when ``grad_norm > grad_tol``) and the final
-point ``x_final_0..``.
-
-How runs are computed
----------------------
-* **Native** (built-in surfaces): the whole loop (gradient, optimizer update, learning rate
-  from the schedule's precomputed table, best loss, threshold step, divergence) runs in the
-  compiled core, across threads, with the GIL released (``_core.native_sweep``).
-* **Vectorized** (any other surface): the runs sharing an optimizer variant are the rows of
-  one ``(N, dim)`` array with per-row hyper-parameter arrays; each step is one vectorized
-  ``surface.value``/``surface.grad`` call and one :mod:`saddlepoint.kernels` call; schedules
-  are evaluated once as arrays. No Python loop over runs.
-
-Both paths apply the same optimizer element code with the same constants (bias corrections
-through one ``step_power``), and the build disables fused multiply-adds, so for identical
-surface maths they agree bit for bit, and a run's result never depends on how runs are cut
-into chunks, threads, SIMD lanes or Dask workers. A run also equals a single run of the
-optimizer object (:mod:`saddlepoint.optim`) with the same settings.
-
-Persistence and resuming
-------------------------
-With ``out="results.sqlite"`` each chunk's rows are written in one SQLite transaction as the
-chunk finishes. A sweep killed at any moment and started again with the same arguments
-computes only the missing runs. A different sweep (surface, grid, optimizer, steps, dtype,
-threshold...) against an existing file is refused unless ``overwrite=True``.
-
-Dask
-----
-``backend="dask"`` runs the same chunks as tasks on a ``dask.distributed`` cluster: a
-``Client`` passed as ``client=``, or a local in-process cluster by default. To use a real
-cluster, start a scheduler and workers (``dask scheduler``, ``dask worker tcp://host:8786``,
-each worker with saddlepoint installed) and pass ``client=Client("tcp://host:8786")``. Results
-are written by the calling process as tasks finish, so ``out`` works unchanged.
-"""
+"""The sweep itself: checks, the plan (surface, settings, start points, learning-rate
+tables), resuming from the store, and the rows of the result table (see the package docs)."""
 
 from __future__ import annotations
 
@@ -53,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
-from ._sweep_grid import expand, lr_values, settle
-from ._sweep_run import RESULT_COLUMNS, _compute_chunk, _NativeSpec, _Plan
+from .. import _core
+from ._dask import run_dask
+from ._grid import expand, lr_values, settle
+from ._run import RESULT_COLUMNS, _compute_chunk, _NativeSpec, _Plan
 
 __all__ = ["sweep"]
 
@@ -65,12 +24,8 @@ __all__ = ["sweep"]
 # --------------------------------------------------------------------------------------------
 def _resolve_surface(surface: Any, surface_kw: dict[str, Any] | None) -> Any:
     if isinstance(surface, str):
-        try:
-            from . import surfaces
-        except ImportError:  # pragma: no cover - only before the surfaces module exists
-            raise ValueError(
-                f"surface: built-in surfaces need saddlepoint.surfaces, got {surface!r}"
-            ) from None
+        from .. import surfaces
+
         try:
             return surfaces.get(surface, **(surface_kw or {}))
         except (KeyError, ValueError) as exc:
@@ -350,7 +305,7 @@ def sweep(
     store = None
     chunks: list[dict[str, Any]] = []
     if out is not None:
-        from ._sweep_store import SweepStore
+        from ._store import SweepStore
 
         store = SweepStore(out, _fingerprint(plan, keys, optimizer), overwrite=overwrite)
         if resume:
@@ -365,7 +320,7 @@ def sweep(
         work = [missing[a : a + chunk_size] for a in range(0, len(missing), chunk_size)]
         bar = _progress_bar(len(settings), len(done), progress)
         try:
-            runner = _run_dask if backend == "dask" else _run_local
+            runner = run_dask if backend == "dask" else _run_local
             for cols in runner(plan, work, client):
                 if store is not None:
                     store.write(cols)
@@ -399,36 +354,6 @@ def _run_local(plan: _Plan, chunks: list[list[int]], client: Any) -> Any:
         raise ValueError("client: only used with backend='dask'")
     for ids in chunks:
         yield _compute_chunk(plan, ids)
-
-
-def _run_dask(plan: _Plan, chunks: list[list[int]], client: Any) -> Any:
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError:  # pragma: no cover
-        raise ImportError(
-            'backend="dask" needs dask.distributed: pip install "saddlepoint[dask]"'
-        ) from None
-    own = None
-    if client is None:
-        # Threads are enough: the compiled loop releases the GIL.
-        own = Client(LocalCluster(processes=False, n_workers=1, dashboard_address=":0"))
-        client = own
-    futures: list[Any] = []
-    try:
-        # hash=False: a unique key per sweep; a content-hashed key could be the one a previous,
-        # identical sweep is releasing (dask then reports the plan as lost data).
-        plan_f = client.scatter(plan, broadcast=True, hash=False)
-        futures = [client.submit(_compute_chunk, plan_f, ids, pure=False) for ids in chunks]
-        for fut in as_completed(futures):
-            yield fut.result()
-    finally:
-        pending = [f for f in futures if not f.done()]
-        if pending:  # interrupted: do not leave the cluster computing an abandoned sweep
-            client.cancel(pending)
-        if own is not None:
-            cluster = own.cluster
-            own.close()
-            cluster.close()
 
 
 def _table(

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
-from ._sweep_grid import OPTIMIZER_DEFAULTS
+from .. import _core
+from ._grid import OPTIMIZER_DEFAULTS
 
 _NATIVE_OPTIMIZER = {
     "sgd": "sgd",
@@ -127,7 +127,7 @@ def _run_native(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[str,
 def _run_vectorized(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[str, np.ndarray]:
     """All runs of one variant as the rows of one array: one surface call and one kernel
     call per step."""
-    from . import kernels
+    from .. import kernels
 
     opt, _wd_on, mom_on, nesterov, amsgrad, centered, maximize, noisy = key
     dtype = plan.dtype
@@ -311,7 +311,7 @@ def _kinds_from_hessians(H: np.ndarray) -> list[str]:
 
 
 def _classify_stack(H: np.ndarray) -> list[str]:
-    from .hessian import classify
+    from ..hessian import classify
 
     return np.asarray(classify(H, symmetrize=True).kind).reshape(-1).tolist()
 
