@@ -28,14 +28,31 @@ def _f64(a: Any) -> Array:
     return np.array(a, dtype=np.float64)
 
 
-def lerp(start: Array, end: Array, weight: float) -> Array:
-    """torch.lerp as documented: start + weight * (end - start).
+def lerp(start: Array, end: Array, weight: Any) -> Array:
+    """torch.lerp as PyTorch's CPU kernel computes it: start + w (end - start) for |w| < 0.5,
+    end - (end - start) (1 - w) otherwise (exact at w = 1).
 
-    Equal to (1 - weight) start + weight end in exact arithmetic; written this way because
-    it is how PyTorch forms exp_avg and grad_avg, which matters once a gradient is Inf
-    (inf + w (g - inf) is NaN, whereas (1 - w) inf + w g stays inf).
+    Both equal (1 - w) start + w end in exact arithmetic; the difference form matters once a
+    value is Inf (inf + w (g - inf) is NaN, whereas (1 - w) inf + w g stays inf). ``weight``
+    may be a number or an array (one weight per row); ``1 - w`` is formed in its dtype.
     """
-    return start + weight * (end - start)
+    w = np.asarray(weight)
+    one = w.dtype.type(1) if w.dtype.kind == "f" else 1.0
+    if w.ndim == 0:
+        if abs(float(w)) < 0.5:
+            return start + weight * (end - start)
+        return end - (end - start) * (one - weight)
+    with np.errstate(invalid="ignore", over="ignore"):  # the branch a row does not take
+        low, high = start + w * (end - start), end - (end - start) * (one - w)
+    return np.where(np.abs(w) < 0.5, low, high)
+
+
+def _pow(base: Any, exponent: int) -> Any:
+    """base ** exponent by C's pow, element by element (as torch forms bias corrections)."""
+    b = np.asarray(base, np.float64)
+    if b.ndim == 0:
+        return float(b) ** exponent
+    return np.array([float(x) ** exponent for x in b.ravel()]).reshape(b.shape)
 
 
 def sgd_step(
@@ -121,36 +138,49 @@ def adam_step(
     state: dict[str, Any],
     *,
     step: int,
-    lr: float = 1e-3,
-    betas: tuple[float, float] = (0.9, 0.999),
-    eps: float = 1e-8,
-    weight_decay: float = 0.0,
+    lr: Any = 1e-3,
+    betas: tuple[Any, Any] = (0.9, 0.999),
+    eps: Any = 1e-8,
+    weight_decay: Any = 0.0,
     amsgrad: bool = False,
     maximize: bool = False,
     decoupled_weight_decay: bool = False,
+    dtype: Any = np.float64,
 ) -> Array:
     """torch.optim.Adam (Kingma & Ba 2015) / AdamW (Loshchilov & Hutter 2019).
 
     p <- p - (lr / bc1) m / (sqrt(v_hat) / sqrt(bc2) + eps), bc_i = 1 - beta_i**step, with
     v_hat = v, or the running maximum of the raw v for AMSGrad (Reddi et al. 2018).
+
+    Written in torch's single-tensor order of operations (lerp, v beta2 + ((1 - beta2) g) g,
+    sqrt(v) / sqrt(bc2) + eps, p + (-(lr / bc1) m) / denom). Hyper-parameters are numbers or
+    per-row columns (shape ``(rows, 1)``); the per-step constants are formed in float64 and
+    cast to ``dtype``, as torch casts Python floats. With float64 (the default) this is the
+    float64 reference; given float32 arrays and ``dtype=np.float32`` every elementwise
+    operation rounds in float32 as a float32 torch step does, so it can be compared bit for bit.
     """
-    beta1, beta2 = betas
+
+    def c(x: Any) -> Array:
+        return np.asarray(x, np.float64).astype(dtype)
+
+    beta1, beta2 = (np.asarray(b, np.float64) for b in betas)
+    wd = np.asarray(weight_decay, np.float64)
     g = -g if maximize else g
-    if weight_decay != 0:
+    if np.any(wd != 0):
         if decoupled_weight_decay:
-            p = p * (1.0 - lr * weight_decay)
+            p = np.where(wd != 0, p * c(1.0 - lr * wd), p)
         else:
-            g = g + weight_decay * p
-    m = lerp(state["exp_avg"], g, 1.0 - beta1)
-    v = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * g * g
+            g = np.where(wd != 0, g + c(wd) * p, g)
+    m = lerp(state["exp_avg"], g, c(1.0 - beta1))
+    v = state["exp_avg_sq"] * c(beta2) + (c(1.0 - beta2) * g) * g
     state["exp_avg"], state["exp_avg_sq"] = m, v
     if amsgrad:
         # torch.maximum propagates NaN (np.maximum does too, unlike a plain comparison)
         state["max_exp_avg_sq"] = np.maximum(state["max_exp_avg_sq"], v)
         v = state["max_exp_avg_sq"]
-    bc1 = 1.0 - beta1**step
-    bc2 = 1.0 - beta2**step
-    return p - (lr / bc1) * m / (np.sqrt(v) / np.sqrt(bc2) + eps)
+    bc1 = 1.0 - _pow(beta1, step)
+    bc2_sqrt = np.sqrt(1.0 - _pow(beta2, step))
+    return p + (c(-(lr / bc1)) * m) / (np.sqrt(v) / c(bc2_sqrt) + c(eps))
 
 
 def initial_state(name: str, shape: tuple[int, ...], **hyper: Any) -> dict[str, Any]:

@@ -255,10 +255,10 @@ def test_kernel_with_one_arbitrary_hyper_parameter(kernel: str, value: Any, data
         assert np.array_equal(arrays["grad"], originals["grad"])
         if kernel == "sgd" and hyper.get("step") is None:
             hyper["step"] = 1  # no momentum buffer continued: the first step's semantics
-        # tests/reference_optim.lerp is torch.lerp's documented form, start + w (end - start);
-        # torch's CPU kernel (and ours) use end - (end - start)(1 - w) for w >= 0.5, which is
-        # exact at w = 1 (alpha = 0): the two differ by rounding, and a centered
-        # v - avg^2 = -1 ulp gives NaN in the reference only. Compared for alpha > 0.5 only.
+        # With small alpha (lerp weight 1 - alpha near 1) the centered v - avg^2 cancels to a
+        # few ulps of v: the float32 kernel and the float64 reference then differ by more
+        # than rounding (e.g. alpha = 1e-7), and -1 ulp is NaN in one of them only.
+        # Compared for alpha > 0.5 only.
         torch_lerp_differs = (
             kernel == "rmsprop"
             and name == "alpha"

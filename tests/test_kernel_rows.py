@@ -7,8 +7,8 @@ exactly as when its row is stepped alone with scalar hyper-parameters (the flat 
 held to the float64 reference and to PyTorch in test_kernels.py), whatever the row count
 (blocks of 128 rows, a partial last block), the column count (1..4 vectorized across rows,
 longer rows row by row), the dtype, the optimizer's switches and the mix of rows with and
-without weight decay or momentum. Adam is also held bit for bit to a NumPy program written in
-torch's order of operations, independent of the kernels.
+without weight decay or momentum. Adam is also held bit for bit to tests/reference_optim.py's
+adam_step run in the array's dtype (torch's order of operations, independent of the kernels).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import reference_optim as ref
 import saddlepoint
 from saddlepoint import kernels
 
@@ -280,28 +281,6 @@ def test_bias_corrections_across_calls_and_steps() -> None:
         assert_bitwise({"p": p, "m": m, "v": v}, dict(zip("pmv", alone)))
 
 
-def numpy_adam(p, g, m, v, t, lr, beta1, beta2, eps, wd, decoupled):
-    """Adam in NumPy, in torch.optim's order of operations: per-row constants formed in
-    float64 and cast to the dtype (as torch casts Python floats), elementwise ops in the dtype
-    (IEEE operations, so each rounds exactly as in any correct implementation)."""
-    T = p.dtype.type
-    col = lambda x: np.asarray(x, dtype=np.float64).astype(T)[:, None]  # noqa: E731
-    w1 = 1.0 - beta1
-    power = lambda b: np.array([float(x) ** t for x in b])  # noqa: E731  (C pow, as torch)
-    bc1 = 1.0 - power(beta1)
-    bc2_sqrt = np.sqrt(1.0 - power(beta2))
-    if decoupled:
-        p = np.where(col(wd) != 0, p * col(1.0 - lr * wd), p)
-    else:
-        g = np.where(col(wd) != 0, g + col(wd) * p, g)
-    low = (np.abs(w1) < 0.5)[:, None]
-    m = np.where(low, m + col(w1) * (g - m), g - (g - m) * (T(1) - col(w1)))
-    v = v * col(beta2) + (col(1.0 - beta2) * g) * g
-    denom = np.sqrt(v) / col(bc2_sqrt) + col(eps)
-    p = p + (col(-(lr / bc1)) * m) / denom
-    return p, m, v
-
-
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
 @pytest.mark.parametrize("decoupled", [False, True], ids=["adam", "adamw"])
 @pytest.mark.parametrize("cols", [1, 2, 3, 4, 5])
@@ -315,12 +294,17 @@ def test_adam_rows_equal_numpy_bit_for_bit(dtype: Any, decoupled: bool, cols: in
     wd = np.where(rng.random(rows) < 0.5, 0.05, 0.0)
     p = rng.standard_normal((rows, cols)).astype(dtype)
     m, v = np.zeros_like(p), np.zeros_like(p)
-    ref = (p.copy(), m.copy(), v.copy())
+    ref_p, ref_state = p.copy(), {"exp_avg": m.copy(), "exp_avg_sq": v.copy()}
+    col = {k: x[:, None] for k, x in {"lr": lr, "eps": eps, "weight_decay": wd}.items()}
     for t in range(1, 6):
         g = rng.standard_normal((rows, cols)).astype(dtype)
         kernels.adam_step(
             p, g, m, v, step=t, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=wd,
             decoupled_weight_decay=decoupled,
         )  # fmt: skip
-        ref = numpy_adam(*ref[:1], g, *ref[1:], t, lr, beta1, beta2, eps, wd, decoupled)
-    assert_bitwise({"p": p, "m": m, "v": v}, dict(zip("pmv", ref)))
+        ref_p = ref.adam_step(
+            ref_p, g, ref_state, step=t, betas=(beta1[:, None], beta2[:, None]), **col,
+            decoupled_weight_decay=decoupled, dtype=dtype,
+        )  # fmt: skip
+    expected = {"p": ref_p, "m": ref_state["exp_avg"], "v": ref_state["exp_avg_sq"]}
+    assert_bitwise({"p": p, "m": m, "v": v}, expected)
