@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+import reference_optim as ref
 
 pd = pytest.importorskip("pandas")
 
@@ -86,20 +87,12 @@ def test_sweep_equals_single_optimizer_runs(native_rosen, opt_name, grid, dtype)
 
 
 def _adam_reference(x0, lr, beta1, beta2, eps, steps):
-    """Adam with torch.optim's single-tensor formulas, written out in float64."""
-    p = np.array(x0, dtype=np.float64)
-    m = np.zeros(2)
-    v = np.zeros(2)
+    """Adam with torch.optim's single-tensor formulas in float64 (tests/reference_optim.py)."""
+    opt = ref.Reference("adam", x0, lr=lr, betas=(beta1, beta2), eps=eps)
     surf = Rosen()
-    for t in range(1, steps + 1):
-        g = surf.grad(p)
-        w = 1 - beta1
-        m = m + w * (g - m) if abs(w) < 0.5 else g - (g - m) * (1 - w)  # torch.lerp
-        v = v * beta2 + ((1 - beta2) * g) * g
-        bc1, bc2 = 1 - beta1**t, 1 - beta2**t
-        denom = np.sqrt(v) / math.sqrt(bc2) + eps
-        p = p + (-(lr / bc1) * m) / denom
-    return p
+    for _ in range(steps):
+        opt.step(surf.grad(opt.param))
+    return opt.param
 
 
 def test_adam_runs_equal_torch_formulas_written_out(native_rosen):
