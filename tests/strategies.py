@@ -136,19 +136,3 @@ def hyper_values() -> st.SearchStrategy[Any]:
             dtypes=[np.dtype("f8"), np.dtype("f4"), np.dtype("i8"), np.dtype("c16"), np.dtype("O")]
         ),
     )
-
-
-def snapshot(*objs: Any) -> list[bytes]:
-    """Bytes (and flags) of every array among ``objs``, lists and dicts included."""
-    out: list[bytes] = []
-    for obj in objs:
-        if isinstance(obj, dict):
-            out += snapshot(*obj.values())
-        elif isinstance(obj, (list, tuple)):
-            out += snapshot(*obj)
-        elif isinstance(obj, np.ndarray):
-            if obj.dtype.kind == "O":
-                out.append(repr(obj.tolist()).encode())
-            else:
-                out.append(np.ascontiguousarray(obj).tobytes())
-    return out

@@ -22,11 +22,12 @@ from typing import Any
 import numpy as np
 import pytest
 import reference_optim as ref
+from helpers import snapshot
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from kernel_calls import KERNELS
 from saddlepoint import hessian, linalg, optim, schedules, surfaces
-from strategies import arrays_anything, describe, hyper_values, snapshot
+from strategies import arrays_anything, describe, hyper_values
 
 SHAPE = (3, 4)
 # CI replays the same examples every run (no flaky failures); HYPOTHESIS_PROFILE=dev searches

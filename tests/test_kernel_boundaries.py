@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import optimizer_snapshot, snapshot
 from kernel_calls import KERNELS
 from saddlepoint import optim
 
@@ -33,19 +34,6 @@ def valid_arrays(kernel: str, dtype: Any = np.float64, shape: tuple = SHAPE) -> 
     arrays["param"] = rng.standard_normal(shape).astype(dtype)
     arrays["grad"] = rng.standard_normal(shape).astype(dtype)
     return arrays
-
-
-def snapshot(*objs: Any) -> list[bytes]:
-    """Bytes of every array among ``objs`` (dict values and list items included)."""
-    out: list[bytes] = []
-    for obj in objs:
-        if isinstance(obj, dict):
-            out += snapshot(*obj.values())
-        elif isinstance(obj, (list, tuple)):
-            out += snapshot(*obj)
-        elif isinstance(obj, np.ndarray):
-            out.append(obj.tobytes())
-    return out
 
 
 def call(kernel: str, arrays: dict, **kw_changes: Any) -> None:
@@ -774,16 +762,12 @@ def stepped(cls: str, params: Any) -> optim.Optimizer:
     return opt
 
 
-def state_of(opt: optim.Optimizer) -> tuple:
-    return (snapshot(opt.params), snapshot(opt._buffers()), opt.steps, repr(opt))
-
-
 def assert_step_refused(opt: optim.Optimizer, grads: Any, error: type, match: str) -> None:
-    before = state_of(opt)
+    before = optimizer_snapshot(opt)
     grads_before = snapshot(grads)
     with pytest.raises(error, match=match):
         opt.step(grads)
-    assert state_of(opt) == before, "the optimizer changed although the step was refused"
+    assert optimizer_snapshot(opt) == before, "the optimizer changed although the step was refused"
     assert snapshot(grads) == grads_before
 
 
@@ -904,11 +888,11 @@ def test_class_setter_refuses_and_keeps_value(
     cls: str, name: str, value: Any, error: type, match: str
 ) -> None:
     opt = stepped(cls, np.ones(SHAPE[1]))
-    before = state_of(opt)
+    before = optimizer_snapshot(opt)
     old = getattr(opt, name)
     with pytest.raises(error, match=match):
         setattr(opt, name, value)
-    assert state_of(opt) == before
+    assert optimizer_snapshot(opt) == before
     assert getattr(opt, name) == old
 
 

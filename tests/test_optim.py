@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 import saddlepoint
+from helpers import optimizer_snapshot
 from hypothesis import given
 from hypothesis import strategies as st
 from reference_optim import STEPS, Reference, assert_within, hyper_for, problem
@@ -386,15 +387,6 @@ def test_state_dict_is_a_deep_copy() -> None:
     assert sd["steps"] == 1
 
 
-def _snapshot(opt: optim.Optimizer) -> tuple:
-    return (
-        [p.tobytes() for p in opt.params],
-        {k: v.tobytes() for k, v in opt._buffers().items()},
-        opt.steps,
-        repr(opt),
-    )
-
-
 def _corruptions() -> list[tuple[str, Any, type, str]]:
     """(label, change to a valid Adam(amsgrad) float64 state dict, error type, match)."""
 
@@ -491,10 +483,10 @@ def test_corrupt_state_dict_is_refused_unchanged(
     opt.step([np.ones(5), np.ones(3)])
     sd = opt.state_dict()
     opt.step([np.ones(5), -np.ones(3)])
-    before = _snapshot(opt)
+    before = optimizer_snapshot(opt)
     with pytest.raises(error, match=match):
         opt.load_state_dict(corrupt(sd))
-    assert _snapshot(opt) == before, f"{label}: the optimizer changed"
+    assert optimizer_snapshot(opt) == before, f"{label}: the optimizer changed"
     assert opt.lr == 0.01
 
 
