@@ -15,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
   saddlepoint::bindings::bind_optim(m);     // optimizer engines holding registered arrays
   saddlepoint::bindings::bind_linalg(m);    // batched symmetric eigensolvers
   saddlepoint::bindings::bind_sweep(m);      // native sweep loops for built-in surfaces
+  saddlepoint::bindings::bind_monitor(m);    // the Monitor's per-step instruments
 }

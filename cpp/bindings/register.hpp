@@ -10,5 +10,6 @@ void bind_kernels(pybind11::module_& m);
 void bind_optim(pybind11::module_& m);
 void bind_linalg(pybind11::module_& m);
 void bind_sweep(pybind11::module_& m);
+void bind_monitor(pybind11::module_& m);
 
 }  // namespace saddlepoint::bindings

@@ -39,6 +39,7 @@ _SUBMODULES = (
     "plot",
     "cli",
     "report",
+    "monitor",
 )
 
 # Functions re-exported at the top level, resolved lazily from their home module.
@@ -46,6 +47,7 @@ _FUNCTIONS = {
     "minimize": "train",
     "classify": "hessian",
     "sweep": "sweeps",
+    "Monitor": "monitor",
 }
 
 __all__ = [

@@ -1,0 +1,142 @@
+// The per-step instruments of saddlepoint.Monitor: sums over one parameter array of the
+// gradient, the update and the previous update direction, accumulated in double in fixed
+// blocks so that the totals are the same bits whatever the thread count.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "saddlepoint/parallel.hpp"
+
+namespace saddlepoint::monitor {
+
+// The order of these fields is the column order the binding returns (kStepSumNames).
+struct StepSums {
+  double grad_sq = 0;          // ||g||^2
+  double update_sq = 0;        // ||dtheta||^2
+  double grad_dot_update = 0;  // g . dtheta (negative when the step goes downhill)
+  double grad_dot_prev = 0;    // g . (previous update direction)
+  double update_dot_prev = 0;  // dtheta . (previous update direction)
+  double prev_sq = 0;          // ||previous update direction||^2
+  double param_sq = 0;         // ||theta||^2 after the step
+  double distance_sq = 0;      // ||theta - theta_0||^2 after the step
+  double nonfinite_grad = 0;   // entries of g that are NaN or +-Inf
+  double nonfinite_param = 0;  // entries of theta that are NaN or +-Inf after the step
+
+  StepSums& operator+=(const StepSums& o) {
+    grad_sq += o.grad_sq;
+    update_sq += o.update_sq;
+    grad_dot_update += o.grad_dot_update;
+    grad_dot_prev += o.grad_dot_prev;
+    update_dot_prev += o.update_dot_prev;
+    prev_sq += o.prev_sq;
+    param_sq += o.param_sq;
+    distance_sq += o.distance_sq;
+    nonfinite_grad += o.nonfinite_grad;
+    nonfinite_param += o.nonfinite_param;
+    return *this;
+  }
+};
+
+inline constexpr int kStepSumCount = 10;
+inline constexpr const char* kStepSumNames[kStepSumCount] = {
+    "grad_sq",         "update_sq", "grad_dot_update", "grad_dot_prev",   "update_dot_prev",
+    "prev_sq",         "param_sq",  "distance_sq",     "nonfinite_grad", "nonfinite_param"};
+
+// Partial sums are formed per block of this many elements and added in block order: the
+// block, not the thread, is the unit of summation, so results do not depend on threads.
+inline constexpr std::int64_t kSumBlock = 4096;
+
+// Runs body(begin, end) -> StepSums over fixed blocks of [0, n), threaded above the parallel
+// threshold, and adds the block sums in order.
+template <typename Body>
+StepSums blockwise_sums(std::int64_t n, Body body) {
+  const std::int64_t blocks = (n + kSumBlock - 1) / kSumBlock;
+  if (blocks <= 1) return body(std::int64_t{0}, n);
+  std::vector<StepSums> partial(static_cast<std::size_t>(blocks));
+  const int threads = threads_for(n);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    const std::int64_t begin = b * kSumBlock;
+    const std::int64_t end = begin + kSumBlock < n ? begin + kSumBlock : n;
+    partial[static_cast<std::size_t>(b)] = body(begin, end);
+  }
+  StepSums total;
+  for (const auto& s : partial) total += s;
+  return total;
+}
+
+template <typename T>
+inline bool not_finite(T x) {
+  return !(std::abs(x) <= std::numeric_limits<T>::max());
+}
+
+// One observed step of a loop whose parameters the monitor can read: the update is
+// theta - last_theta. Afterwards last_theta holds theta and direction holds the update, ready
+// for the next step. `initial` (theta_0) may be null: then distance_sq stays 0.
+// C-contiguous, same length, not aliased: validated by the caller.
+template <typename T>
+StepSums observe_params(const T* __restrict grad, const T* __restrict theta,
+                        T* __restrict last_theta, T* __restrict direction,
+                        const T* __restrict initial, std::int64_t n) {
+  return blockwise_sums(n, [=](std::int64_t begin, std::int64_t end) {
+    double gg = 0, uu = 0, gu = 0, gp = 0, up = 0, pp = 0, tt = 0, dd = 0, bad_g = 0, bad_t = 0;
+#pragma omp simd reduction(+ : gg, uu, gu, gp, up, pp, tt, dd, bad_g, bad_t)
+    for (std::int64_t i = begin; i < end; ++i) {
+      // every input of the element is loaded before anything is stored (4 KiB aliasing)
+      const double g = grad[i], t = theta[i], last = last_theta[i], prev = direction[i];
+      const double t0 = initial ? double(initial[i]) : t;
+      const double u = t - last;
+      last_theta[i] = theta[i];
+      direction[i] = T(u);
+      gg += g * g;
+      uu += u * u;
+      gu += g * u;
+      gp += g * prev;
+      up += u * prev;
+      pp += prev * prev;
+      tt += t * t;
+      dd += (t - t0) * (t - t0);
+      bad_g += not_finite(g) ? 1.0 : 0.0;
+      bad_t += not_finite(t) ? 1.0 : 0.0;
+    }
+    return StepSums{gg, uu, gu, gp, up, pp, tt, dd, bad_g, bad_t};
+  });
+}
+
+// One observed step of a loop the monitor knows only by its gradient and learning rate: the
+// update is reconstructed as heavy-ball SGD, buffer <- momentum * buffer + g (the gradient on
+// the first step), dtheta = -lr * buffer, and the displacement from the start is accumulated
+// in `displacement` (param_sq stays 0: the parameters are unknown). With momentum 0 the
+// buffer may be null.
+template <typename T>
+StepSums observe_gradient(const T* __restrict grad, T* __restrict buffer, T* __restrict direction,
+                          T* __restrict displacement, std::int64_t n, double lr, double momentum,
+                          bool first) {
+  return blockwise_sums(n, [=](std::int64_t begin, std::int64_t end) {
+    double gg = 0, uu = 0, gu = 0, gp = 0, up = 0, pp = 0, dd = 0, bad_g = 0;
+#pragma omp simd reduction(+ : gg, uu, gu, gp, up, pp, dd, bad_g)
+    for (std::int64_t i = begin; i < end; ++i) {
+      const double g = grad[i], prev = direction[i], moved = displacement[i];
+      const double b = buffer ? (first ? g : momentum * double(buffer[i]) + g) : g;
+      const double u = -lr * b;
+      const double now = moved + u;
+      if (buffer) buffer[i] = T(b);
+      direction[i] = T(u);
+      displacement[i] = T(now);
+      gg += g * g;
+      uu += u * u;
+      gu += g * u;
+      gp += g * prev;
+      up += u * prev;
+      pp += prev * prev;
+      dd += now * now;
+      bad_g += not_finite(g) ? 1.0 : 0.0;
+    }
+    return StepSums{gg, uu, gu, gp, up, pp, 0.0, dd, bad_g, 0.0};
+  });
+}
+
+}  // namespace saddlepoint::monitor

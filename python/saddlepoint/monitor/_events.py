@@ -1,0 +1,78 @@
+"""What the monitor reports: an :class:`Event` per verdict, of one of :data:`EVENT_KINDS`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Every verdict the monitor can give, with what it means (thresholds in :class:`Thresholds`).
+EVENT_KINDS: dict[str, str] = {
+    "saddle": "the gradient vanished where the Hessian has a negative eigenvalue: a way down "
+    "exists along its eigenvector",
+    "minimum": "the gradient vanished where the curvature is positive: nothing better nearby",
+    "maximum": "the gradient vanished where every curvature is negative",
+    "degenerate": "the gradient vanished where the lowest curvature is zero within tolerance: "
+    "the Hessian cannot decide",
+    "oscillation": "successive updates point in opposite directions: the step bounces across a "
+    "valley at or near the stability limit lr = 2 / lambda_max",
+    "plateau": "the loss stopped improving while the gradient stayed large and the steps do not "
+    "bounce: creeping along a valley floor",
+    "vanishing_gradient": "the gradient vanished with the loss still high and almost no "
+    "curvature: a flat region (saturated units, MSE on softmax outputs)",
+    "noise_floor": "progress is limited by gradient noise: the noise scale is far above the "
+    "batch size",
+    "unstable_start": "the loss spiked or diverged in the first steps of an adaptive optimizer",
+    "adagrad_stall": "Adagrad's effective step collapsed as its sum of squared gradients grew",
+    "diverged": "the loss or the parameters became non-finite, or the loss blew up",
+}
+
+
+@dataclass(frozen=True, repr=False)
+class Event:
+    """One verdict: what happened at which step, in words with the fix, and its numbers.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`EVENT_KINDS`.
+    step : int
+        The observed step (0-based count of :meth:`Monitor.observe` calls before it).
+    message : str
+        What happened and what to do about it.
+    details : dict
+        The numbers behind the verdict (window statistics, eigenvalues, thresholds, ...).
+    """
+
+    kind: str
+    step: int
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"Event({self.kind!r}, step={self.step}: {self.message})"
+
+    # The numbers most verdicts carry, as attributes (None when the verdict has none).
+    @property
+    def x(self) -> np.ndarray | None:
+        """The point (a copy), when the monitor knows the parameters."""
+        return self.details.get("x")
+
+    @property
+    def loss(self) -> float | None:
+        return self.details.get("loss")
+
+    @property
+    def grad_norm(self) -> float | None:
+        return self.details.get("grad_norm")
+
+    @property
+    def eigenvalues(self) -> np.ndarray | None:
+        """Hessian eigenvalues (ascending) for critical-point verdicts."""
+        return self.details.get("eigenvalues")
+
+    @property
+    def minimum_ratio(self) -> float | None:
+        """Share of positive Hessian eigenvalues, where the full spectrum is known."""
+        return self.details.get("minimum_ratio")

@@ -1,0 +1,533 @@
+"""saddlepoint.Monitor: watches any training loop and says why progress stopped."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from . import _verdicts
+from ._alpha import step_alpha
+from ._curvature import CurvatureCheck, check_curvature, preconditioned_lambda_max
+from ._events import Event
+from ._noise import gradient_noise, loss_spread
+from ._stability import StepRule, preconditioner, rule_of
+from ._thresholds import Thresholds
+
+#: The history's columns, in order (one row per observed step; NaN where not measured).
+COLUMNS = (
+    "step", "loss", "lr", "grad_norm", "update_norm", "param_norm", "distance",
+    "cos_update", "cos_grad_update", "effective_lr", "alpha", "improvement", "nonfinite",
+    "lambda_min", "lambda_max", "residual_min", "residual_max", "curvature_products",
+    "stability_ratio", "noise_scale", "gsnr", "loss_noise",
+)  # fmt: skip
+
+_SUMS = {name: i for i, name in enumerate(_core.step_sum_names)}
+_NAN = math.nan
+_STALL_KINDS = ("saddle", "minimum", "maximum", "degenerate", "vanishing_gradient")
+
+
+def _int_arg(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an int >= {minimum}, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name}: expected an int >= {minimum}, got {value}")
+    return int(value)
+
+
+def _as_arrays(value: Any, name: str) -> list[np.ndarray]:
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not items:
+        raise ValueError(f"{name}: expected an array or a non-empty list of arrays")
+    out = []
+    for i, a in enumerate(items):
+        label = f"{name}[{i}]" if isinstance(value, (list, tuple)) else name
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"{label}: expected a NumPy array, got {type(a).__name__}")
+        if a.dtype not in (np.float32, np.float64):
+            raise TypeError(f"{label}: expected a float32 or float64 array, got {a.dtype}")
+        out.append(a)
+    return out
+
+
+def _scalar_loss(loss: Any) -> float:
+    if isinstance(loss, bool):
+        raise TypeError("loss: expected a real number, got bool")
+    arr = np.asarray(loss)
+    if arr.ndim != 0 and arr.size != 1:
+        raise ValueError(f"loss: expected a scalar (the batch's mean loss), got shape {arr.shape}")
+    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        raise TypeError(f"loss: expected a real number, got {arr.dtype}")
+    return float(arr.reshape(()))
+
+
+class Monitor:
+    """Watches a training loop and explains, in words, why progress stopped and what fits.
+
+    Call :meth:`observe` once per step, after the optimizer's step, with the loss and the
+    gradient that step used. Every step the monitor measures, in one fused C++ pass over the
+    gradient and the parameters, the gradient and update norms, the cosine between successive
+    updates (about -1 when the step bounces across a valley), the step-size quality ``alpha``,
+    the distance from the start and non-finite entries; every ``curvature_every`` steps (and
+    whenever the loss stalls) it measures the lowest and highest Hessian eigenvalues from
+    ``hvp`` by warm-started Lanczos and the edge-of-stability ratio; with ``batch_grads`` the
+    gradient noise scale. Its rules (:class:`Thresholds`, :data:`EVENT_KINDS`) turn these into
+    :attr:`events`, each naming the fix.
+
+    Parameters
+    ----------
+    optimizer : saddlepoint.optim optimizer, optional
+        The monitor reads its kind, learning rate (schedule included), momentum or betas and,
+        for adaptive methods, the preconditioner; and its parameters. Create the monitor
+        before the first step, so that it sees the starting point.
+    hvp : callable, optional
+        ``v -> H v`` at the current parameters, ``v`` flat with as many entries as the
+        gradient (all arrays of a list, concatenated): a model's ``hvp``, a surface's
+        Hessian, or :func:`saddlepoint.monitor.hvp_from_gradient`. Without it the curvature
+        instruments are off, and the verdicts that need them say so.
+    curvature_every : int
+        Steps between curvature checks (0: only when the loss stalls).
+    window : int
+        Steps over which trends are judged (loss improvement, mean cosine, noise).
+    params : array or list of arrays, optional
+        For a loop without a saddlepoint optimizer: the parameters the loop updates in place
+        (the monitor then measures the true update). Without them the update is reconstructed
+        from ``lr`` and ``momentum`` given to :meth:`observe` as heavy-ball SGD's.
+    thresholds : Thresholds, optional
+        When each verdict fires.
+
+    Examples
+    --------
+    >>> import numpy as np, saddlepoint as sp
+    >>> bowl = sp.surfaces.get("ill_conditioned", condition=1000)
+    >>> x = np.array([1.0, 1.0])
+    >>> opt = sp.optim.SGD(x, lr=1.999 / 1000)
+    >>> mon = sp.Monitor(optimizer=opt, hvp=lambda v: bowl.hessian(x) @ v)
+    >>> for _ in range(300):
+    ...     loss, grad = bowl.loss(x), bowl.grad(x)
+    ...     opt.step(grad)
+    ...     _ = mon.observe(loss, grad)
+    >>> [e.kind for e in mon.events]
+    ['oscillation']
+    >>> round(float(mon.history["stability_ratio"].dropna().iloc[-1]), 4)
+    0.9995
+    """
+
+    def __init__(
+        self,
+        optimizer: Any = None,
+        hvp: Callable[[np.ndarray], Any] | None = None,
+        curvature_every: int = 50,
+        window: int = 50,
+        *,
+        params: Any = None,
+        thresholds: Thresholds | None = None,
+        curvature_tol: float = 1e-3,
+    ) -> None:
+        if optimizer is not None and not (
+            hasattr(optimizer, "hyperparameters") and hasattr(optimizer, "_buffers")
+        ):
+            raise TypeError(
+                "optimizer: expected a saddlepoint.optim optimizer (SGD, Adagrad, RMSprop, Adam, "
+                f"AdamW), got {type(optimizer).__name__}; for another loop pass params= and "
+                "give lr= to observe()"
+            )
+        if hvp is not None and not callable(hvp):
+            raise TypeError(f"hvp: expected a callable v -> H v, got {type(hvp).__name__}")
+        if thresholds is not None and not isinstance(thresholds, Thresholds):
+            raise TypeError(f"thresholds: expected a Thresholds, got {type(thresholds).__name__}")
+        if optimizer is not None and params is not None:
+            raise ValueError("params: the optimizer's parameters are used; pass one or the other")
+        self.optimizer = optimizer
+        self.hvp = hvp
+        self.curvature_every = _int_arg("curvature_every", curvature_every, 0)
+        self.window = _int_arg("window", window, 2)
+        self.thresholds = thresholds or Thresholds()
+        if not (isinstance(curvature_tol, (int, float)) and 0 < curvature_tol < 1):
+            raise ValueError(f"curvature_tol: expected a number in (0, 1), got {curvature_tol!r}")
+        self.curvature_tol = float(curvature_tol)
+        self._params = (
+            list(optimizer.params) if optimizer is not None
+            else None if params is None else _as_arrays(params, "params")
+        )  # fmt: skip
+        self._cols: dict[str, list[float]] = {c: [] for c in COLUMNS}
+        self._events: list[Event] = []
+        self._active: set[str] = set()
+        self._ema: list[float] = []
+        self._gdu: list[float] = []  # g . dtheta per step (the first-order promised drop)
+        self._signature: list[tuple[tuple[int, ...], np.dtype]] | None = None
+        self._buffers: dict[str, np.ndarray] = {}
+        self._curvature: CurvatureCheck | None = None
+        self._curvature_step = -1
+        self._pre_vector: np.ndarray | None = None
+        self._first_effective_lr = _NAN
+        self._max_grad_norm = 0.0
+        self._batch_size = 0
+        self._diverged = False
+        self._last_sums: np.ndarray | None = None
+        self._rule_now: StepRule | None = None
+        if self._params is not None:
+            self._allocate(self._params, snapshot=True)
+
+    # ------------------------------------------------------------------------------------
+    # buffers
+
+    def _allocate(self, arrays: Sequence[np.ndarray], *, snapshot: bool) -> None:
+        dtype = arrays[0].dtype
+        total = sum(a.size for a in arrays)
+        self._signature = [(a.shape, a.dtype) for a in arrays]
+        flat = (
+            np.concatenate([a.ravel() for a in arrays]).astype(dtype, copy=False)
+            if snapshot else np.zeros(total, dtype)
+        )  # fmt: skip
+        self._buffers = {"direction": np.zeros(total, dtype)}
+        if self._params is not None:
+            self._buffers["last_param"] = flat.copy()
+            self._buffers["initial"] = flat.copy()
+            self._have_last = snapshot
+        else:
+            self._buffers["momentum_buffer"] = np.zeros(total, dtype)
+            self._buffers["displacement"] = np.zeros(total, dtype)
+            self._have_last = True
+
+    @property
+    def dim(self) -> int:
+        """Number of parameters (0 before the first observation of a parameter-less loop)."""
+        return 0 if self._signature is None else int(sum(np.prod(s) for s, _ in self._signature))
+
+    def _check_grad(self, grad: Any) -> list[np.ndarray]:
+        arrays = _as_arrays(grad, "grad")
+        if self._signature is None:
+            self._allocate(arrays, snapshot=False)
+        sig = self._signature
+        assert sig is not None
+        if len(arrays) != len(sig):
+            raise ValueError(f"grad: expected {len(sig)} arrays like the first call, got {len(arrays)}")
+        for i, (a, (shape, dtype)) in enumerate(zip(arrays, sig)):
+            label = f"grad[{i}]" if len(sig) > 1 else "grad"
+            if a.dtype != dtype:
+                raise TypeError(f"{label}: expected {dtype} like the first call, got {a.dtype}")
+            if a.shape != shape:
+                raise ValueError(f"{label}: expected shape {shape} like the first call, got {a.shape}")
+        return arrays
+
+    # ------------------------------------------------------------------------------------
+    # the step
+
+    def _rule(self, lr: Any, momentum: Any) -> StepRule:
+        if self.optimizer is not None:
+            if lr is not None or momentum is not None:
+                raise ValueError("lr: read from the optimizer; pass lr=/momentum= only without one")
+            return rule_of(self.optimizer)
+        if lr is None:
+            raise TypeError(
+                "lr: required without an optimizer (the learning rate of this step), e.g. "
+                "mon.observe(loss, grad, lr=0.1)"
+            )
+        mu = 0.0 if momentum is None else momentum
+        for name, value in (("lr", lr), ("momentum", mu)):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+                raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
+        if not (math.isfinite(lr) and lr >= 0):
+            raise ValueError(f"lr: expected a finite number >= 0, got {lr!r}")
+        if not 0 <= mu < 1:
+            raise ValueError(f"momentum: expected a number in [0, 1), got {mu!r}")
+        return StepRule("SGD", float(lr), momentum=float(mu))
+
+    def observe(
+        self,
+        loss: Any,
+        grad: Any = None,
+        *,
+        lr: Any = None,
+        momentum: Any = None,
+        batch_grads: Any = None,
+        batch_losses: Any = None,
+        batch_size: int | None = None,
+    ) -> list[Event]:
+        """Record one step: the loss and gradient the step just taken used.
+
+        Returns the events this step raised (also appended to :attr:`events`).
+        """
+        value = _scalar_loss(loss)
+        if grad is None:
+            raise TypeError("grad: expected the gradient the step used (an array or a list)")
+        grads = self._check_grad(grad)
+        rule = self._rule(lr, momentum)
+        noise = None
+        if batch_grads is not None:
+            noise = gradient_noise(batch_grads, self.dim)
+        spread = loss_spread(batch_losses) if batch_losses is not None else _NAN
+        if batch_size is not None:
+            self._batch_size = _int_arg("batch_size", batch_size, 1)
+        elif noise is not None:
+            self._batch_size = noise.batch
+        elif batch_losses is not None:
+            self._batch_size = int(np.size(batch_losses))
+
+        b = self._buffers
+        g_arg = grads if len(grads) > 1 else grads[0]
+        if self._params is not None:
+            p_arg = self._params if len(self._params) > 1 else self._params[0]
+            sums = _core.observe_params(g_arg, p_arg, b["last_param"], b["direction"], b["initial"])
+        else:
+            sums = _core.observe_gradient(
+                g_arg,
+                b["momentum_buffer"] if rule.momentum else None,
+                b["direction"],
+                b["displacement"],
+                rule.lr,
+                rule.momentum,
+                not self._cols["step"],
+            )
+        self._last_sums = sums
+        self._record(value, rule, sums.sum(axis=0), noise, spread)
+        return self._judge(rule, sums)
+
+    def _record(self, loss: float, rule: StepRule, s: np.ndarray, noise: Any, spread: float) -> None:
+        c = self._cols
+        first = not c["step"]
+        gn = math.sqrt(s[_SUMS["grad_sq"]])
+        un = math.sqrt(s[_SUMS["update_sq"]])
+        prev_sq = s[_SUMS["prev_sq"]]
+        real_update = self._have_last
+        self._have_last = True
+        if not real_update:
+            un = _NAN
+        denom = math.sqrt(s[_SUMS["update_sq"]] * prev_sq)
+        cos_u = s[_SUMS["update_dot_prev"]] / denom if denom > 0 and not first else _NAN
+        gu = s[_SUMS["grad_dot_update"]] if real_update else _NAN
+        denom = gn * un
+        cos_gu = gu / denom if denom > 0 else _NAN
+        eff = un / gn if gn > 0 else _NAN
+        if not first and math.isfinite(c["loss"][-1]):
+            c["alpha"][-1] = step_alpha(c["loss"][-1], self._gdu[-1], loss, s[_SUMS["grad_dot_prev"]])
+        self._gdu.append(gu)
+        if math.isfinite(gn):
+            self._max_grad_norm = max(self._max_grad_norm, gn)
+        if math.isnan(self._first_effective_lr) and math.isfinite(eff) and eff > 0:
+            self._first_effective_lr = eff
+        # smoothed loss: EMA over window/5 steps; improvement over the window from it
+        w = self.window
+        a = 2.0 / (max(w // 5, 1) + 1.0)
+        ema = loss if first or not math.isfinite(self._ema[-1]) else self._ema[-1] + a * (loss - self._ema[-1])
+        self._ema.append(ema)
+        improvement = _NAN  # over the last window, or as much of it as there is
+        if len(self._ema) > 1:
+            old = self._ema[-1 - min(w, len(self._ema) - 1)]
+            improvement = (old - ema) / (abs(old) + self.thresholds.loss_atol)
+        has_params = self._params is not None
+        row = {
+            "step": float(len(c["step"]) + 1),
+            "loss": loss,
+            "lr": rule.lr,
+            "grad_norm": gn,
+            "update_norm": un,
+            "param_norm": math.sqrt(s[_SUMS["param_sq"]]) if has_params else _NAN,
+            "distance": math.sqrt(s[_SUMS["distance_sq"]]),
+            "cos_update": cos_u,
+            "cos_grad_update": cos_gu,
+            "effective_lr": eff,
+            "alpha": _NAN,
+            "improvement": improvement,
+            "nonfinite": s[_SUMS["nonfinite_grad"]] + s[_SUMS["nonfinite_param"]],
+            "noise_scale": noise.noise_scale if noise is not None else _NAN,
+            "gsnr": noise.gsnr if noise is not None else _NAN,
+            "loss_noise": spread,
+        }
+        for name in COLUMNS:
+            c[name].append(row.get(name, _NAN))
+
+    # ------------------------------------------------------------------------------------
+    # curvature
+
+    def check_curvature(self) -> CurvatureCheck:
+        """Measure the extreme Hessian eigenpairs now (also done every ``curvature_every``
+        steps and at stalls); fills this step's curvature columns."""
+        if self.hvp is None:
+            raise ValueError("hvp: no Hessian-vector product was given to the Monitor")
+        if not self._cols["step"]:
+            raise ValueError("check_curvature: observe at least one step first")
+        dtype = self._signature[0][1] if self._signature else np.float64
+        check = check_curvature(
+            self.hvp, self.dim, dtype=dtype, previous=self._curvature, tol=self.curvature_tol
+        )
+        products = check.n_products
+        rule = self._rule_now
+        assert rule is not None
+        lam = check.lambda_max
+        if self.optimizer is not None and rule.adaptive:
+            scale = preconditioner(self.optimizer)
+            lam, self._pre_vector, extra = preconditioned_lambda_max(
+                self.hvp, scale, previous=self._pre_vector, tol=self.curvature_tol
+            )
+            products += extra
+        c = self._cols
+        c["lambda_min"][-1], c["lambda_max"][-1] = check.lambda_min, check.lambda_max
+        c["residual_min"][-1], c["residual_max"][-1] = check.residual_min, check.residual_max
+        c["curvature_products"][-1] = float(products)
+        c["stability_ratio"][-1] = rule.ratio(lam)
+        self._curvature, self._curvature_step = check, len(c["step"])
+        return check
+
+    # ------------------------------------------------------------------------------------
+    # verdicts
+
+    def _window(self, rule: StepRule) -> _verdicts.Window:
+        c, w = self._cols, self.window
+        sr = [v for v in c["stability_ratio"] if not math.isnan(v)]
+        noise = np.asarray(c["noise_scale"][-w:])
+        noise = noise[~np.isnan(noise)]
+        eff = np.asarray(c["effective_lr"][-w:])
+        eff = eff[np.isfinite(eff)]
+        return _verdicts.Window(
+            step=len(c["step"]),
+            loss=np.asarray(c["loss"][-w:]),
+            grad_norm=np.asarray(c["grad_norm"][-w:]),
+            cos_update=np.asarray(c["cos_update"][-w:]),
+            grad_dot_update=np.asarray(self._gdu[-w:]),
+            improvement=c["improvement"][-1],
+            first_loss=c["loss"][0],
+            max_grad_norm=self._max_grad_norm,
+            rule=rule,
+            curvature=self._curvature,
+            stability_ratio=sr[-1] if sr else _NAN,
+            noise_scale=float(np.median(noise)) if noise.size else _NAN,
+            batch_size=self._batch_size,
+            effective_lr=float(np.median(eff)) if eff.size else _NAN,
+            first_effective_lr=self._first_effective_lr,
+            has_hvp=self.hvp is not None,
+            t=self.thresholds,
+        )
+
+    def _fire(self, kind: str, verdict: _verdicts.Verdict | None, new: list[Event]) -> None:
+        if verdict is None:
+            self._active.discard(kind)
+            return
+        if kind in self._active:
+            return
+        self._active.add(kind)
+        message, details = verdict
+        event = Event(kind, len(self._cols["step"]), message, details)
+        self._events.append(event)
+        new.append(event)
+
+    def _judge(self, rule: StepRule, sums: np.ndarray) -> list[Event]:
+        self._rule_now = rule
+        new: list[Event] = []
+        if self._diverged:
+            return new
+        c = self._cols
+        t = len(c["step"])
+        due = self.hvp is not None and self.curvature_every and (t - 1) % self.curvature_every == 0
+        if due:
+            self.check_curvature()
+        acute = not math.isfinite(c["loss"][-1]) or c["nonfinite"][-1] > 0
+        check_every = max(1, self.window // 5)
+        start_steps = max(self.window, 20)
+        if not (acute or t % check_every == 0 or t <= start_steps):
+            return new
+        w = self._window(rule)
+        bad = np.flatnonzero(sums[:, _SUMS["nonfinite_param"]] + sums[:, _SUMS["nonfinite_grad"]])
+        verdict = _verdicts.diverged(w, int(bad[0]) if bad.size else None, int(c["nonfinite"][-1]))
+        self._fire("unstable_start", _verdicts.unstable_start(w, start_steps), new)
+        if verdict is not None:
+            self._fire("diverged", verdict, new)
+            self._diverged = True
+            return new
+        if t < self.window or t % check_every:
+            return new
+        self._fire("oscillation", _verdicts.oscillation(w), new)
+        self._fire("plateau", _verdicts.plateau(w), new)
+        self._fire("noise_floor", _verdicts.noise_floor(w), new)
+        self._fire("adagrad_stall", _verdicts.adagrad_stall(w), new)
+        kind = _verdicts.stall_kind(w)
+        if kind is not None and self.hvp is not None and self._curvature_step != t:
+            self.check_curvature()  # judge a stall by the curvature where it is, not 50 steps ago
+            w = self._window(rule)
+            kind = _verdicts.stall_kind(w)
+        if kind is None:
+            self._active.difference_update(_STALL_KINDS)
+        elif not self._active.intersection(_STALL_KINDS):
+            early = [u for u in c["update_norm"][: self.window] if math.isfinite(u)]
+            typical = float(np.median(early)) if early else 1.0
+            x = np.concatenate([p.ravel() for p in self._params]).astype(np.float64) if self._params else None
+            self._fire(kind, _verdicts.stall(w, kind, typical, x), new)
+        return new
+
+    # ------------------------------------------------------------------------------------
+    # results
+
+    @property
+    def events(self) -> list[Event]:
+        """Every verdict so far, in order."""
+        return list(self._events)
+
+    @property
+    def history(self) -> Any:
+        """A pandas DataFrame, one row per observed step, one column per instrument."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - pandas is in the test extra
+            raise ImportError("Monitor.history needs pandas: pip install 'saddlepoint[sweep]'") from exc
+        frame = pd.DataFrame({k: np.asarray(v, dtype=np.float64) for k, v in self._cols.items()})
+        frame["step"] = frame["step"].astype(np.int64)
+        return frame
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The history as NumPy arrays (no pandas needed)."""
+        return {k: np.asarray(v, dtype=np.float64) for k, v in self._cols.items()}
+
+    def explain(self) -> str:
+        """The whole story of the run as text: what was measured, each verdict and its fix."""
+        from ._story import explain
+
+        return explain(self)
+
+    def plot(self, **kwargs: Any) -> Any:
+        """A figure of the run's instruments with its events marked (matplotlib)."""
+        from ._report import plot
+
+        return plot(self, **kwargs)
+
+    def report(self, out: Any = "run-report", *, title: str | None = None) -> Any:
+        """Write an HTML page for this run (figure, verdicts, instruments table) to ``out``."""
+        from ._report import report
+
+        return report(self, out, title=title)
+
+    # ------------------------------------------------------------------------------------
+    # state
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume watching: history, windows, buffers, verdicts."""
+        from ._state import state_dict
+
+        return state_dict(self)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Resume from :meth:`state_dict` (the optimizer and hvp stay this monitor's own)."""
+        from ._state import load_state_dict
+
+        load_state_dict(self, state)
+
+    def save(self, path: Any) -> None:
+        """Write :meth:`state_dict` to an ``.npz`` file (no pickle)."""
+        from ._state import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path: Any, optimizer: Any = None, hvp: Any = None, **kwargs: Any) -> Monitor:
+        """A monitor resumed from :meth:`save`; give it the (resumed) optimizer and hvp."""
+        from ._state import load
+
+        return load(cls, path, optimizer=optimizer, hvp=hvp, **kwargs)
+
+    def __repr__(self) -> str:
+        kinds = ", ".join(e.kind for e in self._events) or "no events"
+        return f"Monitor({len(self._cols['step'])} steps, {self.dim} parameters; {kinds})"
+

@@ -1,0 +1,126 @@
+"""Saving and resuming a Monitor: plain arrays and JSON in one ``.npz``, no pickle."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._curvature import CurvatureCheck
+from ._events import Event
+
+_VERSION = 1
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return {"__array__": value.tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
+        return value.item()
+    if isinstance(value, float) and value != value:
+        return {"__float__": "nan"}
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return {"__float__": "inf" if value > 0 else "-inf"}
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _restore(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "__array__" in value:
+            return np.asarray(value["__array__"], dtype=value["dtype"])
+        if "__float__" in value:
+            return float(value["__float__"])
+        return {k: _restore(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_restore(v) for v in value]
+    return value
+
+
+def state_dict(mon: Any) -> dict[str, Any]:
+    c = mon._curvature
+    meta = {
+        "version": _VERSION,
+        "window": mon.window,
+        "curvature_every": mon.curvature_every,
+        "signature": None if mon._signature is None
+        else [[list(s), str(d)] for s, d in mon._signature],
+        "events": [[e.kind, e.step, e.message, e.details] for e in mon._events],
+        "active": sorted(mon._active),
+        "first_effective_lr": mon._first_effective_lr,
+        "max_grad_norm": mon._max_grad_norm,
+        "batch_size": mon._batch_size,
+        "diverged": mon._diverged,
+        "have_last": mon._have_last if mon._signature is not None else False,
+        "curvature_step": mon._curvature_step,
+        "curvature": None if c is None else {
+            "lambda_min": c.lambda_min, "lambda_max": c.lambda_max,
+            "residual_min": c.residual_min, "residual_max": c.residual_max,
+            "n_products": c.n_products, "method": c.method,
+        },
+    }  # fmt: skip
+    arrays = {f"col:{k}": np.asarray(v, dtype=np.float64) for k, v in mon._cols.items()}
+    arrays["ema"] = np.asarray(mon._ema, dtype=np.float64)
+    arrays["gdu"] = np.asarray(mon._gdu, dtype=np.float64)
+    arrays.update({f"buf:{k}": v.copy() for k, v in mon._buffers.items()})
+    if c is not None:
+        arrays["v_min"], arrays["v_max"] = c.v_min.copy(), c.v_max.copy()
+    if mon._pre_vector is not None:
+        arrays["pre_vector"] = mon._pre_vector.copy()
+    return {"meta": json.dumps(_jsonable(meta)), **arrays}
+
+
+def load_state_dict(mon: Any, state: dict[str, Any]) -> None:
+    if not isinstance(state, dict) or "meta" not in state:
+        raise TypeError("state: expected a dict from Monitor.state_dict()")
+    meta = _restore(json.loads(str(state["meta"])))
+    if meta.get("version") != _VERSION:
+        raise ValueError(f"state: version {meta.get('version')!r} is not supported")
+    sig = meta["signature"]
+    if mon._signature is not None and sig is not None:
+        mine = [[list(s), str(d)] for s, d in mon._signature]
+        if mine != sig:
+            raise ValueError(f"state: saved for parameters {sig}, this monitor watches {mine}")
+    mon.window, mon.curvature_every = meta["window"], meta["curvature_every"]
+    mon._cols = {k[4:]: list(np.asarray(v).tolist()) for k, v in state.items() if k.startswith("col:")}
+    mon._ema = list(np.asarray(state["ema"]).tolist())
+    mon._gdu = list(np.asarray(state["gdu"]).tolist())
+    mon._signature = None if sig is None else [(tuple(s), np.dtype(d)) for s, d in sig]
+    mon._buffers = {k[4:]: np.array(v) for k, v in state.items() if k.startswith("buf:")}
+    mon._events = [Event(k, int(s), m, d) for k, s, m, d in meta["events"]]
+    mon._active = set(meta["active"])
+    mon._first_effective_lr = float(meta["first_effective_lr"])
+    mon._max_grad_norm = float(meta["max_grad_norm"])
+    mon._batch_size = int(meta["batch_size"])
+    mon._diverged = bool(meta["diverged"])
+    mon._have_last = bool(meta["have_last"])
+    mon._curvature_step = int(meta["curvature_step"])
+    c = meta["curvature"]
+    mon._curvature = None if c is None else CurvatureCheck(
+        c["lambda_min"], c["lambda_max"], np.asarray(state["v_min"]), np.asarray(state["v_max"]),
+        c["residual_min"], c["residual_max"], c["n_products"], c["method"],
+    )  # fmt: skip
+    mon._pre_vector = np.asarray(state["pre_vector"]) if "pre_vector" in state else None
+
+
+def save(mon: Any, path: Any) -> None:
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, **state_dict(mon))
+    tmp.replace(path)  # a kill mid-write leaves the previous file whole
+
+
+def load(cls: Any, path: Any, **kwargs: Any) -> Any:
+    with np.load(Path(path), allow_pickle=False) as data:
+        state = {k: data[k] for k in data.files}
+    meta = json.loads(str(state["meta"]))
+    kwargs.setdefault("window", meta["window"])
+    kwargs.setdefault("curvature_every", meta["curvature_every"])
+    mon = cls(**kwargs)  # its snapshot of the start is replaced by the file's buffers below
+    load_state_dict(mon, state)
+    return mon

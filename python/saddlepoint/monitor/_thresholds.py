@@ -1,0 +1,78 @@
+"""The documented thresholds behind every verdict, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When each verdict fires. ``W`` is the monitor's ``window``; "improvement" is the relative
+    drop of the smoothed loss (an exponential moving average over ``W / 5`` steps) over the
+    last ``W`` steps, ``(ema[t-W] - ema[t]) / (|ema[t-W]| + loss_atol)``.
+
+    Attributes
+    ----------
+    flat : float
+        The loss is *flat* when its improvement over the window is below this (0.1%).
+    grad_rtol, grad_atol : float
+        The gradient is *small* when ``||g|| <= max(grad_atol, grad_rtol * max ||g|| so
+        far)``, or when the first-order drop it promises over the window,
+        ``-sum(g . dtheta)``, is below ``flat * |loss|``: it can no longer move the loss.
+    oscillation_cosine : float
+        Successive updates are *opposed* when the mean cosine between them over the window
+        is below this.
+    oscillation_ratio : float
+        With curvature known, ``oscillation`` also needs ``stability_ratio >=`` this (the
+        step sits near or beyond the stability limit; 1.0 is the limit).
+    curvature_rtol : float
+        An eigenvalue counts as zero when ``|lambda| <= curvature_rtol * max(|lambda_min|,
+        |lambda_max|)`` or within its residual norm (the check cannot tell its sign).
+    flat_ratio : float
+        ``vanishing_gradient`` needs the curvature too small to matter at this learning rate:
+        ``stability_ratio <`` this, and the loss still above half its starting value.
+    noise_factor : float
+        ``noise_floor``: the simple noise scale is above ``noise_factor`` times the batch
+        size while the loss improves by less than ``noise_flat`` per window.
+    noise_flat : float
+        See ``noise_factor``.
+    spike_factor : float
+        ``unstable_start``: within the first ``max(W, 20)`` steps of an adaptive optimizer the
+        loss exceeds ``spike_factor`` times its first value (or is not finite).
+    adagrad_collapse : float
+        ``adagrad_stall``: Adagrad's effective step ``||dtheta|| / ||g||`` fell below this
+        share of its first value while the loss improves by less than ``noise_flat`` per
+        window.
+    blowup : float
+        ``diverged``: the loss or a parameter is not finite, or the loss exceeds ``blowup``
+        times ``max(|first loss|, loss_atol)``.
+    loss_atol : float
+        Added to loss magnitudes in relative tests, so that a loss at exactly 0 is flat.
+    """
+
+    flat: float = 1e-3
+    grad_rtol: float = 1e-3
+    grad_atol: float = 0.0
+    oscillation_cosine: float = -0.5
+    oscillation_ratio: float = 0.8
+    curvature_rtol: float = 1e-6
+    flat_ratio: float = 1e-2
+    noise_factor: float = 10.0
+    noise_flat: float = 1e-2
+    spike_factor: float = 2.0
+    adagrad_collapse: float = 0.05
+    blowup: float = 1e3
+    loss_atol: float = 1e-12
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"thresholds.{f.name}: expected a real number, got {value!r}")
+            if f.name != "oscillation_cosine" and not value >= 0:
+                raise ValueError(f"thresholds.{f.name}: expected a value >= 0, got {value!r}")
+        if not -1.0 <= self.oscillation_cosine <= 0.0:
+            raise ValueError(
+                "thresholds.oscillation_cosine: expected a value in [-1, 0], got "
+                f"{self.oscillation_cosine!r}"
+            )

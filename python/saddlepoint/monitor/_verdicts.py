@@ -1,0 +1,294 @@
+"""The rules that turn the monitor's instruments into verdicts, one function per event kind.
+
+Each rule reads the last ``window`` rows of the history (:class:`Window`) and returns the
+event's message and numbers, or None. A verdict fires when its condition starts to hold and
+not again until it has stopped holding (the monitor keeps which are active), so a long
+plateau is one event, not one per check.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._curvature import CurvatureCheck
+from ._stability import StepRule
+from ._thresholds import Thresholds
+
+Verdict = tuple[str, dict[str, Any]]  # message, details
+
+
+@dataclass
+class Window:
+    """The numbers every rule reads at one check."""
+
+    step: int
+    loss: np.ndarray  # the last W losses
+    grad_norm: np.ndarray
+    cos_update: np.ndarray
+    grad_dot_update: np.ndarray
+    improvement: float  # relative drop of the smoothed loss over the window (nan: too early)
+    first_loss: float
+    max_grad_norm: float
+    rule: StepRule
+    curvature: CurvatureCheck | None  # the latest check, if any
+    stability_ratio: float  # from the latest check (nan without one)
+    noise_scale: float  # median over the window (nan without batch gradients)
+    batch_size: int
+    effective_lr: float  # ||dtheta|| / ||g||, median over the window
+    first_effective_lr: float
+    has_hvp: bool
+    t: Thresholds
+
+    @property
+    def loss_now(self) -> float:
+        return float(self.loss[-1])
+
+    @property
+    def scale(self) -> float:
+        return abs(self.loss_now) + self.t.loss_atol
+
+    @property
+    def mean_cosine(self) -> float:
+        c = self.cos_update[np.isfinite(self.cos_update)]
+        return float(c.mean()) if c.size else math.nan
+
+    @property
+    def flat(self) -> bool:
+        return math.isfinite(self.improvement) and self.improvement < self.t.flat
+
+    @property
+    def promised_drop(self) -> float:
+        """First-order loss drop the window's steps promised: ``-sum(g . dtheta)``."""
+        return float(-np.nansum(self.grad_dot_update))
+
+    @property
+    def small_gradient(self) -> bool:
+        g = float(self.grad_norm[-1])
+        tiny = g <= max(self.t.grad_atol, self.t.grad_rtol * self.max_grad_norm)
+        return tiny or self.promised_drop < self.t.flat * self.scale
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def _ratio_text(w: Window) -> str:
+    if math.isfinite(w.stability_ratio):
+        return f"stability ratio {w.stability_ratio:.4g}"
+    return "stability ratio unknown (pass hvp= to measure the curvature)"
+
+
+def diverged(w: Window, bad_array: int | None, nonfinite: int) -> Verdict | None:
+    loss = w.loss_now
+    limit = w.t.blowup * max(abs(w.first_loss), w.t.loss_atol)
+    if math.isfinite(loss) and nonfinite == 0 and abs(loss) <= limit:
+        return None
+    if not math.isfinite(loss) or nonfinite:
+        what = f"the loss is {loss}" if not math.isfinite(loss) else f"{nonfinite} entries are not finite"
+        if bad_array is not None:
+            what += f" (first non-finite parameter array: params[{bad_array}])"
+    else:
+        what = f"the loss grew to {_fmt(loss)}, {_fmt(abs(loss) / max(abs(w.first_loss), w.t.loss_atol))}x its start"
+    fix = "lower the learning rate"
+    if math.isfinite(w.stability_ratio) and w.stability_ratio > 1:
+        fix += f" below 2/lambda_max (the step was {w.stability_ratio:.3g}x the stability limit)"
+    if w.rule.adaptive and w.step <= 2 * max(len(w.loss), 20):
+        fix += ", or warm the learning rate up over the first steps"
+    return (
+        f"diverged at step {w.step}: {what}; {_ratio_text(w)}. Fix: {fix}.",
+        {"loss": loss, "nonfinite": nonfinite, "first_nonfinite_array": bad_array,
+         "stability_ratio": w.stability_ratio, "lr": w.rule.lr},
+    )  # fmt: skip
+
+
+def unstable_start(w: Window, start_steps: int) -> Verdict | None:
+    if not w.rule.adaptive or w.step > start_steps:
+        return None
+    peak = float(np.max(w.loss)) if np.all(np.isfinite(w.loss)) else math.inf
+    if peak <= w.t.spike_factor * max(abs(w.first_loss), w.t.loss_atol):
+        return None
+    return (
+        f"unstable start: within the first {w.step} steps of {w.rule.kind} the loss rose to "
+        f"{_fmt(peak)} from {_fmt(w.first_loss)}. Adaptive steps are largest at the start, "
+        "before the second-moment estimate has seen enough gradients. Fix: warm the learning "
+        f"rate up, e.g. sp.schedules.linear_warmup(peak_value={w.rule.lr:.3g}, "
+        f"warmup_steps={max(start_steps, 100)}), or start from a smaller learning rate.",
+        {"peak_loss": peak, "first_loss": w.first_loss, "lr": w.rule.lr},
+    )
+
+
+def oscillation(w: Window) -> Verdict | None:
+    cosine = w.mean_cosine
+    if not (cosine < w.t.oscillation_cosine):
+        return None
+    known = math.isfinite(w.stability_ratio)
+    if known and w.stability_ratio < w.t.oscillation_ratio:
+        return None
+    details = {"mean_cosine": cosine, "stability_ratio": w.stability_ratio, "lr": w.rule.lr}
+    if known and w.curvature is not None:
+        lam = w.curvature.lambda_max
+        details["lambda_max"] = lam
+        where = f"{_ratio_text(w)}: lr = {w.rule.lr:.4g} against lambda_max = {lam:.4g}"
+        if w.rule.kind == "SGD" and not w.rule.nesterov:
+            where += f" (stable for lr < {2.0 * (1 + w.rule.momentum) / lam:.4g})"
+    else:
+        where = _ratio_text(w)
+    fix = "lower the learning rate below 2/lambda_max (or decay it)"
+    if w.rule.kind == "SGD" and w.rule.momentum == 0:
+        fix += ", add momentum (it damps the bouncing direction), or use an adaptive method (Adam, RMSprop)"
+    return (
+        f"oscillation: successive updates point in opposite directions (mean cosine "
+        f"{cosine:.3f} over the last {len(w.loss)} steps), the step bounces across a valley "
+        f"at the edge of stability; {where}; the loss improved by only "
+        f"{100 * w.improvement:.2g}% over the window. Fix: {fix}.",
+        details,
+    )  # fmt: skip
+
+
+def plateau(w: Window) -> Verdict | None:
+    if not w.flat or w.small_gradient or w.mean_cosine < w.t.oscillation_cosine:
+        return None
+    fix = "use a larger learning rate, momentum, or an adaptive optimizer (Adam, RMSprop)"
+    if math.isfinite(w.stability_ratio) and w.stability_ratio > 0:
+        fix += f" (the step uses {100 * w.stability_ratio:.2g}% of its stability limit)"
+    return (
+        f"plateau: the loss improved by only {100 * w.improvement:.2g}% over the last "
+        f"{len(w.loss)} steps while the gradient stayed large (norm {_fmt(w.grad_norm[-1])}, "
+        f"steps promised a drop of {_fmt(w.promised_drop)}) and the steps do not bounce (mean "
+        f"cosine {w.mean_cosine:.2f}): the optimizer is creeping along a valley floor. "
+        f"Fix: {fix}.",
+        {"improvement": w.improvement, "grad_norm": float(w.grad_norm[-1]),
+         "mean_cosine": w.mean_cosine, "stability_ratio": w.stability_ratio},
+    )  # fmt: skip
+
+
+def noise_floor(w: Window) -> Verdict | None:
+    if not math.isfinite(w.noise_scale) and w.noise_scale != math.inf:
+        return None
+    if not (w.noise_scale > w.t.noise_factor * w.batch_size):
+        return None
+    if not (math.isfinite(w.improvement) and w.improvement < w.t.noise_flat):
+        return None
+    return (
+        f"noise floor: the gradient noise scale B_simple = {_fmt(w.noise_scale)} is far above "
+        f"the batch size {w.batch_size}, and the loss improved by only "
+        f"{100 * w.improvement:.2g}% over the window: each step's gradient is mostly noise. "
+        f"Fix: a larger batch (towards {_fmt(min(w.noise_scale, 1e12))} examples, the critical "
+        "batch size), or decay the learning rate to average the noise out.",
+        {"noise_scale": w.noise_scale, "batch_size": w.batch_size,
+         "improvement": w.improvement},
+    )  # fmt: skip
+
+
+def adagrad_stall(w: Window) -> Verdict | None:
+    if w.rule.kind != "Adagrad" or not (w.first_effective_lr > 0):
+        return None
+    share = w.effective_lr / w.first_effective_lr
+    if not (share < w.t.adagrad_collapse):
+        return None
+    if not (math.isfinite(w.improvement) and w.improvement < w.t.noise_flat):
+        return None
+    return (
+        f"Adagrad stall: the effective step ||dtheta||/||g|| fell to {100 * share:.2g}% of its "
+        f"first value ({_fmt(w.effective_lr)} from {_fmt(w.first_effective_lr)}) because the "
+        f"sum of squared gradients only grows; the loss improved by {100 * w.improvement:.2g}% "
+        "over the window. Fix: RMSprop or Adam (a moving average instead of a sum), or a "
+        "larger learning rate.",
+        {"effective_lr": w.effective_lr, "first_effective_lr": w.first_effective_lr,
+         "share": share, "improvement": w.improvement},
+    )  # fmt: skip
+
+
+def stall_kind(w: Window) -> str | None:
+    """The critical-point verdict for a flat loss with a small gradient (None: no stall)."""
+    if not (w.flat and w.small_gradient):
+        return None
+    c = w.curvature
+    progress = (w.first_loss - w.loss_now) / (abs(w.first_loss) + w.t.loss_atol)
+    if c is None:
+        return "vanishing_gradient" if progress < 0.5 else "minimum"
+    tol = w.t.curvature_rtol * max(abs(c.lambda_min), abs(c.lambda_max))
+    if c.lambda_min < -max(tol, c.residual_min):
+        return "saddle" if c.lambda_max > -tol else "maximum"
+    flat_here = not (w.stability_ratio >= w.t.flat_ratio)
+    if flat_here and progress < 0.5:
+        return "vanishing_gradient"
+    if c.lambda_min > max(tol, c.residual_min):
+        return "minimum"
+    return "degenerate"
+
+
+def stall(w: Window, kind: str, typical_step: float, x: np.ndarray | None) -> Verdict:
+    """Message and numbers of a critical-point verdict found by :func:`stall_kind`."""
+    c = w.curvature
+    gnorm = float(w.grad_norm[-1])
+    head = (
+        f"the loss stopped improving ({100 * w.improvement:.2g}% over the last {len(w.loss)} "
+        f"steps) with a small gradient (norm {_fmt(gnorm)}) at loss {w.loss_now:.6g}"
+    )
+    details: dict[str, Any] = {"loss": w.loss_now, "grad_norm": gnorm, "improvement": w.improvement}
+    if x is not None:
+        details["x"] = x
+    if c is None:
+        details["confirmed"] = False
+        if kind == "minimum":
+            return (
+                f"probably a minimum: {head}, after the loss fell by "
+                f"{100 * (1 - w.loss_now / (w.first_loss or 1)):.3g}%. Unconfirmed: pass hvp= so "
+                "the Hessian can tell a minimum from a saddle.",
+                details,
+            )
+        return (
+            f"vanishing gradient: {head}, still near its starting value {_fmt(w.first_loss)}: a "
+            "flat region (saturated units, or MSE on softmax outputs). Unconfirmed: pass hvp= to "
+            "tell a flat region from a critical point. Fix: cross-entropy instead of MSE for "
+            "classification, re-initialise (smaller weights), or non-saturating activations.",
+            details,
+        )
+    details.update(
+        confirmed=True,
+        eigenvalues=np.array([c.lambda_min, c.lambda_max]),
+        lambda_min=c.lambda_min,
+        lambda_max=c.lambda_max,
+        residuals=np.array([c.residual_min, c.residual_max]),
+        stability_ratio=w.stability_ratio,
+    )
+    curv = f"Hessian lambda_min = {_fmt(c.lambda_min)}, lambda_max = {_fmt(c.lambda_max)}"
+    if kind == "saddle":
+        drop = 0.5 * abs(c.lambda_min) * typical_step**2
+        details.update(escape_direction=c.v_min.copy(), escape_step=typical_step,
+                       expected_drop=drop)  # fmt: skip
+        return (
+            f"saddle point: {head}; {curv}: negative curvature, so a way down exists along its "
+            f"eigenvector. A step of {_fmt(typical_step)} (your early step length) along "
+            f"+-escape_direction lowers the loss by about 0.5*|lambda_min|*s^2 = {_fmt(drop)}. "
+            "Fix: step along the escape direction (sp.escape, or minimize(escape_saddles=True)), "
+            "add momentum or gradient noise (smaller batches) to leave it.",
+            details,
+        )
+    if kind == "minimum":
+        return (f"local minimum: {head}; {curv}: all curvature positive, nothing better nearby. "
+                "If the loss is too high, change the model or the data, not the optimizer.",
+                details)  # fmt: skip
+    if kind == "maximum":
+        return (f"local maximum: {head}; {curv}: every direction goes down. Fix: move off it "
+                "along any direction (a random perturbation).", details)  # fmt: skip
+    if kind == "vanishing_gradient":
+        return (
+            f"vanishing gradient: {head}, still near its start {_fmt(w.first_loss)}, and almost "
+            f"no curvature ({curv}, {_ratio_text(w)}): a flat region, not a critical point that "
+            "matters. Fix: cross-entropy instead of MSE for classification, re-initialise "
+            "(smaller weights), non-saturating activations, or a larger learning rate.",
+            details,
+        )
+    return (
+        f"degenerate critical point: {head}; {curv}: the lowest curvature is zero within "
+        f"tolerance (residual {_fmt(c.residual_min)}), so the Hessian cannot decide between a "
+        "minimum and a saddle. Fix: higher-order information, or keep training with noise "
+        "(smaller batches) to see whether it leaves.",
+        details,
+    )
