@@ -297,7 +297,7 @@ class Monitor:
         self._have_last = True
         if not real_update:
             un = _NAN
-        denom = math.sqrt(s[_SUMS["update_sq"]] * prev_sq)
+        denom = math.sqrt(s[_SUMS["update_sq"]]) * math.sqrt(prev_sq)
         cos_u = s[_SUMS["update_dot_prev"]] / denom if denom > 0 and not first else _NAN
         gu = s[_SUMS["grad_dot_update"]] if real_update else _NAN
         denom = gn * un
@@ -400,6 +400,7 @@ class Monitor:
             effective_lr=float(np.median(eff)) if eff.size else _NAN,
             first_effective_lr=self._first_effective_lr,
             has_hvp=self.hvp is not None,
+            param_scale=c["param_norm"][-1] if self._params is not None else c["distance"][-1],
             t=self.thresholds,
         )
 
@@ -441,9 +442,12 @@ class Monitor:
         if t < self.window or t % check_every:
             return new
         self._fire("oscillation", _verdicts.oscillation(w), new)
-        self._fire("plateau", _verdicts.plateau(w), new)
-        self._fire("noise_floor", _verdicts.noise_floor(w), new)
-        self._fire("adagrad_stall", _verdicts.adagrad_stall(w), new)
+        specific = False  # a plateau explained by noise or by Adagrad is reported as that
+        for kind, test in (("noise_floor", _verdicts.noise_floor), ("adagrad_stall", _verdicts.adagrad_stall)):
+            verdict = test(w)
+            specific = specific or verdict is not None
+            self._fire(kind, verdict, new)
+        self._fire("plateau", None if specific else _verdicts.plateau(w), new)
         kind = _verdicts.stall_kind(w)
         if kind is not None and self.hvp is not None and self._curvature_step != t:
             self.check_curvature()  # judge a stall by the curvature where it is, not 50 steps ago
@@ -452,10 +456,8 @@ class Monitor:
         if kind is None:
             self._active.difference_update(_STALL_KINDS)
         elif not self._active.intersection(_STALL_KINDS):
-            early = [u for u in c["update_norm"][: self.window] if math.isfinite(u)]
-            typical = float(np.median(early)) if early else 1.0
             x = np.concatenate([p.ravel() for p in self._params]).astype(np.float64) if self._params else None
-            self._fire(kind, _verdicts.stall(w, kind, typical, x), new)
+            self._fire(kind, _verdicts.stall(w, kind, 0.1 * max(w.param_scale, 1.0), x), new)
         return new
 
     # ------------------------------------------------------------------------------------

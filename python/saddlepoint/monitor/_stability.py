@@ -34,12 +34,17 @@ class StepRule:
     """What the monitor knows of the optimizer at one step."""
 
     kind: str  # "SGD", "Adam", "AdamW", "RMSprop", "Adagrad"
-    lr: float
+    lr: float  # the step's effective learning rate (Adam: lr / bc1; Adagrad: decayed)
     momentum: float = 0.0
     nesterov: bool = False
     dampening: float = 0.0
     weight_decay: float = 0.0
     beta1: float = 0.0
+    base_lr: float = math.nan  # the optimizer's own lr (nan: same as lr)
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.base_lr):
+            object.__setattr__(self, "base_lr", self.lr)
 
     @property
     def adaptive(self) -> bool:
@@ -92,12 +97,12 @@ def rule_of(opt: Any) -> StepRule:
     if kind in ("Adam", "AdamW"):
         beta1, _ = h["betas"]
         bc1 = 1.0 - _scalar("betas[0]", beta1) ** max(int(opt.steps), 1)
-        return StepRule(kind, lr / bc1, beta1=_scalar("betas[0]", beta1))
+        return StepRule(kind, lr / bc1, beta1=_scalar("betas[0]", beta1), base_lr=lr)
     if kind == "RMSprop":
         return StepRule(kind, lr, momentum=_scalar("momentum", h["momentum"]))
     if kind == "Adagrad":
         decay = _scalar("lr_decay", h["lr_decay"])
-        return StepRule(kind, lr / (1.0 + (max(int(opt.steps), 1) - 1) * decay))
+        return StepRule(kind, lr / (1.0 + (max(int(opt.steps), 1) - 1) * decay), base_lr=lr)
     raise TypeError(f"optimizer: expected a saddlepoint.optim optimizer, got {kind}")
 
 

@@ -17,8 +17,9 @@ class Thresholds:
         The loss is *flat* when its improvement over the window is below this (0.1%).
     grad_rtol, grad_atol : float
         The gradient is *small* when ``||g|| <= max(grad_atol, grad_rtol * max ||g|| so
-        far)``, or when the first-order drop it promises over the window,
-        ``-sum(g . dtheta)``, is below ``flat * |loss|``: it can no longer move the loss.
+        far)``, or when moving the parameters by their own size would change the loss by
+        less than ``grad_rtol`` of itself to first order,
+        ``||g|| * max(||theta||, 1) / |loss| < grad_rtol`` (a flat region).
     oscillation_cosine : float
         Successive updates are *opposed* when the mean cosine between them over the window
         is below this.
@@ -29,8 +30,9 @@ class Thresholds:
         An eigenvalue counts as zero when ``|lambda| <= curvature_rtol * max(|lambda_min|,
         |lambda_max|)`` or within its residual norm (the check cannot tell its sign).
     flat_ratio : float
-        ``vanishing_gradient`` needs the curvature too small to matter at this learning rate:
-        ``stability_ratio <`` this, and the loss still above half its starting value.
+        ``vanishing_gradient`` needs the curvature too small to matter at this learning rate,
+        ``lr * max(|lambda_min|, |lambda_max|) / 2 <`` this (for adaptive methods the
+        preconditioned ``stability_ratio``), and the loss still above half its start.
     noise_factor : float
         ``noise_floor``: the simple noise scale is above ``noise_factor`` times the batch
         size while the loss improves by less than ``noise_flat`` per window.
@@ -41,8 +43,9 @@ class Thresholds:
         loss exceeds ``spike_factor`` times its first value (or is not finite).
     adagrad_collapse : float
         ``adagrad_stall``: Adagrad's effective step ``||dtheta|| / ||g||`` fell below this
-        share of its first value while the loss improves by less than ``noise_flat`` per
-        window.
+        share of its first value while the gradient is not small and the loss improves by
+        less than ``noise_flat`` per window (a plateau that Adagrad's shrinking step explains
+        is reported as this instead).
     blowup : float
         ``diverged``: the loss or a parameter is not finite, or the loss exceeds ``blowup``
         times ``max(|first loss|, loss_atol)``.
@@ -60,7 +63,7 @@ class Thresholds:
     noise_factor: float = 10.0
     noise_flat: float = 1e-2
     spike_factor: float = 2.0
-    adagrad_collapse: float = 0.05
+    adagrad_collapse: float = 0.2
     blowup: float = 1e3
     loss_atol: float = 1e-12
 

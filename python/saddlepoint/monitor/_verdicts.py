@@ -41,6 +41,7 @@ class Window:
     effective_lr: float  # ||dtheta|| / ||g||, median over the window
     first_effective_lr: float
     has_hvp: bool
+    param_scale: float  # ||theta|| (or the distance travelled, when the parameters are unknown)
     t: Thresholds
 
     @property
@@ -66,10 +67,16 @@ class Window:
         return float(-np.nansum(self.grad_dot_update))
 
     @property
+    def sensitivity(self) -> float:
+        """``||g|| * max(||theta||, 1) / |loss|``: the relative loss change, to first order, of
+        moving the parameters by their own size."""
+        return float(self.grad_norm[-1]) * max(self.param_scale, 1.0) / self.scale
+
+    @property
     def small_gradient(self) -> bool:
         g = float(self.grad_norm[-1])
         tiny = g <= max(self.t.grad_atol, self.t.grad_rtol * self.max_grad_norm)
-        return tiny or self.promised_drop < self.t.flat * self.scale
+        return tiny or self.sensitivity < self.t.grad_rtol
 
 
 def _fmt(x: float) -> str:
@@ -115,9 +122,9 @@ def unstable_start(w: Window, start_steps: int) -> Verdict | None:
         f"unstable start: within the first {w.step} steps of {w.rule.kind} the loss rose to "
         f"{_fmt(peak)} from {_fmt(w.first_loss)}. Adaptive steps are largest at the start, "
         "before the second-moment estimate has seen enough gradients. Fix: warm the learning "
-        f"rate up, e.g. sp.schedules.linear_warmup(peak_value={w.rule.lr:.3g}, "
+        f"rate up, e.g. sp.schedules.linear_warmup(peak_value={w.rule.base_lr:.3g}, "
         f"warmup_steps={max(start_steps, 100)}), or start from a smaller learning rate.",
-        {"peak_loss": peak, "first_loss": w.first_loss, "lr": w.rule.lr},
+        {"peak_loss": peak, "first_loss": w.first_loss, "lr": w.rule.base_lr},
     )
 
 
@@ -185,7 +192,7 @@ def noise_floor(w: Window) -> Verdict | None:
 
 
 def adagrad_stall(w: Window) -> Verdict | None:
-    if w.rule.kind != "Adagrad" or not (w.first_effective_lr > 0):
+    if w.rule.kind != "Adagrad" or not (w.first_effective_lr > 0) or w.small_gradient:
         return None
     share = w.effective_lr / w.first_effective_lr
     if not (share < w.t.adagrad_collapse):
@@ -211,18 +218,20 @@ def stall_kind(w: Window) -> str | None:
     progress = (w.first_loss - w.loss_now) / (abs(w.first_loss) + w.t.loss_atol)
     if c is None:
         return "vanishing_gradient" if progress < 0.5 else "minimum"
-    tol = w.t.curvature_rtol * max(abs(c.lambda_min), abs(c.lambda_max))
+    largest = max(abs(c.lambda_min), abs(c.lambda_max))
+    # curvature too small to matter at this learning rate: a flat region, whatever its sign
+    reach = w.stability_ratio if w.rule.adaptive else w.rule.ratio(largest)
+    if not (reach >= w.t.flat_ratio) and progress < 0.5:
+        return "vanishing_gradient"
+    tol = w.t.curvature_rtol * largest
     if c.lambda_min < -max(tol, c.residual_min):
         return "saddle" if c.lambda_max > -tol else "maximum"
-    flat_here = not (w.stability_ratio >= w.t.flat_ratio)
-    if flat_here and progress < 0.5:
-        return "vanishing_gradient"
     if c.lambda_min > max(tol, c.residual_min):
         return "minimum"
     return "degenerate"
 
 
-def stall(w: Window, kind: str, typical_step: float, x: np.ndarray | None) -> Verdict:
+def stall(w: Window, kind: str, escape_step: float, x: np.ndarray | None) -> Verdict:
     """Message and numbers of a critical-point verdict found by :func:`stall_kind`."""
     c = w.curvature
     gnorm = float(w.grad_norm[-1])
@@ -259,13 +268,14 @@ def stall(w: Window, kind: str, typical_step: float, x: np.ndarray | None) -> Ve
     )
     curv = f"Hessian lambda_min = {_fmt(c.lambda_min)}, lambda_max = {_fmt(c.lambda_max)}"
     if kind == "saddle":
-        drop = 0.5 * abs(c.lambda_min) * typical_step**2
-        details.update(escape_direction=c.v_min.copy(), escape_step=typical_step,
+        drop = 0.5 * abs(c.lambda_min) * escape_step**2
+        details.update(escape_direction=c.v_min.copy(), escape_step=escape_step,
                        expected_drop=drop)  # fmt: skip
         return (
             f"saddle point: {head}; {curv}: negative curvature, so a way down exists along its "
-            f"eigenvector. A step of {_fmt(typical_step)} (your early step length) along "
-            f"+-escape_direction lowers the loss by about 0.5*|lambda_min|*s^2 = {_fmt(drop)}. "
+            f"eigenvector. A step of s = {_fmt(escape_step)} (a tenth of the parameters' scale) "
+            f"along +-escape_direction lowers the loss by about 0.5*|lambda_min|*s^2 = "
+            f"{_fmt(drop)}. "
             "Fix: step along the escape direction (sp.escape, or minimize(escape_saddles=True)), "
             "add momentum or gradient noise (smaller batches) to leave it.",
             details,
