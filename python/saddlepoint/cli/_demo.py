@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ._common import add_subcommand
+
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(
+    p = add_subcommand(
+        sub,
         "demo",
         help="write the report: why optimization fails, measured on this machine",
         description="Run the experiments behind the lecture's findings (saddles vs minima, "
@@ -28,7 +31,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .report import build_report
+    from ..report import build_report
 
     page = build_report(args.out, quick=args.quick, progress=not args.no_progress, seed=args.seed)
     print(f"wrote {page}")

@@ -7,9 +7,12 @@ import json
 import sys
 from typing import Any
 
+from ._common import CLIError, add_subcommand
+
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(
+    p = add_subcommand(
+        sub,
         "bench",
         help="time the fused optimizer steps against NumPy (and PyTorch if installed)",
         description="Time the fused optimizer steps against NumPy (and PyTorch when installed) "
@@ -31,8 +34,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import benchmark
-    from .cli import CLIError
+    from .. import benchmark
 
     bad = [k for k in args.kinds if k not in benchmark.KINDS]
     if bad:

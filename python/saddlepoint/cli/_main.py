@@ -1,32 +1,26 @@
 """The ``saddlepoint`` command line: ``saddlepoint {demo,bench,sweep,classify} ...``.
 
-Each subcommand lives in its own module defining ``add_parser(subparsers)`` and
-``run(args) -> int``; a module that is missing (an optional part not built yet) is simply
-not offered. Errors are one clear line on stderr and a non-zero exit, never a traceback.
+Each subcommand lives in its own module of this package defining ``add_parser(subparsers)``
+and ``run(args) -> int``; the modules import only the standard library (and NumPy) at import
+time, so ``--help`` stays fast. Errors are one clear line on stderr and a non-zero exit,
+never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
-# subcommand name -> module implementing it
-_SUBCOMMANDS = {
-    "demo": "saddlepoint._cli_demo",
-    "bench": "saddlepoint._cli_bench",
-    "sweep": "saddlepoint._cli_sweep",
-    "classify": "saddlepoint._cli_classify",
-}
+from . import _bench, _classify, _demo, _sweep
+from ._common import CLIError
 
-
-class CLIError(Exception):
-    """A user error: printed as one line, exit status 2."""
+# in the order --help lists them
+_SUBCOMMANDS = (_demo, _bench, _sweep, _classify)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog="saddlepoint",
@@ -34,13 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"saddlepoint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in _SUBCOMMANDS.values():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
+    for module in _SUBCOMMANDS:
         p = module.add_parser(sub)
         p.set_defaults(_run=module.run)
     return parser
@@ -63,7 +51,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"saddlepoint {args.command}: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ._common import CLIError, add_subcommand
+
 _EXAMPLE = """examples:
   saddlepoint classify "0 -2; -2 0"          # the tiny network at the origin: a saddle
   saddlepoint classify "[[2, 0], [0, 3]]"    # a strict minimum
@@ -16,14 +18,14 @@ _EXAMPLE = """examples:
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(
+    p = add_subcommand(
+        sub,
         "classify",
         help="classify a Hessian: minimum, maximum, saddle or degenerate",
         description="Classify a symmetric Hessian by the signs of its eigenvalues and print "
         "the kind, the eigenvalues, the minimum ratio (share of positive eigenvalues) and "
         "the escape direction (eigenvector of the most negative eigenvalue).",
         epilog=_EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "hessian",
@@ -44,7 +46,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def parse_matrix(text: str) -> np.ndarray:
     """A square matrix from a .npy path, a nested list or rows separated by ';'."""
-    from .cli import CLIError
 
     if text.endswith(".npy"):
         try:
@@ -68,7 +69,7 @@ def parse_matrix(text: str) -> np.ndarray:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .hessian import classify
+    from ..hessian import classify
 
     h = parse_matrix(args.hessian)
     result = classify(h, rtol=args.rtol, atol=args.atol)

@@ -7,6 +7,8 @@ import argparse
 import math
 from typing import Any
 
+from ._common import CLIError, add_subcommand
+
 _EXAMPLE = """config format (TOML):
   surface = "rosenbrock"          # a built-in surface name (saddlepoint.surfaces.available())
   steps = 1000
@@ -53,14 +55,14 @@ _TOP_KEYS = {
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(
+    p = add_subcommand(
+        sub,
         "sweep",
         help="run a hyper-parameter sweep from a TOML file",
         description="Run every setting of a grid on a loss surface (natively for built-in "
         "surfaces, thousands of runs at once), optionally saving results per chunk so an "
         "interrupted sweep resumes, and print the best settings per optimizer.",
         epilog=_EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("config", help="the sweep's TOML file (format below)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -72,7 +74,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def _load_toml(path: str) -> dict[str, Any]:
-    from .cli import CLIError
 
     try:
         import tomllib
@@ -92,7 +93,6 @@ def _load_toml(path: str) -> dict[str, Any]:
 
 def config_to_kwargs(config: dict[str, Any]) -> dict[str, Any]:
     """The arguments of :func:`saddlepoint.sweep` from a parsed config."""
-    from .cli import CLIError
 
     unknown = sorted(set(config) - _TOP_KEYS)
     if unknown:
@@ -124,7 +124,7 @@ def summary(df: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .sweeps import sweep
+    from ..sweeps import sweep
 
     config = _load_toml(args.config)
     kwargs = config_to_kwargs(config)
