@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .train import _split_data, minimize, train
+from .train import minimize, train
+from .train._train import _split_data
 
 __all__ = [
     "LectureRMS",
