@@ -32,6 +32,17 @@ def _problem(activation, loss, kind, sizes=(3, 5, 4, 3), n=9, seed=0):
     return model, params, X, y
 
 
+def _layers(params, sizes):
+    """(W, b, hidden) per layer from the flat parameters (NumPy or torch): W of shape
+    (fan_in, fan_out) then b, layer by layer; hidden is False for the output layer."""
+    pos = 0
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        W = params[pos : pos + fan_in * fan_out].reshape(fan_in, fan_out)
+        pos += fan_in * fan_out
+        yield W, params[pos : pos + fan_out], i < len(sizes) - 2
+        pos += fan_out
+
+
 def _reference_outputs(model, params, X):
     """Forward pass written out independently: PyTorch's layout W^T, explicit activations."""
     act = {
@@ -40,14 +51,10 @@ def _reference_outputs(model, params, X):
         "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
         "linear": lambda z: z,
     }[model.activation]
-    a, pos = X, 0
-    for i, (fan_in, fan_out) in enumerate(zip(model.sizes[:-1], model.sizes[1:])):
-        W = params[pos : pos + fan_in * fan_out].reshape(fan_in, fan_out)
-        pos += fan_in * fan_out
-        b = params[pos : pos + fan_out]
-        pos += fan_out
+    a = X
+    for W, b, hidden in _layers(params, model.sizes):
         a = a @ W + b
-        if i < len(model.sizes) - 2:
+        if hidden:
             a = act(a)
     return a
 
@@ -221,14 +228,10 @@ def test_against_torch_autograd():
         yt = torch.tensor(y)
 
         def f(p, model=model, Xt=Xt, yt=yt):
-            a, pos = Xt, 0
-            for i, (fan_in, fan_out) in enumerate(zip(model.sizes[:-1], model.sizes[1:])):
-                W = p[pos : pos + fan_in * fan_out].reshape(fan_in, fan_out)
-                pos += fan_in * fan_out
-                b = p[pos : pos + fan_out]
-                pos += fan_out
+            a = Xt
+            for W, b, hidden in _layers(p, model.sizes):
                 a = torch.nn.functional.linear(a, W.T, b)
-                if i < len(model.sizes) - 2:
+                if hidden:
                     a = {
                         "relu": torch.relu,
                         "tanh": torch.tanh,
