@@ -34,15 +34,8 @@ def summary(report: Path) -> dict:
 
 
 def test_every_section_is_present(summary: dict) -> None:
-    assert list(summary["sections"]) == [
-        "critical_points",
-        "minimum_ratio",
-        "batch_size",
-        "momentum",
-        "adaptive",
-        "loss_functions",
-        "speed",
-    ]
+    lecture = "critical_points minimum_ratio batch_size momentum adaptive loss_functions speed"
+    assert list(summary["sections"]) == lecture.split()  # in the lecture's order
     assert summary["meta"]["quick"] is True
 
 

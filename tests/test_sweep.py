@@ -310,22 +310,18 @@ def test_progress_bar_counts_runs(capsys):
     assert capsys.readouterr().err == ""
 
 
+# every surface with a C++ twin, with default arguments and with some others
+NATIVE_DEFAULTS = (
+    "rosenbrock himmelblau beale booth six_hump_camel three_hump_camel goldstein_price "
+    "saddle monkey_saddle tiny_network"
+).split()
 NATIVE_NAMES = [
-    ("rosenbrock", {}),
+    *[(name, {}) for name in NATIVE_DEFAULTS],
     ("rosenbrock", {"n": 4}),
-    ("himmelblau", {}),
-    ("beale", {}),
-    ("booth", {}),
-    ("six_hump_camel", {}),
-    ("three_hump_camel", {}),
-    ("goldstein_price", {}),
     ("rastrigin", {"n": 3}),
     ("styblinski_tang", {"n": 2}),
     ("quadratic", {"A": [[2.0, 0.5], [0.5, 1.0]]}),
     ("ill_conditioned", {"condition": 50.0}),
-    ("saddle", {}),
-    ("monkey_saddle", {}),
-    ("tiny_network", {}),
 ]
 
 
