@@ -52,8 +52,10 @@ def _native_spec(surface: Any) -> _NativeSpec | None:
     carry ``_spec = (factory name, arguments)``); a user's surface that merely shares a name
     takes the vectorized path. A quadratic's matrix is its (constant, exact) Hessian.
     """
+    from ..surfaces._surface import _Formula
+
     spec = getattr(surface, "_spec", None)
-    if type(surface).__module__ != "saddlepoint.surfaces" or not isinstance(spec, tuple):
+    if type(surface) is not _Formula or not isinstance(spec, tuple):
         return None
     name = spec[0]
     if name in ("quadratic", "ill_conditioned"):

@@ -1,293 +1,29 @@
-"""Analytic loss surfaces with exact gradients and Hessians, vectorized over points.
-
-A :class:`Surface` has ``dim``, ``value(X)``, ``grad(X)`` and ``hessian(X)`` for ``X`` of
-shape ``(..., dim)``: any number of leading axes, so a grid of 100,000 points or the
-current iterates of 100,000 runs is one call. ``value`` returns shape ``(...)``, ``grad``
-``(..., dim)`` and ``hessian`` ``(..., dim, dim)``.
-
-dtype: float32 input gives float32 output and float64 gives float64 (the formulas are
-written with Python-scalar constants, so NumPy keeps the input's precision); any other
-real input (ints, float16, lists) is computed in float64. An ``X`` whose last axis is not
-``dim`` raises ``ValueError`` naming the expected shape.
-
-Each surface also carries ``bounds`` (per-coordinate ``(low, high)`` for plots), a default
-``start`` and its known ``critical_points``, each a :class:`CriticalPoint` with ``point``,
-``value`` and ``kind``: ``"minimum"``, ``"maximum"``, ``"saddle"`` or ``"degenerate"``.
-``kind`` is what the Hessian says, the rule of :func:`saddlepoint.hessian.classify` (both
-signs: saddle; otherwise a zero eigenvalue makes it ``"degenerate"``): a point whose
-semidefinite Hessian has a zero eigenvalue is ``"degenerate"`` even when it is a minimum
-(the valley of :func:`tiny_network`) or a saddle (:func:`monkey_saddle`); ``note`` says what
-the point really is. The points were derived by hand where a closed form exists and
-otherwise found by multi-start Newton iteration on the gradient (float64, iterated until
-the step stopped changing the point, then checked); each literal below says which.
-
-Look-up by name: :func:`get` and :func:`available` (sweeps and the CLI use names).
-"""
+"""The formulas of the built-in surfaces: value, exact gradient and exact Hessian, vectorized
+over points of shape ``(..., dim)``; each factory registered by name (:func:`get`)."""
 
 from __future__ import annotations
 
-import abc
-import functools
-import inspect
-import itertools
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .plot import plot_surface as plot
-
-__all__ = [
-    "CriticalPoint",
-    "Surface",
-    "available",
-    "beale",
-    "booth",
-    "bumpy_1d",
-    "get",
-    "goldstein_price",
-    "himmelblau",
-    "ill_conditioned",
-    "monkey_saddle",
-    "plot",
-    "quadratic",
-    "rastrigin",
-    "rosenbrock",
-    "saddle",
-    "six_hump_camel",
-    "styblinski_tang",
-    "three_hump_camel",
-    "tiny_network",
-]
-
-KINDS = ("minimum", "maximum", "saddle", "degenerate")
-Array = NDArray[np.floating[Any]]
-
-
-@dataclass(frozen=True, eq=False)
-class CriticalPoint:
-    """A point where the gradient vanishes.
-
-    Attributes
-    ----------
-    point
-        Coordinates, float64 array of shape ``(dim,)`` (read-only).
-    value
-        The surface's value there.
-    kind
-        ``"minimum"``, ``"maximum"``, ``"saddle"`` or ``"degenerate"`` (a zero Hessian
-        eigenvalue: second order cannot decide), as :func:`saddlepoint.hessian.classify`
-        decides it.
-    note
-        What the point is when the Hessian alone cannot tell, e.g. ``"global minimum"``.
-    """
-
-    point: NDArray[np.float64]
-    value: float
-    kind: str
-    note: str = field(default="")
-
-    def __post_init__(self) -> None:
-        p = np.array(self.point, dtype=np.float64)
-        p.flags.writeable = False
-        object.__setattr__(self, "point", p)
-        object.__setattr__(self, "value", float(self.value))
-        if self.kind not in KINDS:
-            raise ValueError(f"kind: expected one of {KINDS}, got {self.kind!r}")
-
-
-def _as_points(X: ArrayLike, dim: int, name: str) -> Array:
-    """``X`` as a float32/float64 array of shape ``(..., dim)``; other reals become float64."""
-    X = np.asarray(X)
-    if X.dtype != np.float32 and X.dtype != np.float64:
-        if X.dtype.kind not in "iuf":
-            raise TypeError(f"X: expected a real (float or int) array, got dtype {X.dtype}")
-        X = X.astype(np.float64)
-    if X.ndim == 0 or X.shape[-1] != dim:
-        raise ValueError(f"X: {name} expects points of shape (..., {dim}), got shape {X.shape}")
-    return X
-
-
-class Surface(abc.ABC):
-    """A loss surface ``f: R^dim -> R`` with its gradient and Hessian.
-
-    Subclasses implement ``_value``, ``_grad`` and ``_hessian`` on an array already checked
-    to be float32/float64 of shape ``(..., dim)``; the public methods do the checking. Any
-    object with ``dim``, ``value``, ``grad`` and ``hessian`` works wherever a surface is
-    expected; :meth:`from_functions` wraps plain functions.
-
-    Parameters
-    ----------
-    name
-        Registry name, used in plots and reprs.
-    dim
-        Number of coordinates.
-    bounds
-        ``(low, high)`` for every coordinate: the plotting window.
-    start
-        A default starting point, shape ``(dim,)``.
-    critical_points
-        The known critical points.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        dim: int,
-        bounds: Sequence[tuple[float, float]],
-        start: ArrayLike,
-        critical_points: Sequence[CriticalPoint] = (),
-    ) -> None:
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-            raise ValueError(f"dim: expected an int >= 1, got {dim!r}")
-        self.name = str(name)
-        self.dim = int(dim)
-        self.bounds = tuple((float(lo), float(hi)) for lo, hi in bounds)
-        if len(self.bounds) != self.dim or any(lo >= hi for lo, hi in self.bounds):
-            raise ValueError(
-                f"bounds: expected {self.dim} pairs (low, high) with low < high, got {bounds!r}"
-            )
-        s = np.array(start, dtype=np.float64)
-        if s.shape != (self.dim,):
-            raise ValueError(f"start: expected shape ({self.dim},), got shape {s.shape}")
-        s.flags.writeable = False
-        self.start = s
-        self.critical_points = tuple(critical_points)
-
-    # -- public, checked -----------------------------------------------------------------
-    def value(self, X: ArrayLike) -> Array:
-        """``f(X)``: shape ``X.shape[:-1]``."""
-        return self._value(_as_points(X, self.dim, self.name))
-
-    def grad(self, X: ArrayLike) -> Array:
-        """The gradient at ``X``: shape ``X.shape``."""
-        return self._grad(_as_points(X, self.dim, self.name))
-
-    def hessian(self, X: ArrayLike) -> Array:
-        """The Hessian at ``X``: shape ``X.shape + (dim,)``, symmetric."""
-        return self._hessian(_as_points(X, self.dim, self.name))
-
-    def __call__(self, X: ArrayLike) -> Array:
-        return self.value(X)
-
-    def __repr__(self) -> str:
-        return f"<Surface {self.name!r} dim={self.dim}>"
-
-    # -- what a subclass implements, on checked points of shape (..., dim) ----------------
-    @abc.abstractmethod
-    def _value(self, X: Array) -> Array:
-        """Values, shape ``X.shape[:-1]``."""
-
-    @abc.abstractmethod
-    def _grad(self, X: Array) -> Array:
-        """Gradients, shape ``X.shape``."""
-
-    @abc.abstractmethod
-    def _hessian(self, X: Array) -> Array:
-        """Hessians, shape ``X.shape + (dim,)``."""
-
-    @classmethod
-    def from_functions(
-        cls,
-        value: Callable[[Any], Any],
-        grad: Callable[[Any], Any],
-        hessian: Callable[[Any], Any] | None = None,
-        *,
-        dim: int,
-        name: str = "custom",
-        bounds: Sequence[tuple[float, float]] | None = None,
-        start: ArrayLike | None = None,
-        critical_points: Sequence[CriticalPoint] = (),
-        vectorized: bool = False,
-    ) -> Surface:
-        """A surface from plain functions of one point.
-
-        Parameters
-        ----------
-        value, grad, hessian
-            ``value(x) -> float``, ``grad(x) -> (dim,)`` and ``hessian(x) -> (dim, dim)``
-            for one point ``x`` of shape ``(dim,)``. They are called once per point unless
-            ``vectorized=True`` promises they accept ``(..., dim)`` like a built-in
-            surface. Without ``hessian``, Hessians come from central differences of
-            ``grad`` (:func:`saddlepoint.hessian.hessian`, one point at a time: ``2 dim``
-            gradient calls per point, accurate to its documented error bound, not exact).
-        dim
-            Number of coordinates.
-        name, bounds, start, critical_points
-            As for :class:`Surface`; bounds default to ``(-2, 2)`` per coordinate and
-            start to the origin.
-        """
-        if not callable(value) or not callable(grad):
-            raise TypeError("value and grad: expected callables of one point")
-        if hessian is not None and not callable(hessian):
-            raise TypeError(f"hessian: expected a callable or None, got {type(hessian).__name__}")
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-            raise ValueError(f"dim: expected an int >= 1, got {dim!r}")
-        return _FunctionSurface(
-            value,
-            grad,
-            hessian,
-            bool(vectorized),
-            name=name,
-            dim=dim,
-            bounds=bounds if bounds is not None else ((-2.0, 2.0),) * int(dim),
-            start=start if start is not None else np.zeros(int(dim)),
-            critical_points=critical_points,
-        )
-
-
-class _FunctionSurface(Surface):
-    def __init__(
-        self,
-        value: Callable[[Any], Any],
-        grad: Callable[[Any], Any],
-        hessian: Callable[[Any], Any] | None,
-        vectorized: bool,
-        **kw: Any,
-    ) -> None:
-        super().__init__(**kw)
-        self._f, self._g, self._h, self._vectorized = value, grad, hessian, vectorized
-
-    def _per_point(self, fn: Callable[[Any], Any], X: Array, tail: tuple[int, ...]) -> Array:
-        flat = X.reshape(-1, self.dim)
-        out = np.empty((flat.shape[0], *tail), dtype=X.dtype)
-        for i, x in enumerate(flat):
-            out[i] = fn(x)
-        return out.reshape(X.shape[:-1] + tail)
-
-    def _vectorized_call(self, fn: Callable[[Any], Any], X: Array, tail: tuple[int, ...]) -> Array:
-        out = np.asarray(fn(X))
-        expected = X.shape[:-1] + tail
-        if out.shape != expected:
-            raise ValueError(
-                f"{getattr(fn, '__name__', 'function')}: with vectorized=True expected a "
-                f"result of shape {expected} for points of shape {X.shape}, got {out.shape}"
-            )
-        return out
-
-    def _value(self, X: Array) -> Array:
-        if self._vectorized:
-            return self._vectorized_call(self._f, X, ())
-        return self._per_point(self._f, X, ())
-
-    def _grad(self, X: Array) -> Array:
-        if self._vectorized:
-            return self._vectorized_call(self._g, X, (self.dim,))
-        return self._per_point(self._g, X, (self.dim,))
-
-    def _hessian(self, X: Array) -> Array:
-        if self._h is not None:
-            if self._vectorized:
-                return self._vectorized_call(self._h, X, (self.dim, self.dim))
-            return self._per_point(self._h, X, (self.dim, self.dim))
-        # Imported here: the finite-difference Hessian lives with the Hessian checks.
-        from .hessian import hessian as fd_hessian
-
-        return self._per_point(lambda x: fd_hessian(self._grad, x), X, (self.dim, self.dim))
-
+from .._checks import require_int
+from ._critical_points import (
+    _BEALE,
+    _BUMPY_1D,
+    _GOLDSTEIN_PRICE,
+    _HIMMELBLAU,
+    _RASTRIGIN_1D,
+    _ROSENBROCK_LOCAL_MIN,
+    _SIX_HUMP_CAMEL,
+    _STYBLINSKI_TANG_1D,
+    _THREE_HUMP_CAMEL,
+    _literal_points,
+    _separable_points,
+)
+from ._surface import Array, Surface, _builtin, _cp, _Formula
 
 # ----------------------------------------------------------------------------------------
 # helpers for the formulas
@@ -314,62 +50,8 @@ def _diag(d: Array) -> Array:
     return out
 
 
-def _cp(point: ArrayLike, value: float, kind: str, note: str = "") -> CriticalPoint:
-    return CriticalPoint(np.asarray(point, dtype=np.float64), value, kind, note)
-
-
-class _Formula(Surface):
-    """A built-in surface whose formulas are passed as functions of a checked ``X``."""
-
-    def __init__(
-        self,
-        value: Callable[[Array], Array],
-        grad: Callable[[Array], Array],
-        hessian: Callable[[Array], Array],
-        **kw: Any,
-    ) -> None:
-        super().__init__(**kw)
-        self._fv, self._fg, self._fh = value, grad, hessian
-
-    def _value(self, X: Array) -> Array:
-        return self._fv(X)
-
-    def _grad(self, X: Array) -> Array:
-        return self._fg(X)
-
-    def _hessian(self, X: Array) -> Array:
-        return self._fh(X)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # The formulas are closures: pickle the factory call instead (set by _builtin).
-        spec = getattr(self, "_spec", None)
-        if spec is None:  # pragma: no cover - every built-in goes through _builtin
-            raise TypeError(f"cannot pickle surface {self.name!r}: not built by its factory")
-        return (_rebuild, spec)
-
-
-def _rebuild(name: str, kwargs: dict[str, Any]) -> Surface:
-    return _REGISTRY[name](**kwargs)
-
-
-_REGISTRY: dict[str, Callable[..., Surface]] = {}
-F = TypeVar("F", bound=Callable[..., Surface])
-
-
-def _builtin(factory: F) -> F:
-    """Register a factory under its name and record each call, so surfaces pickle (to
-    worker processes of a sweep) as the factory call that rebuilds them."""
-    signature = inspect.signature(factory)
-
-    @functools.wraps(factory)
-    def build(*args: Any, **kwargs: Any) -> Surface:
-        surface = factory(*args, **kwargs)
-        bound = signature.bind(*args, **kwargs)
-        surface._spec = (factory.__name__, dict(bound.arguments))  # type: ignore[attr-defined]
-        return surface
-
-    _REGISTRY[factory.__name__] = build
-    return build  # type: ignore[return-value]
+def _dimension(factory: str, n: Any, minimum: int = 1) -> int:
+    return require_int(factory, "n", n, minimum)
 
 
 # ----------------------------------------------------------------------------------------
@@ -595,11 +277,7 @@ def rosenbrock(n: int = 2) -> Surface:
     Sandrock, *Locating and characterizing the stationary points of the extended
     Rosenbrock function*, Evol. Comput. 2009), listed too. Rosenbrock, Comput. J. 1960.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"rosenbrock requires n to be an int, got {type(n).__name__}")
-    if n < 2:
-        raise ValueError(f"rosenbrock requires n >= 2, got n={n}")
-    n = int(n)
+    n = _dimension("rosenbrock", n, 2)
 
     def value(X: Array) -> Array:
         x0, x1 = X[..., :-1], X[..., 1:]
@@ -638,49 +316,6 @@ def rosenbrock(n: int = 2) -> Surface:
         start=start,
         critical_points=cps,
     )
-
-
-# Newton's method on the gradient from (-1, 1, ..., 1), float64, to a fixed point; value
-# from the formula there. The Hessian is positive definite at each (checked in the tests).
-_ROSENBROCK_LOCAL_MIN: dict[int, tuple[list[float], float]] = {
-    4: (
-        [-0.7756592265653527, 0.6130933654850436, 0.38206284633839327, 0.14597201855219472],
-        3.7014286104300176,
-    ),
-    5: (
-        [
-            -0.9620510206947501,
-            0.9357393959767101,
-            0.8807136041943207,
-            0.7778776758544064,
-            0.605093678592653,
-        ],
-        3.930839434133028,
-    ),
-    6: (
-        [
-            -0.9865749795709937,
-            0.9833982288361818,
-            0.9721066700530919,
-            0.947437436826436,
-            0.8986511848517296,
-            0.8075739520354174,
-        ],
-        3.973940500930295,
-    ),
-    7: (
-        [
-            -0.9917225725614055,
-            0.9935553935033712,
-            0.9921733215946921,
-            0.986898762690314,
-            0.975164756608873,
-            0.9514319827049926,
-            0.9052228177139535,
-        ],
-        3.983600536424854,
-    ),
-}
 
 
 @_builtin
@@ -934,20 +569,6 @@ def goldstein_price() -> Surface:
 # separable n-D functions
 
 
-def _separable_points(
-    roots: Sequence[tuple[float, str]], n: int, value: Callable[[Array], Array]
-) -> list[CriticalPoint]:
-    """All products of 1-D critical points: the Hessian is diagonal, so the kind follows
-    the count of coordinates at a 1-D maximum."""
-    out = []
-    for combo in itertools.product(roots, repeat=n):
-        point = np.array([r for r, _ in combo])
-        n_max = sum(k == "maximum" for _, k in combo)
-        kind = "minimum" if n_max == 0 else "maximum" if n_max == n else "saddle"
-        out.append(_cp(point, float(value(point)), kind))
-    return out
-
-
 @_builtin
 def rastrigin(n: int = 2) -> Surface:
     r"""Rastrigin's function :math:`10 n + \sum_i (x_i^2 - 10 \cos 2\pi x_i)`.
@@ -986,27 +607,6 @@ def rastrigin(n: int = 2) -> Surface:
         start=np.full(n, 3.3),
         critical_points=cps,
     )
-
-
-# Newton's method on x + 10 pi sin(2 pi x) from each k/2, k = 1..10 (float64, to a fixed
-# point); the function is odd, so the negative roots are the negated ones; 0 is exact.
-_RASTRIGIN_1D_POSITIVE: list[tuple[float, str]] = [
-    (0.5025460365546747, "maximum"),
-    (0.9949586376523348, "minimum"),
-    (1.5076407318703584, "maximum"),
-    (1.9899122337085497, "minimum"),
-    (2.512743318200085, "maximum"),
-    (2.984855701039481, "minimum"),
-    (3.517859138170441, "maximum"),
-    (3.9797838603007536, "minimum"),
-    (4.522993659584519, "maximum"),
-    (4.974691390895051, "minimum"),
-]
-_RASTRIGIN_1D: list[tuple[float, str]] = [
-    *((-r, k) for r, k in reversed(_RASTRIGIN_1D_POSITIVE)),
-    (0.0, "minimum"),
-    *_RASTRIGIN_1D_POSITIVE,
-]
 
 
 @_builtin
@@ -1048,22 +648,6 @@ def styblinski_tang(n: int = 2) -> Surface:
     )
 
 
-# Newton's method on 2x^3 - 16x + 2.5 from -3, 0 and 3 (float64, to a fixed point).
-_STYBLINSKI_TANG_1D: list[tuple[float, str]] = [
-    (-2.903534027771177, "minimum"),
-    (0.1567312567803401, "maximum"),
-    (2.746802770990837, "minimum"),
-]
-
-
-def _dimension(factory: str, n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{factory} requires n to be an int, got {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"{factory} requires n >= 1, got n={n}")
-    return int(n)
-
-
 # ----------------------------------------------------------------------------------------
 # 1-D
 
@@ -1103,108 +687,3 @@ def bumpy_1d() -> Surface:
         start=[2.0],
         critical_points=_literal_points(_BUMPY_1D),
     )
-
-
-# ----------------------------------------------------------------------------------------
-# Critical points as literals: (point, value, kind, note). Unless marked exact, found by
-# Newton's method on the gradient started from every point of a 401 x 401 grid over the
-# bounds (a 20,001-point grid in 1-D), duplicates merged, then each polished by further
-# float64 Newton steps until a step no longer changed it, keeping the iterate of smallest
-# |grad|; kind from the signs of numpy.linalg.eigvalsh of the Hessian there (all far from
-# zero); value from the formula at the literal. Complete inside the bounds as far as that
-# search can tell.
-
-
-def _literal_points(
-    rows: Sequence[tuple[Sequence[float], float, str, str]],
-) -> list[CriticalPoint]:
-    return [_cp(p, v, k, note) for p, v, k, note in rows]
-
-
-_Rows = list[tuple[Sequence[float], float, str, str]]
-
-_HIMMELBLAU: _Rows = [
-    ([3.0, 2.0], 0.0, "minimum", "global minimum (exact)"),
-    ([3.5844283403304917, -1.8481265269644036], 0.0, "minimum", "global minimum"),
-    ([-3.779310253377747, -3.2831859912861696], 0.0, "minimum", "global minimum"),
-    ([-2.805118086952745, 3.131312518250573], 0.0, "minimum", "global minimum"),
-    ([3.385154183607021, 0.07385187983774928], 13.311926270405587, "saddle", ""),
-    ([0.08667750455539634, 2.884254701174776], 67.71915008752613, "saddle", ""),
-    ([-3.0730257507643897, -0.08135304428796751], 104.01516291755811, "saddle", ""),
-    ([-0.12796134673068005, -1.9537149802445766], 178.33723920192745, "saddle", ""),
-    ([-0.2708445906673476, -0.9230385564799816], 181.6165215225827, "maximum", ""),
-]
-_BEALE: _Rows = [
-    ([3.0, 0.5], 0.0, "minimum", "global minimum (exact)"),
-    ([0.1005379373241584, -2.6445135850231245], 9.86451228475556, "saddle", ""),
-    # Exact: on x = 0 only df/dx survives, 1.5(y-1) + 2.25(y^2-1) + 2.625(y^3-1), whose
-    # only real root is y = 1.
-    ([0.0, 1.0], 14.203125, "saddle", "exact"),
-]
-_SIX_HUMP_CAMEL: _Rows = [
-    ([-0.08984201310031807, 0.7126564030207396], -1.0316284534898774, "minimum", "global minimum"),
-    ([0.08984201310031807, -0.7126564030207396], -1.0316284534898774, "minimum", "global minimum"),
-    ([-1.7036067149699814, 0.7960835686726251], -0.21546382438372036, "minimum", ""),
-    ([1.7036067149699807, -0.7960835686726251], -0.21546382438371725, "minimum", ""),
-    ([-1.6071047529201976, -0.5686514548841313], 2.1042503103112593, "minimum", ""),
-    ([1.6071047529201976, 0.5686514548841313], 2.1042503103112593, "minimum", ""),
-    ([0.0, 0.0], 0.0, "saddle", "exact"),
-    ([-1.1092053368047863, 0.7682680925095399], 0.543718600978185, "saddle", ""),
-    ([1.1092053368047863, -0.7682680925095399], 0.543718600978185, "saddle", ""),
-    ([-1.6380679841897785, -0.22867406904439408], 2.2293571975307147, "saddle", ""),
-    ([1.6380679841897785, 0.22867406904439408], 2.2293571975307147, "saddle", ""),
-    ([-1.2960702671671092, -0.6050843880386585], 2.229470818029859, "saddle", ""),
-    ([1.2960702671671092, 0.6050843880386585], 2.229470818029859, "saddle", ""),
-    ([-1.2302298765166526, -0.16233458445899498], 2.4962953510235764, "maximum", ""),
-    ([1.2302298765166526, 0.16233458445899498], 2.4962953510235764, "maximum", ""),
-]
-_THREE_HUMP_CAMEL: _Rows = [
-    ([0.0, 0.0], 0.0, "minimum", "global minimum (exact)"),
-    ([-1.747552345830289, 0.8737761729151445], 0.29863844223686054, "minimum", ""),
-    ([1.747552345830289, -0.8737761729151445], 0.29863844223686054, "minimum", ""),
-    ([-1.0705422918236598, 0.5352711459118299], 0.8773615577631402, "saddle", ""),
-    ([1.0705422918236598, -0.5352711459118299], 0.8773615577631402, "saddle", ""),
-]
-# Goldstein-Price: the search finds nine critical points, all at rational coordinates
-# (multiples of 1/5) with integer values; the gradient vanishes there exactly in rational
-# arithmetic (fractions.Fraction), so the literals are the nearest doubles.
-_GOLDSTEIN_PRICE: _Rows = [
-    ([0.0, -1.0], 3.0, "minimum", "global minimum"),
-    ([-0.6, -0.4], 30.0, "minimum", ""),
-    ([1.8, 0.2], 84.0, "minimum", ""),
-    ([1.2, 0.8], 840.0, "minimum", ""),
-    ([-0.4, -0.6], 35.0, "saddle", ""),
-    ([1.2, -0.2], 99.0, "saddle", ""),
-    ([1.4, 0.6], 980.0, "saddle", ""),
-    ([0.6, 0.4], 990.0, "saddle", ""),
-    ([0.8, 0.2], 1155.0, "maximum", ""),
-]
-# Roots of 4x^3 - 4x + 1/2.
-_BUMPY_1D: _Rows = [
-    ([-1.057453770738378], -0.5147536412757056, "minimum", "global minimum"),
-    ([0.9304029265558517], 0.4832514917147508, "minimum", "shallow local minimum"),
-    ([0.1270508441825262], 1.0315021495609549, "maximum", "the bump"),
-]
-
-
-# ----------------------------------------------------------------------------------------
-# registry
-
-
-def available() -> list[str]:
-    """Names of the built-in surfaces, sorted (``get(name)`` builds one)."""
-    return sorted(_REGISTRY)
-
-
-def get(name: str, **kwargs: Any) -> Surface:
-    """Build the built-in surface ``name`` with keyword arguments, e.g.
-    ``get("rosenbrock", n=10)`` or ``get("quadratic", A=[[1, 0], [0, 10]])``."""
-    if not isinstance(name, str):
-        raise TypeError(f"name: expected a str, got {type(name).__name__}")
-    try:
-        factory = _REGISTRY[name]
-    except KeyError:
-        raise ValueError(
-            f"name: unknown surface {name!r}; available: {', '.join(available())}"
-        ) from None
-    return factory(**kwargs)
