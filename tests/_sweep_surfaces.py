@@ -7,6 +7,12 @@ from __future__ import annotations
 import numpy as np
 
 
+def _symmetric_2x2(xx, xy, yy):
+    """The stack of symmetric matrices [[xx, xy], [xy, yy]] (entries broadcast together)."""
+    xx, xy, yy = np.broadcast_arrays(*(np.asarray(e, dtype=np.float64) for e in (xx, xy, yy)))
+    return np.stack([np.stack([xx, xy], axis=-1), np.stack([xy, yy], axis=-1)], axis=-2)
+
+
 class Rosen:
     """2-D Rosenbrock, 100 (y - x^2)^2 + (1 - x)^2."""
 
@@ -31,11 +37,7 @@ class Rosen:
     def hessian(self, X):
         X = np.asarray(X, dtype=np.float64)
         x, y = X[..., 0], X[..., 1]
-        H = np.empty((*X.shape[:-1], 2, 2))
-        H[..., 0, 0] = 1200 * x * x - 400 * y + 2
-        H[..., 0, 1] = H[..., 1, 0] = -400 * x
-        H[..., 1, 1] = 200.0
-        return H
+        return _symmetric_2x2(1200 * x * x - 400 * y + 2, -400 * x, 200.0)
 
 
 class TinyNet:
@@ -57,11 +59,7 @@ class TinyNet:
     def hessian(self, X):
         X = np.asarray(X, dtype=np.float64)
         a, b = X[..., 0], X[..., 1]
-        H = np.empty((*X.shape[:-1], 2, 2))
-        H[..., 0, 0] = 2 * b * b
-        H[..., 1, 1] = 2 * a * a
-        H[..., 0, 1] = H[..., 1, 0] = 4 * a * b - 2
-        return H
+        return _symmetric_2x2(2 * b * b, 4 * a * b - 2, 2 * a * a)
 
 
 class MonkeySaddle:
@@ -83,11 +81,7 @@ class MonkeySaddle:
     def hessian(self, X):
         X = np.asarray(X, dtype=np.float64)
         u, v = X[..., 0], X[..., 1]
-        H = np.empty((*X.shape[:-1], 2, 2))
-        H[..., 0, 0] = 6 * u
-        H[..., 1, 1] = -6 * u
-        H[..., 0, 1] = H[..., 1, 0] = -6 * v
-        return H
+        return _symmetric_2x2(6 * u, -6 * v, -6 * u)
 
 
 class Bowl:
