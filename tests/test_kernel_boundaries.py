@@ -55,6 +55,15 @@ def assert_refused(
     assert snapshot(arrays, extra) == before, "an array changed although the call was refused"
 
 
+def assert_hyper_refused(
+    kernel: str, name: str, value: Any, error: type, message: str, arrays: dict | None = None
+) -> None:
+    """:func:`assert_refused` with hyper-parameter ``name`` set to ``value``; the message is
+    "name: " then the pattern ``message``. ``arrays`` defaults to ``valid_arrays(kernel)``."""
+    arrays = valid_arrays(kernel) if arrays is None else arrays
+    assert_refused(kernel, arrays, error, rf"^{name}: {message}", **{name: value})
+
+
 @pytest.mark.parametrize("kernel", list(KERNELS))
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 def test_valid_call_updates_param(kernel: str, dtype: Any) -> None:
@@ -330,13 +339,8 @@ BOOL_CASES = [(k, h) for k, hs in BOOL_HYPER.items() for h in hs]
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf"), -1.0, -1e-300])
 @pytest.mark.parametrize(("kernel", "name", "expect"), FLOAT_CASES)
 def test_float_hyper_out_of_range(kernel: str, name: str, expect: str, value: float) -> None:
-    arrays = valid_arrays(kernel)
-    assert_refused(
-        kernel,
-        arrays,
-        ValueError,
-        rf"^{name}: expected a finite value {expect}, got ",
-        **{name: value},
+    assert_hyper_refused(
+        kernel, name, value, ValueError, rf"expected a finite value {expect}, got "
     )
 
 
@@ -352,17 +356,13 @@ def test_float_hyper_out_of_range(kernel: str, name: str, expect: str, value: fl
     ],
 )
 def test_float_hyper_outside_interval(kernel: str, name: str, value: float) -> None:
-    arrays = valid_arrays(kernel)
-    assert_refused(
-        kernel, arrays, ValueError, rf"^{name}: expected a finite value", **{name: value}
-    )
+    assert_hyper_refused(kernel, name, value, ValueError, r"expected a finite value")
 
 
 @pytest.mark.parametrize("value", [True, "0.1", None, [0.1], 1 + 2j])
 @pytest.mark.parametrize(("kernel", "name", "expect"), FLOAT_CASES)
 def test_float_hyper_wrong_type(kernel: str, name: str, expect: str, value: Any) -> None:
-    arrays = valid_arrays(kernel)
-    assert_refused(kernel, arrays, TypeError, rf"^{name}: expected a real number", **{name: value})
+    assert_hyper_refused(kernel, name, value, TypeError, r"expected a real number")
 
 
 @pytest.mark.parametrize(
@@ -387,45 +387,32 @@ def test_bad_betas(betas: Any, error: type, match: str) -> None:
 @pytest.mark.parametrize("value", [1, 0, None, "yes", 1.0])
 @pytest.mark.parametrize(("kernel", "name"), BOOL_CASES)
 def test_bool_hyper_wrong_type(kernel: str, name: str, value: Any) -> None:
-    assert_refused(
-        kernel,
-        valid_arrays(kernel),
-        TypeError,
-        rf"^{name}: expected True or False",
-        **{name: value},
-    )
+    assert_hyper_refused(kernel, name, value, TypeError, r"expected True or False")
 
 
 # per-row arrays
 @pytest.mark.parametrize(("kernel", "name", "expect"), FLOAT_CASES)
 def test_per_row_wrong_length(kernel: str, name: str, expect: str) -> None:
     for bad in [np.full(3, 0.5), np.full(5, 0.5), np.full((4, 1), 0.5), np.full((1, 4), 0.5)]:
-        assert_refused(
-            kernel,
-            valid_arrays(kernel),
-            ValueError,
-            rf"^{name}: expected a number or a 1-D array of 4 values",
-            **{name: bad},
+        assert_hyper_refused(
+            kernel, name, bad, ValueError, r"expected a number or a 1-D array of 4 values"
         )
 
 
 @pytest.mark.parametrize(("kernel", "name", "expect"), FLOAT_CASES)
 def test_per_row_for_param_not_2d(kernel: str, name: str, expect: str) -> None:
     for shape in [(24,), (2, 3, 4)]:
-        assert_refused(
+        assert_hyper_refused(
             kernel,
-            valid_arrays(kernel, shape=shape),
+            name,
+            np.full(4, 0.5),
             ValueError,
-            rf"^{name}: per-row values need a 2-D param",
-            **{name: np.full(4, 0.5)},
+            r"per-row values need a 2-D param",
+            arrays=valid_arrays(kernel, shape=shape),
         )
     lists = list_arrays(kernel)
-    assert_refused(
-        kernel,
-        lists,
-        ValueError,
-        rf"^{name}: per-row values need a 2-D param",
-        **{name: np.full(3, 0.5)},
+    assert_hyper_refused(
+        kernel, name, np.full(3, 0.5), ValueError, r"per-row values need a 2-D param", arrays=lists
     )
 
 
@@ -433,12 +420,8 @@ def test_per_row_for_param_not_2d(kernel: str, name: str, expect: str) -> None:
 def test_per_row_bad_value_names_the_row(kernel: str, name: str, expect: str) -> None:
     values = np.full(4, 0.5)
     values[2] = np.nan
-    assert_refused(
-        kernel,
-        valid_arrays(kernel),
-        ValueError,
-        rf"^{name}: expected a finite value {expect}, got nan \(row 2\)",
-        **{name: values},
+    assert_hyper_refused(
+        kernel, name, values, ValueError, rf"expected a finite value {expect}, got nan \(row 2\)"
     )
 
 
@@ -446,13 +429,7 @@ def test_per_row_bad_value_names_the_row(kernel: str, name: str, expect: str) ->
 @pytest.mark.parametrize(("kernel", "name", "expect"), FLOAT_CASES[:6])
 def test_per_row_wrong_dtype(kernel: str, name: str, expect: str, dtype: Any) -> None:
     values = np.array(["1", "1", "1", "1"]) if dtype == "U3" else np.ones(4, dtype)
-    assert_refused(
-        kernel,
-        valid_arrays(kernel),
-        TypeError,
-        rf"^{name}: expected real numbers",
-        **{name: values},
-    )
+    assert_hyper_refused(kernel, name, values, TypeError, r"expected real numbers")
 
 
 def test_per_row_betas_wrong_length() -> None:
