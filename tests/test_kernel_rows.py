@@ -167,39 +167,37 @@ def run_both(name: str, shape: tuple[int, int], dtype: Any, variant: dict, seed:
     )
 
 
+def _table(keys: str, *rows: tuple) -> list[dict]:
+    """One variant dict per row, the values of ``keys`` (space-separated) in order."""
+    return [dict(zip(keys.split(), row)) for row in rows]
+
+
 def variants(name: str) -> list[dict]:
-    base = {"maximize": False}
     if name in ("adam", "adamw"):
-        return [
-            {**base, "ams": ams, "wd": wd, "repeat": rep, "maximize": mx}
-            for ams, wd, rep, mx in [
-                (False, False, True, False),
-                (True, True, True, False),
-                (False, True, False, True),
-                (True, False, False, False),
-            ]
-        ]
-    if name == "sgd":
-        return [
-            {**base, "momentum": m, "nesterov": n, "wd": wd, "maximize": mx}
-            for m, n, wd, mx in [
-                ("all", False, False, False),
-                ("all", True, True, False),
-                ("some", False, True, True),
-                ("none", False, True, False),
-            ]
-        ]
-    if name == "adagrad":
-        return [{**base, "wd": wd, "maximize": mx} for wd, mx in [(False, False), (True, True)]]
-    return [
-        {**base, "centered": c, "momentum": m, "wd": wd, "maximize": mx}
-        for c, m, wd, mx in [
-            (False, False, False, False),
+        return _table(
+            "ams wd repeat maximize",
+            (False, False, True, False),
             (True, True, True, False),
-            (True, False, True, True),
-            (False, True, False, False),
-        ]
-    ]
+            (False, True, False, True),
+            (True, False, False, False),
+        )
+    if name == "sgd":
+        return _table(
+            "momentum nesterov wd maximize",
+            ("all", False, False, False),
+            ("all", True, True, False),
+            ("some", False, True, True),
+            ("none", False, True, False),
+        )
+    if name == "adagrad":
+        return _table("wd maximize", (False, False), (True, True))
+    return _table(
+        "centered momentum wd maximize",
+        (False, False, False, False),
+        (True, True, True, False),
+        (True, False, True, True),
+        (False, True, False, False),
+    )
 
 
 CASES = [
