@@ -8,7 +8,7 @@ from .runner import Context
 
 def run(ctx: Context) -> Section:
     from .. import data, experiments, models
-    from .._plot_experiments import plot_batch_size_study
+    from ..experiments import plot_batch_size_study
 
     sizes = (4, 32, 256, 1024) if ctx.quick else (1, 4, 16, 64, 256, 1024)
     df = experiments.batch_size_study(

@@ -10,7 +10,7 @@ from .runner import Context
 
 def run(ctx: Context) -> Section:
     from .. import data, experiments, models
-    from .._plot_experiments import plot_minimum_ratio_study
+    from ..experiments import plot_minimum_ratio_study
 
     n_runs = 10 if ctx.quick else 40
     df = experiments.minimum_ratio_study(

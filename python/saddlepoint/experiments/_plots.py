@@ -1,4 +1,5 @@
-"""Plots of the tables that :mod:`saddlepoint.experiments` returns (matplotlib, an extra)."""
+"""Plots of the tables that :mod:`saddlepoint.experiments` returns (matplotlib, an extra,
+imported when a plot is drawn)."""
 
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ def plot_optimizer_comparison(
     ax_path = ax_list[1]
     if surface is not None:
         if isinstance(surface, str):
-            from . import surfaces
+            from .. import surfaces
 
             surface = surfaces.get(surface)
         bounds = np.asarray(getattr(surface, "bounds", None), dtype=float)

@@ -1,0 +1,36 @@
+"""The experiments of the lecture on why optimization fails, as functions returning tables.
+
+- :func:`batch_size_study`: time per update and per epoch, accuracy and sharpness of the
+  end point against the batch size (small batches: more updates per epoch, noisier,
+  flatter minima; large batches: faster epochs on parallel hardware).
+- :func:`minimum_ratio_study`: many small networks driven to points of (nearly) zero
+  gradient; training loss against the minimum ratio of the exact Hessian (true local
+  minima are rare; most points have some negative curvature left).
+- :func:`optimizer_comparison`: several optimizers and schedules from the same start on
+  one surface; loss curves and paths.
+
+Every function returns a :class:`pandas.DataFrame` (``pip install "saddlepoint[sweep]"``)
+and is deterministic for its ``seed``; each has a plot helper (``plot_batch_size_study``,
+``plot_minimum_ratio_study``, ``plot_optimizer_comparison``; matplotlib, imported when
+called, in ``_plots``). The defaults are
+small settings that run in seconds on two cores.
+"""
+
+from ._batch_size import batch_size_study
+from ._comparison import LectureRMS, lecture_comparisons, optimizer_comparison
+from ._minimum_ratio import minimum_ratio_study
+from ._plots import plot_batch_size_study, plot_minimum_ratio_study, plot_optimizer_comparison
+from ._sharpness import epsilon_sharpness, top_hessian_eigenvalue
+
+__all__ = [
+    "LectureRMS",
+    "batch_size_study",
+    "epsilon_sharpness",
+    "lecture_comparisons",
+    "minimum_ratio_study",
+    "optimizer_comparison",
+    "plot_batch_size_study",
+    "plot_minimum_ratio_study",
+    "plot_optimizer_comparison",
+    "top_hessian_eigenvalue",
+]
