@@ -1,7 +1,10 @@
 r"""Sweeps: thousands of optimizer runs on one surface at once, saved as they finish.
 
+>>> import numpy as np, saddlepoint
 >>> df = saddlepoint.sweep("rosenbrock", {"lr": np.logspace(-4, 0, 100).tolist(),
 ...                                       "beta1": [0.8, 0.9]}, steps=1000, x0=(-1.5, 2.0))
+>>> len(df), list(df.columns[:3])
+(200, ['lr', 'beta1', 'final_loss'])
 
 Every run is one row of the result (a :class:`pandas.DataFrame`): a column per grid key, then
 ``final_loss``, ``best_loss``, ``threshold_step`` (the first step t whose iterate x_t has
