@@ -24,12 +24,13 @@ _SOLVE_A, _SOLVE_B, _ = (tuple(float(w) for w in row) for row in np.linalg.pinv(
 
 def step_alpha(loss0: float, slope0: float, loss1: float, slope1: float) -> float:
     """alpha of one step from the loss and directional derivative at both ends."""
-    values = (loss0, slope0, loss1, slope1)
-    if not all(math.isfinite(v) for v in values):
+    if not math.isfinite(loss0 + slope0 + loss1 + slope1):
         return math.nan
     # plain floats: this runs once per observed step
-    a = sum(w * v for w, v in zip(_SOLVE_A, values))
-    b = sum(w * v for w, v in zip(_SOLVE_B, values))
+    a0, a1, a2, a3 = _SOLVE_A
+    b0, b1, b2, b3 = _SOLVE_B
+    a = a0 * loss0 + a1 * slope0 + a2 * loss1 + a3 * slope1
+    b = b0 * loss0 + b1 * slope0 + b2 * loss1 + b3 * slope1
     if not a > 0:
         return math.nan
     t_star = -b / (2.0 * a)

@@ -14,7 +14,7 @@ from ._alpha import step_alpha
 from ._curvature import CurvatureCheck, check_curvature, preconditioned_lambda_max
 from ._events import Event
 from ._noise import gradient_noise, loss_spread
-from ._stability import StepRule, preconditioner, rule_of
+from ._stability import StepRule, current_lr, preconditioner, rule_of
 from ._thresholds import Thresholds
 
 #: The history's columns, in order (one row per observed step; NaN where not measured).
@@ -154,6 +154,9 @@ class Monitor:
             else None if params is None else _as_arrays(params, "params")
         )  # fmt: skip
         self._cols: dict[str, list[float]] = {c: [] for c in COLUMNS}
+        self._col_lists = [self._cols[c] for c in COLUMNS]
+        self._ema_weight = 2.0 / (max(self.window // 5, 1) + 1.0)
+        self._last_ratio = _NAN
         self._events: list[Event] = []
         self._active: set[str] = set()
         self._ema: list[float] = []
@@ -199,6 +202,10 @@ class Monitor:
         return 0 if self._signature is None else int(sum(np.prod(s) for s, _ in self._signature))
 
     def _check_grad(self, grad: Any) -> list[np.ndarray]:
+        sig = self._signature
+        if sig is not None and len(sig) == 1 and type(grad) is np.ndarray:
+            if grad.shape == sig[0][0] and grad.dtype == sig[0][1]:
+                return [grad]  # the common case, checked without building lists
         arrays = _as_arrays(grad, "grad")
         if self._signature is None:
             self._allocate(arrays, snapshot=False)
@@ -219,8 +226,6 @@ class Monitor:
 
     def _rule(self, lr: Any, momentum: Any) -> StepRule:
         if self.optimizer is not None:
-            if lr is not None or momentum is not None:
-                raise ValueError("lr: read from the optimizer; pass lr=/momentum= only without one")
             return rule_of(self.optimizer)
         if lr is None:
             raise TypeError(
@@ -252,11 +257,18 @@ class Monitor:
 
         Returns the events this step raised (also appended to :attr:`events`).
         """
-        value = _scalar_loss(loss)
+        value = loss if type(loss) is float else _scalar_loss(loss)
         if grad is None:
             raise TypeError("grad: expected the gradient the step used (an array or a list)")
         grads = self._check_grad(grad)
-        rule = self._rule(lr, momentum)
+        if self.optimizer is not None:
+            if lr is not None or momentum is not None:
+                raise ValueError("lr: read from the optimizer; pass lr=/momentum= only without one")
+            rule = None  # read from the optimizer only when a verdict or a check needs it
+            lr_now = current_lr(self.optimizer)
+        else:
+            rule = self._rule(lr, momentum)
+            lr_now = rule.lr
         noise = None
         if batch_grads is not None:
             noise = gradient_noise(batch_grads, self.dim)
@@ -274,6 +286,7 @@ class Monitor:
             p_arg = self._params if len(self._params) > 1 else self._params[0]
             sums = _core.observe_params(g_arg, p_arg, b["last_param"], b["direction"], b["initial"])
         else:
+            assert rule is not None
             sums = _core.observe_gradient(
                 g_arg,
                 b["momentum_buffer"] if rule.momentum else None,
@@ -284,62 +297,54 @@ class Monitor:
                 not self._cols["step"],
             )
         self._last_sums = sums
-        self._record(value, rule, sums.sum(axis=0), noise, spread)
+        self._record(value, lr_now, sums, noise, spread)
         return self._judge(rule, sums)
 
-    def _record(self, loss: float, rule: StepRule, s: np.ndarray, noise: Any, spread: float) -> None:
+    def _record(self, loss: float, lr: float, sums: np.ndarray, noise: Any, spread: float) -> None:
+        # plain floats from here on: this runs every step, NumPy scalars would cost more
+        totals = sums[0] if sums.shape[0] == 1 else sums.sum(axis=0)
+        gg, uu, gu, gp, up, pp, tt, dd, bad_g, bad_t = totals.tolist()
         c = self._cols
         first = not c["step"]
-        gn = math.sqrt(s[_SUMS["grad_sq"]])
-        un = math.sqrt(s[_SUMS["update_sq"]])
-        prev_sq = s[_SUMS["prev_sq"]]
+        gn = math.sqrt(gg)
         real_update = self._have_last
         self._have_last = True
+        un = math.sqrt(uu) if real_update else _NAN
+        denom = math.sqrt(uu) * math.sqrt(pp)
+        cos_u = up / denom if denom > 0 and not first else _NAN
         if not real_update:
-            un = _NAN
-        denom = math.sqrt(s[_SUMS["update_sq"]]) * math.sqrt(prev_sq)
-        cos_u = s[_SUMS["update_dot_prev"]] / denom if denom > 0 and not first else _NAN
-        gu = s[_SUMS["grad_dot_update"]] if real_update else _NAN
+            gu = _NAN
         denom = gn * un
         cos_gu = gu / denom if denom > 0 else _NAN
         eff = un / gn if gn > 0 else _NAN
         if not first and math.isfinite(c["loss"][-1]):
-            c["alpha"][-1] = step_alpha(c["loss"][-1], self._gdu[-1], loss, s[_SUMS["grad_dot_prev"]])
+            c["alpha"][-1] = step_alpha(c["loss"][-1], self._gdu[-1], loss, gp)
         self._gdu.append(gu)
-        if math.isfinite(gn):
-            self._max_grad_norm = max(self._max_grad_norm, gn)
-        if math.isnan(self._first_effective_lr) and math.isfinite(eff) and eff > 0:
+        if gn > self._max_grad_norm and math.isfinite(gn):
+            self._max_grad_norm = gn
+        if math.isnan(self._first_effective_lr) and eff > 0 and math.isfinite(eff):
             self._first_effective_lr = eff
-        # smoothed loss: EMA over window/5 steps; improvement over the window from it
-        w = self.window
-        a = 2.0 / (max(w // 5, 1) + 1.0)
-        ema = loss if first or not math.isfinite(self._ema[-1]) else self._ema[-1] + a * (loss - self._ema[-1])
-        self._ema.append(ema)
+        # smoothed loss: EMA over window/5 steps; the improvement over the window from it
+        ema_list, w = self._ema, self.window
+        if first or not math.isfinite(ema_list[-1]):
+            ema = loss
+        else:
+            ema = ema_list[-1] + self._ema_weight * (loss - ema_list[-1])
+        ema_list.append(ema)
         improvement = _NAN  # over the last window, or as much of it as there is
-        if len(self._ema) > 1:
-            old = self._ema[-1 - min(w, len(self._ema) - 1)]
+        if len(ema_list) > 1:
+            old = ema_list[-1 - min(w, len(ema_list) - 1)]
             improvement = (old - ema) / (abs(old) + self.thresholds.loss_atol)
-        has_params = self._params is not None
-        row = {
-            "step": float(len(c["step"]) + 1),
-            "loss": loss,
-            "lr": rule.lr,
-            "grad_norm": gn,
-            "update_norm": un,
-            "param_norm": math.sqrt(s[_SUMS["param_sq"]]) if has_params else _NAN,
-            "distance": math.sqrt(s[_SUMS["distance_sq"]]),
-            "cos_update": cos_u,
-            "cos_grad_update": cos_gu,
-            "effective_lr": eff,
-            "alpha": _NAN,
-            "improvement": improvement,
-            "nonfinite": s[_SUMS["nonfinite_grad"]] + s[_SUMS["nonfinite_param"]],
-            "noise_scale": noise.noise_scale if noise is not None else _NAN,
-            "gsnr": noise.gsnr if noise is not None else _NAN,
-            "loss_noise": spread,
-        }
-        for name in COLUMNS:
-            c[name].append(row.get(name, _NAN))
+        values = (
+            float(len(c["step"]) + 1), loss, lr, gn, un,
+            math.sqrt(tt) if self._params is not None else _NAN, math.sqrt(dd),
+            cos_u, cos_gu, eff, _NAN, improvement, bad_g + bad_t,
+            _NAN, _NAN, _NAN, _NAN, _NAN, _NAN,
+            _NAN if noise is None else noise.noise_scale, _NAN if noise is None else noise.gsnr,
+            spread,
+        )  # fmt: skip
+        for column, value in zip(self._col_lists, values):
+            column.append(value)
 
     # ------------------------------------------------------------------------------------
     # curvature
@@ -369,7 +374,7 @@ class Monitor:
         c["lambda_min"][-1], c["lambda_max"][-1] = check.lambda_min, check.lambda_max
         c["residual_min"][-1], c["residual_max"][-1] = check.residual_min, check.residual_max
         c["curvature_products"][-1] = float(products)
-        c["stability_ratio"][-1] = rule.ratio(lam)
+        c["stability_ratio"][-1] = self._last_ratio = rule.ratio(lam)
         self._curvature, self._curvature_step = check, len(c["step"])
         return check
 
@@ -378,7 +383,6 @@ class Monitor:
 
     def _window(self, rule: StepRule) -> _verdicts.Window:
         c, w = self._cols, self.window
-        sr = [v for v in c["stability_ratio"] if not math.isnan(v)]
         noise = np.asarray(c["noise_scale"][-w:])
         noise = noise[~np.isnan(noise)]
         eff = np.asarray(c["effective_lr"][-w:])
@@ -394,7 +398,7 @@ class Monitor:
             max_grad_norm=self._max_grad_norm,
             rule=rule,
             curvature=self._curvature,
-            stability_ratio=sr[-1] if sr else _NAN,
+            stability_ratio=self._last_ratio,
             noise_scale=float(np.median(noise)) if noise.size else _NAN,
             batch_size=self._batch_size,
             effective_lr=float(np.median(eff)) if eff.size else _NAN,
@@ -416,21 +420,22 @@ class Monitor:
         self._events.append(event)
         new.append(event)
 
-    def _judge(self, rule: StepRule, sums: np.ndarray) -> list[Event]:
-        self._rule_now = rule
+    def _judge(self, rule: StepRule | None, sums: np.ndarray) -> list[Event]:
         new: list[Event] = []
         if self._diverged:
             return new
         c = self._cols
         t = len(c["step"])
         due = self.hvp is not None and self.curvature_every and (t - 1) % self.curvature_every == 0
-        if due:
-            self.check_curvature()
         acute = not math.isfinite(c["loss"][-1]) or c["nonfinite"][-1] > 0
         check_every = max(1, self.window // 5)
         start_steps = max(self.window, 20)
-        if not (acute or t % check_every == 0 or t <= start_steps):
+        if not (due or acute or t % check_every == 0 or t <= start_steps):
             return new
+        rule = self._rule(None, None) if rule is None else rule
+        self._rule_now = rule
+        if due:
+            self.check_curvature()
         w = self._window(rule)
         bad = np.flatnonzero(sums[:, _SUMS["nonfinite_param"]] + sums[:, _SUMS["nonfinite_grad"]])
         verdict = _verdicts.diverged(w, int(bad[0]) if bad.size else None, int(c["nonfinite"][-1]))

@@ -78,7 +78,8 @@ def current_lr(opt: Any) -> float:
     """The learning rate the optimizer's last step used (its schedule's value, if it has one)."""
     if getattr(opt, "schedule", None) is not None:
         return float(opt.schedule(max(int(opt.steps), 1)))
-    return _scalar("lr", opt.lr)
+    lr = opt.lr
+    return lr if type(lr) is float else _scalar("lr", lr)
 
 
 def rule_of(opt: Any) -> StepRule:
