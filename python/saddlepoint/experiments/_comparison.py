@@ -77,9 +77,16 @@ def optimizer_comparison(
 
     Examples
     --------
-    >>> presets = lecture_comparisons()  # doctest: +SKIP
-    >>> df = optimizer_comparison(**presets["bump"])  # doctest: +SKIP
-    >>> plot_optimizer_comparison(df, presets["bump"]["surface"])  # doctest: +SKIP
+    >>> from saddlepoint.experiments import (
+    ...     lecture_comparisons, optimizer_comparison, plot_optimizer_comparison)
+    >>> presets = lecture_comparisons()
+    >>> df = optimizer_comparison(**presets["bump"])
+    >>> df.attrs["reason"]
+    {'GD': 'minimum', 'momentum': 'minimum'}
+    >>> {label: round(float(x), 2) for label, x in df.groupby("label")["x0"].last().items()}
+    {'GD': 0.93, 'momentum': -1.06}
+    >>> fig = plot_optimizer_comparison(df, presets["bump"]["surface"])  # needs matplotlib
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     pd = _pandas()
     specs = _run_specs(optimizers)

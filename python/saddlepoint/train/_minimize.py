@@ -229,7 +229,7 @@ def minimize(
     The lecture's "worst network ever", :math:`L = (1 - w_1 w_2)^2`, started at its saddle:
 
     >>> res = minimize("tiny_network", "adam", lr=0.05, x0=[0.0, 0.0], escape_saddles=True)
-    >>> [e.kind for e in res.events]  # doctest: +SKIP
+    >>> [e.kind for e in res.events]
     ['saddle', 'degenerate']
     """
     surface = _resolve_surface(surface)
