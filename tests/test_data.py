@@ -94,7 +94,7 @@ def test_blobs_without_noise_sit_on_one_center_per_class():
     ("call", "match"),
     [
         (lambda: data.spirals(n=1), "n: expected an int >= 2"),
-        (lambda: data.spirals(noise=-1.0), "noise: expected a finite number >= 0"),
+        (lambda: data.spirals(noise=-1.0), "noise: expected a finite value >= 0"),
         (lambda: data.spirals(val_fraction=1.0), r"val_fraction: expected a number in \[0, 1\)"),
         (lambda: data.blobs(centers=1), "centers: expected an int >= 2"),
         (lambda: data.blobs(cluster_std=float("nan")), "cluster_std: expected a finite"),

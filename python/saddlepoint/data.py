@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import finite_number, int_at_least
+
 __all__ = ["Dataset", "blobs", "digits", "spirals", "split"]
 
 
@@ -69,23 +71,6 @@ def _check_fraction(val_fraction: Any) -> float:
     ):
         raise ValueError(f"val_fraction: expected a number in [0, 1), got {val_fraction!r}")
     return float(val_fraction)
-
-
-def _check_count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}: expected an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_nonnegative(name: str, value: Any) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.floating, np.integer))
-        or not np.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 def split(
@@ -153,7 +138,7 @@ def digits(
     Read from the installed scikit-learn package (``sklearn.datasets.load_digits``), never
     downloaded.
     """
-    n_classes = _check_count("n_classes", n_classes, 2)
+    n_classes = int_at_least("n_classes", n_classes, 2)
     if n_classes > 10:
         raise ValueError(f"n_classes: expected an int in [2, 10], got {n_classes}")
     try:
@@ -166,7 +151,7 @@ def digits(
     keep = y < n_classes
     X, y = X[keep], y[keep]
     if n_samples is not None:
-        n_samples = _check_count("n_samples", n_samples, 2 * n_classes)
+        n_samples = int_at_least("n_samples", n_samples, 2 * n_classes)
         pick = np.random.default_rng(seed).permutation(y.size)[: min(n_samples, y.size)]
         X, y = X[np.sort(pick)], y[np.sort(pick)]
     return split(X, y, val_fraction=val_fraction, seed=seed, name="digits")
@@ -188,10 +173,10 @@ def spirals(
     (0.05, 1], plus Gaussian noise of standard deviation ``noise * 0.1`` on each
     coordinate. ``n`` points in total, split as evenly as possible between the arms.
     """
-    n = _check_count("n", n, 2)
-    noise = _check_nonnegative("noise", noise)
-    n_classes = _check_count("n_classes", n_classes, 2)
-    turns = _check_nonnegative("turns", turns)
+    n = int_at_least("n", n, 2)
+    noise = finite_number("noise", noise)
+    n_classes = int_at_least("n_classes", n_classes, 2)
+    turns = finite_number("turns", turns)
     rng = np.random.default_rng(seed)
     labels = np.arange(n) % n_classes
     t = rng.uniform(0.05, 1.0, size=n)
@@ -217,10 +202,10 @@ def blobs(
     Gaussian noise of standard deviation ``cluster_std``. ``n`` points in total, split as
     evenly as possible between the clusters.
     """
-    n = _check_count("n", n, 2)
-    centers = _check_count("centers", centers, 2)
-    n_features = _check_count("n_features", n_features, 1)
-    cluster_std = _check_nonnegative("cluster_std", cluster_std)
+    n = int_at_least("n", n, 2)
+    centers = int_at_least("centers", centers, 2)
+    n_features = int_at_least("n_features", n_features, 1)
+    cluster_std = finite_number("cluster_std", cluster_std)
     lo, hi = (float(v) for v in center_box)
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise ValueError(

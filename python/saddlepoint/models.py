@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import finite_number, is_int
+
 __all__ = ["ACTIVATIONS", "LOSSES", "MLP"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
@@ -124,10 +126,7 @@ class MLP:
         if (
             not isinstance(sizes, list)
             or len(sizes) < 2
-            or not all(
-                isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1
-                for s in sizes
-            )
+            or not all(is_int(s) and s >= 1 for s in sizes)
         ):
             raise ValueError(
                 f"sizes: expected a sequence of at least two ints >= 1, got {sizes!r}"
@@ -136,14 +135,7 @@ class MLP:
             raise ValueError(f"activation: expected one of {ACTIVATIONS}, got {activation!r}")
         if loss not in LOSSES:
             raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
-        if (
-            isinstance(l2, bool)
-            or not isinstance(l2, (int, float, np.integer, np.floating))
-            or not math.isfinite(l2)
-            or l2 < 0
-        ):
-            raise ValueError(f"l2: expected a finite value >= 0, got {l2!r}")
-        self.l2 = float(l2)
+        self.l2 = finite_number("l2", l2)
         self.sizes: tuple[int, ...] = tuple(int(s) for s in sizes)
         self.activation = activation
         self.loss_name = loss

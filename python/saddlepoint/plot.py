@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._checks import checked_int, is_int
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
@@ -55,7 +57,7 @@ def plot_schedule(
     matplotlib.axes.Axes
         The axes drawn on; ``ax.figure.savefig(...)`` saves it.
     """
-    if isinstance(steps, (int, np.integer)) and not isinstance(steps, bool):
+    if is_int(steps):
         if steps <= 0:
             raise ValueError(f"steps: expected a positive number of steps, got {steps}")
         t = np.arange(int(steps))
@@ -128,10 +130,7 @@ def plot_surface(
     dim = getattr(surface, "dim", None)
     if dim not in (1, 2):
         raise ValueError(f"surface: expected a 2-D (or 1-D) surface, got dim={dim}")
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)):
-        raise TypeError(f"resolution: expected an int >= 2, got {type(resolution).__name__}")
-    if resolution < 2:
-        raise ValueError(f"resolution: expected an int >= 2, got {resolution}")
+    checked_int("resolution", resolution, 2)
     paths = _paths(trajectories, dim)
     box = [(float(lo), float(hi)) for lo, hi in (bounds if bounds is not None else surface.bounds)]
     if len(box) != dim:

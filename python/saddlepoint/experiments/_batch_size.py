@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import is_int
 from ..train import train
 from ..train._train import _split_data
 from ._common import _pandas
@@ -70,10 +71,7 @@ def batch_size_study(
     ...     epochs=3, blas_threads=1)
     """
     pd = _pandas()
-    if not batch_sizes or not all(
-        isinstance(b, (int, np.integer)) and not isinstance(b, bool) and b >= 1
-        for b in batch_sizes
-    ):
+    if not batch_sizes or not all(is_int(b) and b >= 1 for b in batch_sizes):
         raise ValueError(f"batch_sizes: expected ints >= 1, got {batch_sizes!r}")
     if blas_threads is not None:
         try:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import int_at_least
 from ..train import train
 from ..train._train import _split_data
 from ._common import _pandas
@@ -104,8 +105,7 @@ def minimum_ratio_study(
     from .. import hessian
 
     pd = _pandas()
-    if isinstance(n_runs, bool) or not isinstance(n_runs, (int, np.integer)) or n_runs < 1:
-        raise ValueError(f"n_runs: expected an int >= 1, got {n_runs!r}")
+    int_at_least("n_runs", n_runs)
     X, y, _, _ = _split_data(data)
     rows = []
     for run in range(int(n_runs)):

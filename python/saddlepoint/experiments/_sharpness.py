@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import finite_number
 from ._common import _scipy_optimize
 
 
@@ -56,13 +57,7 @@ def epsilon_sharpness(
     ``max_iterations`` iterations on the box, from two starts: the corner the gradient
     points to and a seeded random point of the box; the better one counts. In percent.
     """
-    if (
-        isinstance(epsilon, bool)
-        or not isinstance(epsilon, (int, float, np.floating))
-        or not np.isfinite(epsilon)
-        or epsilon <= 0
-    ):
-        raise ValueError(f"epsilon: expected a finite value > 0, got {epsilon!r}")
+    finite_number("epsilon", epsilon, strict=True)
     optimize = _scipy_optimize()
     params = np.asarray(params, dtype=np.float64)
     base = float(model.loss(params, X, y))

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
+from .._checks import int_at_least
 from ._dask import run_dask
 from ._grid import expand, lr_values, settle
 from ._run import RESULT_COLUMNS, _compute_chunk, _NativeSpec, _Plan
@@ -238,14 +239,11 @@ def sweep(
         import pandas as pd
     except ImportError:  # pragma: no cover
         raise ImportError('sweep needs pandas: pip install "saddlepoint[sweep]"') from None
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps: expected an int >= 0, got {steps!r}")
-    steps = int(steps)
+    steps = int_at_least("steps", steps, 0)
     dt = np.dtype(dtype)
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"dtype: expected float32 or float64, got {dt}")
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size: expected an int >= 1, got {chunk_size!r}")
+    chunk_size = int_at_least("chunk_size", chunk_size)
     if backend not in ("local", "dask"):
         raise ValueError(f"backend: expected 'local' or 'dask', got {backend!r}")
     if not (isinstance(divergence, (int, float)) and divergence > 0):
