@@ -64,6 +64,22 @@ def _scalar_loss(loss: Any) -> float:
     return float(arr.reshape(()))
 
 
+def _loss_trend(loss: np.ndarray, atol: float) -> tuple[float, float]:
+    """Relative drop of the loss over the window by a least-squares line, and that plus two
+    standard errors of the slope (nan for fewer than 3 finite losses)."""
+    n = loss.size
+    if n < 3 or not np.all(np.isfinite(loss)):
+        return _NAN, _NAN
+    t = np.arange(n, dtype=np.float64) - 0.5 * (n - 1)
+    tt = float(t @ t)
+    mean = float(loss.mean())
+    slope = float(t @ (loss - mean)) / tt
+    resid = loss - mean - slope * t
+    se = math.sqrt(float(resid @ resid) / (n - 2) / tt)
+    scale = (n - 1) / (abs(mean) + atol)
+    return -slope * scale, (-slope + 2.0 * se) * scale
+
+
 class Monitor:
     """Watches a training loop and explains, in words, why progress stopped and what fits.
 
@@ -387,13 +403,16 @@ class Monitor:
         noise = noise[~np.isnan(noise)]
         eff = np.asarray(c["effective_lr"][-w:])
         eff = eff[np.isfinite(eff)]
+        loss = np.asarray(c["loss"][-w:])
+        improvement, upper = _loss_trend(loss, self.thresholds.loss_atol)
         return _verdicts.Window(
             step=len(c["step"]),
-            loss=np.asarray(c["loss"][-w:]),
+            loss=loss,
             grad_norm=np.asarray(c["grad_norm"][-w:]),
             cos_update=np.asarray(c["cos_update"][-w:]),
             grad_dot_update=np.asarray(self._gdu[-w:]),
-            improvement=c["improvement"][-1],
+            improvement=improvement,
+            improvement_upper=upper,
             first_loss=c["loss"][0],
             max_grad_norm=self._max_grad_norm,
             rule=rule,
@@ -439,7 +458,7 @@ class Monitor:
         w = self._window(rule)
         bad = np.flatnonzero(sums[:, _SUMS["nonfinite_param"]] + sums[:, _SUMS["nonfinite_grad"]])
         verdict = _verdicts.diverged(w, int(bad[0]) if bad.size else None, int(c["nonfinite"][-1]))
-        self._fire("unstable_start", _verdicts.unstable_start(w, start_steps), new)
+        self._fire("unstable_start", _verdicts.unstable_start(w, start_steps, verdict is not None), new)
         if verdict is not None:
             self._fire("diverged", verdict, new)
             self._diverged = True

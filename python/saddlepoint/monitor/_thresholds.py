@@ -7,14 +7,19 @@ from dataclasses import dataclass, fields
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When each verdict fires. ``W`` is the monitor's ``window``; "improvement" is the relative
-    drop of the smoothed loss (an exponential moving average over ``W / 5`` steps) over the
-    last ``W`` steps, ``(ema[t-W] - ema[t]) / (|ema[t-W]| + loss_atol)``.
+    """When each verdict fires. ``W`` is the monitor's ``window``. A rule's "improvement" is the
+    relative drop of the loss over the last ``W`` steps from a least-squares line,
+    ``-slope * (W - 1) / (|mean loss| + loss_atol)``; the loss is *flat* only when the
+    improvement plus two standard errors of the slope is below ``flat``, so that the noise of
+    mini-batch losses never passes for a plateau. (The history's ``improvement`` column is
+    the per-step smoothed form: an exponential moving average over ``W / 5`` steps, compared
+    with its value ``W`` steps before.)
 
     Attributes
     ----------
     flat : float
-        The loss is *flat* when its improvement over the window is below this (0.1%).
+        The loss is *flat* when its improvement over the window is below this (0.1%), beyond
+        two standard errors.
     grad_rtol, grad_atol : float
         The gradient is *small* when ``||g|| <= max(grad_atol, grad_rtol * max ||g|| so
         far)``, or when moving the parameters by their own size would change the loss by
@@ -40,7 +45,8 @@ class Thresholds:
         See ``noise_factor``.
     spike_factor : float
         ``unstable_start``: within the first ``max(W, 20)`` steps of an adaptive optimizer the
-        loss exceeds ``spike_factor`` times its first value (or is not finite).
+        median of three successive losses exceeds ``spike_factor`` times the median of the
+        first five (or a loss is not finite).
     adagrad_collapse : float
         ``adagrad_stall``: Adagrad's effective step ``||dtheta|| / ||g||`` fell below this
         share of its first value while the gradient is not small and the loss improves by

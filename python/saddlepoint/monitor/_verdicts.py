@@ -30,7 +30,8 @@ class Window:
     grad_norm: np.ndarray
     cos_update: np.ndarray
     grad_dot_update: np.ndarray
-    improvement: float  # relative drop of the smoothed loss over the window (nan: too early)
+    improvement: float  # relative drop of the loss over the window, by least squares
+    improvement_upper: float  # the same plus two standard errors (noise in the losses)
     first_loss: float
     max_grad_norm: float
     rule: StepRule
@@ -59,7 +60,10 @@ class Window:
 
     @property
     def flat(self) -> bool:
-        return math.isfinite(self.improvement) and self.improvement < self.t.flat
+        """The loss is not improving by ``t.flat`` per window, beyond doubt: even the upper
+        end of the improvement's two-standard-error band is below it (so a noisy mini-batch
+        loss that only looks flat is not called flat)."""
+        return math.isfinite(self.improvement_upper) and self.improvement_upper < self.t.flat
 
     @property
     def promised_drop(self) -> float:
@@ -112,19 +116,31 @@ def diverged(w: Window, bad_array: int | None, nonfinite: int) -> Verdict | None
     )  # fmt: skip
 
 
-def unstable_start(w: Window, start_steps: int) -> Verdict | None:
+def unstable_start(w: Window, start_steps: int, diverging: bool) -> Verdict | None:
     if not w.rule.adaptive or w.step > start_steps:
         return None
-    peak = float(np.max(w.loss)) if np.all(np.isfinite(w.loss)) else math.inf
-    if peak <= w.t.spike_factor * max(abs(w.first_loss), w.t.loss_atol):
+    losses = w.loss[-start_steps:]
+    if diverging:
+        peak = float(np.max(np.abs(losses))) if np.all(np.isfinite(losses)) else math.inf
+    elif np.all(np.isfinite(losses)):
+        # a rise that lasts: the median of three successive losses, against the median of the
+        # first five (one noisy mini-batch is not a spike)
+        if losses.size < 3:
+            return None
+        runs = np.median(np.lib.stride_tricks.sliding_window_view(losses, 3), axis=1)
+        peak = float(runs.max())
+    else:
+        peak = math.inf
+    base = w.first_loss if diverging else float(np.median(losses[:5]))
+    if not diverging and peak <= w.t.spike_factor * max(abs(base), w.t.loss_atol):
         return None
     return (
         f"unstable start: within the first {w.step} steps of {w.rule.kind} the loss rose to "
-        f"{_fmt(peak)} from {_fmt(w.first_loss)}. Adaptive steps are largest at the start, "
+        f"{_fmt(peak)} from {_fmt(base)}. Adaptive steps are largest at the start, "
         "before the second-moment estimate has seen enough gradients. Fix: warm the learning "
         f"rate up, e.g. sp.schedules.linear_warmup(peak_value={w.rule.base_lr:.3g}, "
         f"warmup_steps={max(start_steps, 100)}), or start from a smaller learning rate.",
-        {"peak_loss": peak, "first_loss": w.first_loss, "lr": w.rule.base_lr},
+        {"peak_loss": peak, "start_loss": base, "lr": w.rule.base_lr},
     )
 
 
@@ -178,7 +194,7 @@ def noise_floor(w: Window) -> Verdict | None:
         return None
     if not (w.noise_scale > w.t.noise_factor * w.batch_size):
         return None
-    if not (math.isfinite(w.improvement) and w.improvement < w.t.noise_flat):
+    if not (w.improvement < w.t.noise_flat):
         return None
     return (
         f"noise floor: the gradient noise scale B_simple = {_fmt(w.noise_scale)} is far above "
