@@ -1,9 +1,10 @@
 """The ``saddlepoint`` command line: ``saddlepoint {demo,bench,sweep,classify} ...``.
 
 One module per subcommand (``_demo``, ``_bench``, ``_sweep``, ``_classify``), each with
-``add_parser(subparsers)`` and ``run(args) -> int``; ``_main`` builds the parser and turns
-errors into one line on stderr. Entry points: the ``saddlepoint`` script
-(``saddlepoint.cli:main``) and ``python -m saddlepoint``.
+``NAME``, ``HELP``, ``DESCRIPTION`` (and ``EPILOG``), ``add_arguments(parser)`` and
+``run(args) -> int``; ``_main`` builds the parser and turns errors into one line on stderr.
+Entry points: the ``saddlepoint`` script (``saddlepoint.cli:main``) and
+``python -m saddlepoint``.
 """
 
 from ._common import CLIError

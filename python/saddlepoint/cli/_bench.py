@@ -5,19 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
-from ._common import CLIError, add_subcommand
+from ._common import CLIError
+
+NAME = "bench"
+HELP = "time the fused optimizer steps against NumPy (and PyTorch if installed)"
+DESCRIPTION = (
+    "Time the fused optimizer steps against NumPy (and PyTorch when installed) "
+    "on this machine and print ratios. The full table: python bench/optimizers.py."
+)
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = add_subcommand(
-        sub,
-        "bench",
-        help="time the fused optimizer steps against NumPy (and PyTorch if installed)",
-        description="Time the fused optimizer steps against NumPy (and PyTorch when installed) "
-        "on this machine and print ratios. The full table: python bench/optimizers.py.",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--kinds",
         nargs="+",
@@ -30,7 +29,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--budget", type=float, default=0.15, help="seconds per configuration")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch peers")
     p.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
-    return p
 
 
 def run(args: argparse.Namespace) -> int:

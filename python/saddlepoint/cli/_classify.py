@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
 import numpy as np
 
-from ._common import CLIError, add_subcommand
+from ._common import CLIError
 
 _EXAMPLE = """examples:
   saddlepoint classify "0 -2; -2 0"          # the tiny network at the origin: a saddle
@@ -17,16 +16,17 @@ _EXAMPLE = """examples:
 """
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = add_subcommand(
-        sub,
-        "classify",
-        help="classify a Hessian: minimum, maximum, saddle or degenerate",
-        description="Classify a symmetric Hessian by the signs of its eigenvalues and print "
-        "the kind, the eigenvalues, the minimum ratio (share of positive eigenvalues) and "
-        "the escape direction (eigenvector of the most negative eigenvalue).",
-        epilog=_EXAMPLE,
-    )
+NAME = "classify"
+HELP = "classify a Hessian: minimum, maximum, saddle or degenerate"
+DESCRIPTION = (
+    "Classify a symmetric Hessian by the signs of its eigenvalues and print "
+    "the kind, the eigenvalues, the minimum ratio (share of positive eigenvalues) and "
+    "the escape direction (eigenvector of the most negative eigenvalue)."
+)
+EPILOG = _EXAMPLE
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "hessian",
         help="a .npy file, or inline numbers: rows separated by ';' "
@@ -41,7 +41,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--atol", type=float, default=0.0, help="absolute zero tolerance")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    return p
 
 
 def parse_matrix(text: str) -> np.ndarray:

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
-from ._common import add_subcommand
+NAME = "demo"
+HELP = "write the report: why optimization fails, measured on this machine"
+DESCRIPTION = (
+    "Run the experiments behind the lecture's findings (saddles vs minima, "
+    "batch size, momentum, adaptive learning rates and warm-up, cross-entropy vs MSE, "
+    "kernel speed) and write DIR/index.html with its figures and DIR/summary.json."
+)
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = add_subcommand(
-        sub,
-        "demo",
-        help="write the report: why optimization fails, measured on this machine",
-        description="Run the experiments behind the lecture's findings (saddles vs minima, "
-        "batch size, momentum, adaptive learning rates and warm-up, cross-entropy vs MSE, "
-        "kernel speed) and write DIR/index.html with its figures and DIR/summary.json.",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out",
         default="saddlepoint-report",
@@ -27,7 +24,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--open", action="store_true", help="open the page in a browser when done")
     p.add_argument("--seed", type=int, default=0, help="seed of every experiment (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return p
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,9 +1,6 @@
-"""The ``saddlepoint`` command line: ``saddlepoint {demo,bench,sweep,classify} ...``.
-
-Each subcommand lives in its own module of this package defining ``add_parser(subparsers)``
-and ``run(args) -> int``; the modules import only the standard library (and NumPy) at import
-time, so ``--help`` stays fast. Errors are one clear line on stderr and a non-zero exit,
-never a traceback.
+"""The parser of the ``saddlepoint`` command and ``main``: a subparser per subcommand module;
+the modules import only the standard library (and NumPy) at import time, so ``--help`` stays
+fast. Errors are one clear line on stderr and a non-zero exit, never a traceback.
 """
 
 from __future__ import annotations
@@ -29,7 +26,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"saddlepoint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _SUBCOMMANDS:
-        p = module.add_parser(sub)
+        epilog = getattr(module, "EPILOG", None)
+        p = sub.add_parser(
+            module.NAME,
+            help=module.HELP,
+            description=module.DESCRIPTION,
+            epilog=epilog,
+            # an epilog (examples, a file format) is kept as written
+            formatter_class=argparse.RawDescriptionHelpFormatter
+            if epilog
+            else argparse.HelpFormatter,
+        )
+        module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser
 

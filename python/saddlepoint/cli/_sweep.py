@@ -7,7 +7,7 @@ import argparse
 import math
 from typing import Any
 
-from ._common import CLIError, add_subcommand
+from ._common import CLIError
 
 _EXAMPLE = """config format (TOML):
   surface = "rosenbrock"          # a built-in surface name (saddlepoint.surfaces.available())
@@ -54,23 +54,23 @@ _TOP_KEYS = {
 }
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = add_subcommand(
-        sub,
-        "sweep",
-        help="run a hyper-parameter sweep from a TOML file",
-        description="Run every setting of a grid on a loss surface (natively for built-in "
-        "surfaces, thousands of runs at once), optionally saving results per chunk so an "
-        "interrupted sweep resumes, and print the best settings per optimizer.",
-        epilog=_EXAMPLE,
-    )
+NAME = "sweep"
+HELP = "run a hyper-parameter sweep from a TOML file"
+DESCRIPTION = (
+    "Run every setting of a grid on a loss surface (natively for built-in "
+    "surfaces, thousands of runs at once), optionally saving results per chunk so an "
+    "interrupted sweep resumes, and print the best settings per optimizer."
+)
+EPILOG = _EXAMPLE
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", help="the sweep's TOML file (format below)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--overwrite", action="store_true", help="discard an out file that holds a different sweep"
     )
     p.add_argument("--csv", metavar="PATH", help="also write the full table as CSV")
-    return p
 
 
 def _load_toml(path: str) -> dict[str, Any]:
