@@ -40,8 +40,7 @@ Layout (as optax's ``schedules/``): ``_base`` (the :class:`Schedule` interface),
 (piecewise, join, inject); argument checks in :mod:`saddlepoint._checks`.
 """
 
-from typing import Any
-
+from .._lazy import lazy_attributes
 from ._base import Schedule
 from ._compose import inject, join, piecewise_constant
 from ._torch import (
@@ -80,11 +79,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # saddlepoint.plot depends on the schedules; importing it here on first use (not at
-    # import time) keeps that dependency one way.
-    if name == "plot":
-        from ..plot import plot_schedule
-
-        return plot_schedule
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# plot depends on this package: plot is imported on first use, not at import time
+__getattr__ = lazy_attributes(__name__, "saddlepoint.plot", {"plot": "plot_schedule"})

@@ -25,8 +25,7 @@ says which. The formulas are in ``_formulas``, the interface and the registry in
 Look-up by name: :func:`get` and :func:`available` (sweeps and the CLI use names).
 """
 
-from typing import Any
-
+from .._lazy import lazy_attributes
 from ._formulas import (
     beale,
     booth,
@@ -71,11 +70,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # saddlepoint.plot depends on the surfaces; importing it here on first use (not at import
-    # time) keeps that dependency one way.
-    if name == "plot":
-        from ..plot import plot_surface
-
-        return plot_surface
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# plot depends on this package: plot is imported on first use, not at import time
+__getattr__ = lazy_attributes(__name__, "saddlepoint.plot", {"plot": "plot_surface"})
