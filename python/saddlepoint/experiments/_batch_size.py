@@ -63,7 +63,8 @@ def batch_size_study(
 
     Examples
     --------
-    The setting used for the report, about 2-4 s on two shared cores:
+    The setting used for the report, about 2-4 s on two shared cores (a timing study, so the
+    doctests skip it):
 
     >>> from saddlepoint import data, experiments, models
     >>> df = experiments.batch_size_study(  # doctest: +SKIP
