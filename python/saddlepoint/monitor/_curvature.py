@@ -1,10 +1,10 @@
 """Curvature checks: the lowest and highest Hessian eigenpairs from Hessian-vector products.
 
-Each check runs SciPy's Lanczos (``eigsh``) once per end of the spectrum, started from the
-eigenvector the previous check found: between checks a few dozen steps apart the extreme
-eigenvectors move little, so a warm check needs a short Krylov space (``ncv`` vectors)
-where a cold one needs a long one. Small problems (``dim <= dense_below``) form the Hessian
-from ``dim`` products and decompose it exactly.
+Each check runs one Lanczos recurrence (full reorthogonalisation) whose Krylov space gives
+both ends of the spectrum, started from the eigenvectors the previous check found (plus a
+little noise): between checks a few dozen steps apart the extreme eigenvectors move little,
+so a warm check needs a short Krylov space where a cold one needs a long one. Small problems
+(``dim <= dense_below``) form the Hessian from ``dim`` products and decompose it exactly.
 """
 
 from __future__ import annotations
@@ -65,19 +65,70 @@ class CountingOperator:
         return out
 
 
-def _lanczos_end(
-    op: CountingOperator, which: str, v0: Array | None, ncv: int, tol: float
-) -> tuple[float, Array]:
-    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+def _lanczos(
+    op: CountingOperator,
+    start: Array,
+    tol: float,
+    *,
+    low: bool = True,
+    min_steps: int = 8,
+    seed: int = 0,
+) -> tuple[float, Array, float, Array]:
+    """Both ends of the spectrum from one Krylov space: Lanczos with full reorthogonalisation,
+    stopped when the Ritz residual estimates of the extreme pairs (the top one only, unless
+    ``low``) are below ``tol`` times their own eigenvalue, that floored at a hundredth of the
+    spectral scale ``max |theta|`` (a near-zero eigenvalue is resolved to ``1e-2 * tol`` of
+    the scale, enough to tell its sign from the verdicts' tolerance, without chasing digits
+    of a number that is zero for every purpose). An invariant subspace (breakdown) continues
+    from a fresh random direction. Returns ``(lo, v_lo, hi, v_hi)``."""
+    from scipy.linalg import eigh_tridiagonal
 
-    linear = LinearOperator((op.dim, op.dim), matvec=op, dtype=np.float64)
-    try:
-        w, V = eigsh(linear, k=1, which=which, v0=v0, ncv=ncv, tol=tol, maxiter=op.dim * 20)
-    except ArpackNoConvergence as exc:  # keep the best Ritz pair ARPACK has
-        if len(exc.eigenvalues) == 0:
-            raise
-        w, V = exc.eigenvalues, exc.eigenvectors
-    return float(w[0]), np.asarray(V[:, 0], dtype=np.float64)
+    dim = op.dim
+    # the basis is kept whole: cap its memory at about 200 MB, and the steps at 300
+    m_max = int(min(dim, 300, max(20, 200_000_000 // (8 * dim))))
+    basis = np.empty((m_max, dim))
+    rng = np.random.default_rng(seed)
+    q = np.asarray(start, dtype=np.float64)
+    basis[0] = q / np.linalg.norm(q)
+    alpha: list[float] = []
+    beta: list[float] = []
+    m = 0
+    theta = np.zeros(1)
+    S = np.ones((1, 1))
+    for j in range(m_max):
+        w = op(basis[j])
+        a = float(basis[j] @ w)
+        w = w - a * basis[j] - (beta[-1] * basis[j - 1] if j else 0.0)
+        for _ in range(2):  # full reorthogonalisation, twice is enough
+            w -= basis[: j + 1].T @ (basis[: j + 1] @ w)
+        b = float(np.linalg.norm(w))
+        alpha.append(a)
+        m = j + 1
+        if m == 1:
+            theta, S = np.array([a]), np.ones((1, 1))
+        else:
+            theta, S = eigh_tridiagonal(np.array(alpha), np.array(beta))
+        scale = max(abs(theta[0]), abs(theta[-1]))
+        res_lo, res_hi = b * abs(S[-1, 0]), b * abs(S[-1, -1])
+        floor = 1e-2 * scale
+        done_hi = res_hi <= tol * max(abs(theta[-1]), floor)
+        done_lo = not low or res_lo <= tol * max(abs(theta[0]), floor)
+        if m == m_max or (m >= min(min_steps, dim) and done_lo and done_hi):
+            break
+        if b <= 1e-12 * max(scale, 1e-300):  # invariant subspace: go on elsewhere
+            w = rng.standard_normal(dim)
+            for _ in range(2):
+                w -= basis[: j + 1].T @ (basis[: j + 1] @ w)
+            b_new = float(np.linalg.norm(w))
+            if b_new == 0.0:
+                break
+            beta.append(0.0)
+            basis[j + 1] = w / b_new
+        else:
+            beta.append(b)
+            basis[j + 1] = w / b
+    V = basis[:m].T
+    return float(theta[0]), V @ S[:, 0], float(theta[-1]), V @ S[:, -1]
 
 
 def check_curvature(
@@ -102,13 +153,13 @@ def check_curvature(
         lo, hi, v_lo, v_hi, method = float(w[0]), float(w[-1]), V[:, 0], V[:, -1], "dense"
     else:
         if previous is not None and previous.v_min.shape == (dim,):
-            starts, ncv = (previous.v_min, previous.v_max), min(dim - 1, 8)
+            # the previous eigenvectors, and a little of everything else so that an
+            # eigenvalue that has overtaken them is still found
+            noise = np.random.default_rng(seed).standard_normal(dim)
+            start = previous.v_min + previous.v_max + 0.1 * noise / np.linalg.norm(noise)
         else:
-            rng = np.random.default_rng(seed)
-            start = rng.standard_normal(dim)
-            starts, ncv = (start, start), min(dim - 1, 24)
-        lo, v_lo = _lanczos_end(op, "SA", starts[0], ncv, tol)
-        hi, v_hi = _lanczos_end(op, "LA", starts[1], ncv, tol)
+            start = np.random.default_rng(seed).standard_normal(dim)
+        lo, v_lo, hi, v_hi = _lanczos(op, start, tol, seed=seed)
         method = "lanczos"
     v_lo = v_lo / np.linalg.norm(v_lo)
     v_hi = v_hi / np.linalg.norm(v_hi)
@@ -140,7 +191,7 @@ def preconditioned_lambda_max(
         w, V = np.linalg.eigh(0.5 * (H + H.T))
         return float(w[-1]), V[:, -1], op.count
     warm = previous is not None and previous.shape == (dim,)
-    ncv = min(dim - 1, 8 if warm else 24)
-    start = previous if warm else np.random.default_rng(1).standard_normal(dim)
-    hi, v = _lanczos_end(op, "LA", start, ncv, tol)
-    return hi, v, op.count
+    noise = np.random.default_rng(1).standard_normal(dim)
+    start = previous + 0.1 * noise / np.linalg.norm(noise) if warm else noise
+    _, _, hi, v = _lanczos(op, start, tol, low=False, seed=1)
+    return hi, v / np.linalg.norm(v), op.count

@@ -38,7 +38,8 @@ class Event:
     kind : str
         One of :data:`EVENT_KINDS`.
     step : int
-        The observed step (0-based count of :meth:`Monitor.observe` calls before it).
+        The observed step that raised it: the history's ``step`` (1-based, the n-th
+        :meth:`Monitor.observe` call).
     message : str
         What happened and what to do about it.
     details : dict

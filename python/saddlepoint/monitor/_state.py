@@ -87,7 +87,11 @@ def load_state_dict(mon: Any, state: dict[str, Any]) -> None:
         if mine != sig:
             raise ValueError(f"state: saved for parameters {sig}, this monitor watches {mine}")
     mon.window, mon.curvature_every = meta["window"], meta["curvature_every"]
-    mon._cols = {k[4:]: list(np.asarray(v).tolist()) for k, v in state.items() if k.startswith("col:")}
+    cols = {k[4:]: list(np.asarray(v).tolist()) for k, v in state.items() if k.startswith("col:")}
+    if set(cols) != set(mon._cols):
+        raise ValueError(f"state: history columns {sorted(cols)} are not {sorted(mon._cols)}")
+    for name, values in cols.items():  # in place: the monitor may hold these lists elsewhere
+        mon._cols[name][:] = values
     mon._ema = list(np.asarray(state["ema"]).tolist())
     mon._gdu = list(np.asarray(state["gdu"]).tolist())
     mon._signature = None if sig is None else [(tuple(s), np.dtype(d)) for s, d in sig]

@@ -45,8 +45,8 @@ class Thresholds:
         See ``noise_factor``.
     spike_factor : float
         ``unstable_start``: within the first ``max(W, 20)`` steps of an adaptive optimizer the
-        median of three successive losses exceeds ``spike_factor`` times the median of the
-        first five (or a loss is not finite).
+        median of three successive losses exceeds ``spike_factor`` times the lowest loss up
+        to the first of them (or a loss is not finite).
     adagrad_collapse : float
         ``adagrad_stall``: Adagrad's effective step ``||dtheta|| / ||g||`` fell below this
         share of its first value while the gradient is not small and the loss improves by

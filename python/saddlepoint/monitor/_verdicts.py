@@ -123,15 +123,19 @@ def unstable_start(w: Window, start_steps: int, diverging: bool) -> Verdict | No
     if diverging:
         peak = float(np.max(np.abs(losses))) if np.all(np.isfinite(losses)) else math.inf
     elif np.all(np.isfinite(losses)):
-        # a rise that lasts: the median of three successive losses, against the median of the
-        # first five (one noisy mini-batch is not a spike)
+        # a rise that lasts: the median of three successive losses (one noisy mini-batch is
+        # not a spike), against the lowest loss up to the first of the three (a rise comes
+        # after what it rises from: a fast descent is no spike)
         if losses.size < 3:
             return None
         runs = np.median(np.lib.stride_tricks.sliding_window_view(losses, 3), axis=1)
-        peak = float(runs.max())
+        before = np.maximum(np.abs(np.minimum.accumulate(losses[: runs.size])), w.t.loss_atol)
+        worst = int(np.argmax(runs / before))
+        peak, base = float(runs[worst]), float(before[worst])
     else:
-        peak = math.inf
-    base = w.first_loss if diverging else float(np.median(losses[:5]))
+        peak, base = math.inf, w.first_loss
+    if diverging:
+        base = w.first_loss
     if not diverging and peak <= w.t.spike_factor * max(abs(base), w.t.loss_atol):
         return None
     return (
