@@ -13,12 +13,15 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:  # typing.TypeGuard is Python >= 3.10; annotations are not evaluated
+    from typing import TypeGuard
 
-def is_int(value: Any) -> bool:
+
+def is_int(value: Any) -> TypeGuard[int | np.integer[Any]]:
     """An integer (Python or NumPy), not a bool."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
