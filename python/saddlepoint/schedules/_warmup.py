@@ -20,6 +20,14 @@ from ._base import Schedule, _apow, _pow
 from ._compose import join
 
 
+def _after_warmup(factory: str, warmup: Schedule, decay: Schedule, **params: Any) -> Schedule:
+    """``warmup`` for its ``warmup_steps``, then ``decay``, shown as ``factory(**params)``."""
+    out = join([warmup, decay], [params["warmup_steps"]])
+    out._repr_name = factory
+    out._params = params
+    return out
+
+
 class _LinearWarmup(Schedule):
     __slots__ = ("init_value", "peak_value", "warmup_steps")
     _name = "linear_warmup"
@@ -117,23 +125,18 @@ def warmup_cosine(
     end_value = require_nonnegative(f, "end_value", end_value)
     exponent = require_positive(f, "exponent", exponent)
     alpha = 0.0 if peak_value == 0.0 else end_value / peak_value
-    out = join(
-        [
-            _LinearWarmup(peak_value, warmup_steps, init_value),
-            _CosineDecay(peak_value, decay_steps - warmup_steps, alpha, exponent),
-        ],
-        [warmup_steps],
+    decay = _CosineDecay(peak_value, decay_steps - warmup_steps, alpha, exponent)
+    return _after_warmup(
+        f,
+        _LinearWarmup(peak_value, warmup_steps, init_value),
+        decay,
+        peak_value=peak_value,
+        warmup_steps=warmup_steps,
+        decay_steps=decay_steps,
+        init_value=init_value,
+        end_value=end_value,
+        exponent=exponent,
     )
-    out._repr_name = f
-    out._params = {
-        "peak_value": peak_value,
-        "warmup_steps": warmup_steps,
-        "decay_steps": decay_steps,
-        "init_value": init_value,
-        "end_value": end_value,
-        "exponent": exponent,
-    }
-    return out
 
 
 class _ExponentialDecay(Schedule):
@@ -224,32 +227,27 @@ def warmup_exponential(
     require_bool(f, "staircase", staircase)
     if end_value is not None:
         end_value = require_nonnegative(f, "end_value", end_value)
-    out = join(
-        [
-            _LinearWarmup(peak_value, warmup_steps, init_value),
-            _ExponentialDecay(
-                peak_value,
-                transition_steps,
-                decay_rate,
-                transition_begin,
-                bool(staircase),
-                end_value,
-            ),
-        ],
-        [warmup_steps],
+    decay = _ExponentialDecay(
+        peak_value,
+        transition_steps,
+        decay_rate,
+        transition_begin,
+        bool(staircase),
+        end_value,
     )
-    out._repr_name = f
-    out._params = {
-        "peak_value": peak_value,
-        "warmup_steps": warmup_steps,
-        "transition_steps": transition_steps,
-        "decay_rate": decay_rate,
-        "init_value": init_value,
-        "transition_begin": transition_begin,
-        "staircase": bool(staircase),
-        "end_value": end_value,
-    }
-    return out
+    return _after_warmup(
+        f,
+        _LinearWarmup(peak_value, warmup_steps, init_value),
+        decay,
+        peak_value=peak_value,
+        warmup_steps=warmup_steps,
+        transition_steps=transition_steps,
+        decay_rate=decay_rate,
+        init_value=init_value,
+        transition_begin=transition_begin,
+        staircase=bool(staircase),
+        end_value=end_value,
+    )
 
 
 class _InverseSqrt(Schedule):
