@@ -241,12 +241,6 @@ def test_noise_floor_on_noisy_least_squares():
     assert "batch" in e.message and "decay" in e.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_monitor.py: a verdict re-fires each time its condition holds again after one "
-    "check without it (no hysteresis); at a noise floor the window's improvement crosses "
-    "noise_flat at random, so noise_floor fires again and again, plateau in between",
-)
 def test_noise_floor_is_one_event_at_a_stationary_floor():
     mon = _noisy_least_squares(batch=4, steps=600)
     assert _kinds(mon) == ["noise_floor"]
@@ -297,13 +291,6 @@ def _healthy_large_batch():
     return mon
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_verdicts.noise_floor: at a converged least-squares minimum ||G|| -> 0, so "
-    "B_simple -> inf whatever the batch and noise_floor fires (advice: a larger batch, towards "
-    "1e12 examples) although the loss is at its optimum; the rule needs the excess loss the "
-    "noise causes, not B_simple alone",
-)
 def test_noise_floor_silent_at_a_converged_large_batch_minimum():
     mon = _noisy_least_squares(batch=256, steps=100, lr=0.2)
     assert "noise_floor" not in _kinds(mon)

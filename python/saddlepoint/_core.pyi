@@ -203,3 +203,23 @@ def native_sweep(
     divergence: float = 1e12,
     flags: dict[str, bool] = ...,
 ) -> dict[str, NDArray[Any]]: ...
+
+# --- monitor (cpp/bindings/bind_monitor.cpp) -------------------------------------------------
+step_sum_names: tuple[str, ...]
+
+def observe_params(
+    grad: _Arrays,
+    param: _Arrays,
+    last_param: _Array,
+    direction: _Array,
+    initial: _Array | None = None,
+) -> NDArray[np.float64]: ...
+def observe_gradient(
+    grad: _Arrays,
+    buffer: _Array | None,
+    direction: _Array,
+    displacement: _Array,
+    lr: float,
+    momentum: float,
+    first: bool,
+) -> NDArray[np.float64]: ...

@@ -174,8 +174,11 @@ class Monitor:
         self._ema_weight = 2.0 / (max(self.window // 5, 1) + 1.0)
         self._last_ratio = _NAN
         self._events: list[Event] = []
-        self._active: set[str] = set()
+        # verdicts in force: kind -> the last step their condition held (they clear only after
+        # a whole window without it, so a condition that flickers is one event, not many)
+        self._active: dict[str, int] = {}
         self._ema: list[float] = []
+        self._noise: list[tuple[float, float] | None] = []  # (tr Sigma, |G|^2) per step
         self._gdu: list[float] = []  # g . dtheta per step (the first-order promised drop)
         self._signature: list[tuple[tuple[int, ...], np.dtype]] | None = None
         self._buffers: dict[str, np.ndarray] = {}
@@ -228,13 +231,17 @@ class Monitor:
         sig = self._signature
         assert sig is not None
         if len(arrays) != len(sig):
-            raise ValueError(f"grad: expected {len(sig)} arrays like the first call, got {len(arrays)}")
+            raise ValueError(
+                f"grad: expected {len(sig)} arrays like the first call, got {len(arrays)}"
+            )
         for i, (a, (shape, dtype)) in enumerate(zip(arrays, sig)):
             label = f"grad[{i}]" if len(sig) > 1 else "grad"
             if a.dtype != dtype:
                 raise TypeError(f"{label}: expected {dtype} like the first call, got {a.dtype}")
             if a.shape != shape:
-                raise ValueError(f"{label}: expected shape {shape} like the first call, got {a.shape}")
+                raise ValueError(
+                    f"{label}: expected shape {shape} like the first call, got {a.shape}"
+                )
         return arrays
 
     # ------------------------------------------------------------------------------------
@@ -250,7 +257,9 @@ class Monitor:
             )
         mu = 0.0 if momentum is None else momentum
         for name, value in (("lr", lr), ("momentum", mu)):
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+            if isinstance(value, bool) or not isinstance(
+                value, (int, float, np.floating, np.integer)
+            ):
                 raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
         if not (math.isfinite(lr) and lr >= 0):
             raise ValueError(f"lr: expected a finite number >= 0, got {lr!r}")
@@ -279,7 +288,9 @@ class Monitor:
         grads = self._check_grad(grad)
         if self.optimizer is not None:
             if lr is not None or momentum is not None:
-                raise ValueError("lr: read from the optimizer; pass lr=/momentum= only without one")
+                raise ValueError(
+                    "lr: read from the optimizer; pass lr=/momentum= only without one"
+                )
             rule = None  # read from the optimizer only when a verdict or a check needs it
             lr_now = current_lr(self.optimizer)
         else:
@@ -300,7 +311,9 @@ class Monitor:
         g_arg = grads if len(grads) > 1 else grads[0]
         if self._params is not None:
             p_arg = self._params if len(self._params) > 1 else self._params[0]
-            sums = _core.observe_params(g_arg, p_arg, b["last_param"], b["direction"], b["initial"])
+            sums = _core.observe_params(
+                g_arg, p_arg, b["last_param"], b["direction"], b["initial"]
+            )
         else:
             assert rule is not None
             sums = _core.observe_gradient(
@@ -313,6 +326,7 @@ class Monitor:
                 not self._cols["step"],
             )
         self._last_sums = sums
+        self._noise.append((noise.trace_sigma, noise.signal_sq) if noise is not None else None)
         self._record(value, lr_now, sums, noise, spread)
         return self._judge(rule, sums)
 
@@ -382,6 +396,7 @@ class Monitor:
         lam = check.lambda_max
         if self.optimizer is not None and rule.adaptive:
             scale = preconditioner(self.optimizer)
+            assert scale is not None  # adaptive optimizers have one
             lam, self._pre_vector, extra = preconditioned_lambda_max(
                 self.hvp, scale, previous=self._pre_vector, tol=self.curvature_tol
             )
@@ -399,8 +414,12 @@ class Monitor:
 
     def _window(self, rule: StepRule) -> _verdicts.Window:
         c, w = self._cols, self.window
-        noise = np.asarray(c["noise_scale"][-w:])
-        noise = noise[~np.isnan(noise)]
+        # the window's noise scale as McCandlish et al. form it: numerator and denominator
+        # averaged separately (a per-step ratio from a few examples is mostly inf or noise)
+        pairs = [n for n in self._noise[-w:] if n is not None]
+        trace = float(np.mean([p[0] for p in pairs])) if pairs else _NAN
+        signal = float(np.mean([p[1] for p in pairs])) if pairs else _NAN
+        noise_scale = _NAN if not pairs else (trace / signal if signal > 0 else math.inf)
         eff = np.asarray(c["effective_lr"][-w:])
         eff = eff[np.isfinite(eff)]
         loss = np.asarray(c["loss"][-w:])
@@ -418,7 +437,8 @@ class Monitor:
             rule=rule,
             curvature=self._curvature,
             stability_ratio=self._last_ratio,
-            noise_scale=float(np.median(noise)) if noise.size else _NAN,
+            noise_scale=noise_scale,
+            noise_trace=trace,
             batch_size=self._batch_size,
             effective_lr=float(np.median(eff)) if eff.size else _NAN,
             first_effective_lr=self._first_effective_lr,
@@ -428,12 +448,18 @@ class Monitor:
         )
 
     def _fire(self, kind: str, verdict: _verdicts.Verdict | None, new: list[Event]) -> None:
+        t = len(self._cols["step"])
         if verdict is None:
-            self._active.discard(kind)
+            if kind in self._active and t - self._active[kind] >= self.window:
+                del self._active[kind]
             return
         if kind in self._active:
+            self._active[kind] = t
             return
-        self._active.add(kind)
+        self._active[kind] = t
+        self._emit(kind, verdict, new)
+
+    def _emit(self, kind: str, verdict: _verdicts.Verdict, new: list[Event]) -> None:
         message, details = verdict
         event = Event(kind, len(self._cols["step"]), message, details)
         self._events.append(event)
@@ -458,7 +484,9 @@ class Monitor:
         w = self._window(rule)
         bad = np.flatnonzero(sums[:, _SUMS["nonfinite_param"]] + sums[:, _SUMS["nonfinite_grad"]])
         verdict = _verdicts.diverged(w, int(bad[0]) if bad.size else None, int(c["nonfinite"][-1]))
-        self._fire("unstable_start", _verdicts.unstable_start(w, start_steps, verdict is not None), new)
+        self._fire(
+            "unstable_start", _verdicts.unstable_start(w, start_steps, verdict is not None), new
+        )
         if verdict is not None:
             self._fire("diverged", verdict, new)
             self._diverged = True
@@ -467,21 +495,32 @@ class Monitor:
             return new
         self._fire("oscillation", _verdicts.oscillation(w), new)
         specific = False  # a plateau explained by noise or by Adagrad is reported as that
-        for kind, test in (("noise_floor", _verdicts.noise_floor), ("adagrad_stall", _verdicts.adagrad_stall)):
+        for name, test in (
+            ("noise_floor", _verdicts.noise_floor),
+            ("adagrad_stall", _verdicts.adagrad_stall),
+        ):
             verdict = test(w)
             specific = specific or verdict is not None
-            self._fire(kind, verdict, new)
+            self._fire(name, verdict, new)
         self._fire("plateau", None if specific else _verdicts.plateau(w), new)
         kind = _verdicts.stall_kind(w)
         if kind is not None and self.hvp is not None and self._curvature_step != t:
             self.check_curvature()  # judge a stall by the curvature where it is, not 50 steps ago
             w = self._window(rule)
             kind = _verdicts.stall_kind(w)
+        # the critical-point verdicts are one group: one event per stall, whatever its kind
         if kind is None:
-            self._active.difference_update(_STALL_KINDS)
-        elif not self._active.intersection(_STALL_KINDS):
-            x = np.concatenate([p.ravel() for p in self._params]).astype(np.float64) if self._params else None
-            self._fire(kind, _verdicts.stall(w, kind, 0.1 * max(w.param_scale, 1.0), x), new)
+            self._fire("stall", None, new)
+        elif "stall" in self._active:
+            self._active["stall"] = t
+        else:
+            self._active["stall"] = t
+            x = (
+                np.concatenate([p.ravel() for p in self._params]).astype(np.float64)
+                if self._params
+                else None
+            )
+            self._emit(kind, _verdicts.stall(w, kind, 0.1 * max(w.param_scale, 1.0), x), new)
         return new
 
     # ------------------------------------------------------------------------------------
@@ -498,7 +537,9 @@ class Monitor:
         try:
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - pandas is in the test extra
-            raise ImportError("Monitor.history needs pandas: pip install 'saddlepoint[sweep]'") from exc
+            raise ImportError(
+                "Monitor.history needs pandas: pip install 'saddlepoint[sweep]'"
+            ) from exc
         frame = pd.DataFrame({k: np.asarray(v, dtype=np.float64) for k, v in self._cols.items()})
         frame["step"] = frame["step"].astype(np.int64)
         return frame
@@ -556,4 +597,3 @@ class Monitor:
     def __repr__(self) -> str:
         kinds = ", ".join(e.kind for e in self._events) or "no events"
         return f"Monitor({len(self._cols['step'])} steps, {self.dim} parameters; {kinds})"
-

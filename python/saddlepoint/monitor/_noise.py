@@ -38,7 +38,9 @@ def gradient_noise(batch_grads: Any, dim: int) -> Noise:
             f"got {g.shape}"
         )
     if g.shape[0] < 2:
-        raise ValueError(f"batch_grads: expected at least 2 rows to estimate noise, got {g.shape[0]}")
+        raise ValueError(
+            f"batch_grads: expected at least 2 rows to estimate noise, got {g.shape[0]}"
+        )
     if not np.issubdtype(g.dtype, np.floating):
         raise TypeError(f"batch_grads: expected a float array, got {g.dtype}")
     g = g.astype(np.float64, copy=False)

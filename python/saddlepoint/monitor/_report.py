@@ -24,7 +24,9 @@ def plot(mon: Any, *, ax: Any = None) -> Any:
         matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - matplotlib is in the test extra
-        raise ImportError("Monitor.plot needs matplotlib: pip install 'saddlepoint[plot]'") from exc
+        raise ImportError(
+            "Monitor.plot needs matplotlib: pip install 'saddlepoint[plot]'"
+        ) from exc
     c = mon.columns()
     steps = c["step"]
     if ax is None:
@@ -49,8 +51,10 @@ def plot(mon: Any, *, ax: Any = None) -> Any:
         for e in mon.events:
             a.axvline(e.step, color="darkorange", lw=0.8, alpha=0.8)
     for e in mon.events:
-        axes[0].annotate(e.kind, (e.step, 1.0), xycoords=("data", "axes fraction"),
-                         rotation=90, va="top", ha="right", fontsize=8, color="darkorange")  # fmt: skip
+        axes[0].annotate(
+            e.kind, (e.step, 1.0), xycoords=("data", "axes fraction"), rotation=90, va="top",
+            ha="right", fontsize=8, color="darkorange",
+        )  # fmt: skip
     for a in axes[-2:]:
         a.set_xlabel("step")
     fig.tight_layout()
@@ -81,10 +85,13 @@ def report(mon: Any, out: Any, *, title: str | None = None) -> Path:
     table = [{k: (int(c[k][i]) if k == "step" else float(c[k][i])) for k in shown} for i in picks]
     title = title or "Why this run stopped improving"
     story = mon.explain().splitlines()
-    events = "".join(
-        f"<li><b>step {e.step}, {html.escape(e.kind)}</b>: {html.escape(e.message)}</li>"
-        for e in mon.events
-    ) or "<li>No verdict fired: nothing the monitor watches for happened.</li>"
+    events = (
+        "".join(
+            f"<li><b>step {e.step}, {html.escape(e.kind)}</b>: {html.escape(e.message)}</li>"
+            for e in mon.events
+        )
+        or "<li>No verdict fired: nothing the monitor watches for happened.</li>"
+    )
     page = "\n".join([
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",

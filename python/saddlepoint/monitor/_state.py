@@ -51,7 +51,7 @@ def state_dict(mon: Any) -> dict[str, Any]:
         "signature": None if mon._signature is None
         else [[list(s), str(d)] for s, d in mon._signature],
         "events": [[e.kind, e.step, e.message, e.details] for e in mon._events],
-        "active": sorted(mon._active),
+        "active": dict(mon._active),
         "first_effective_lr": mon._first_effective_lr,
         "max_grad_norm": mon._max_grad_norm,
         "batch_size": mon._batch_size,
@@ -67,6 +67,9 @@ def state_dict(mon: Any) -> dict[str, Any]:
     arrays = {f"col:{k}": np.asarray(v, dtype=np.float64) for k, v in mon._cols.items()}
     arrays["ema"] = np.asarray(mon._ema, dtype=np.float64)
     arrays["gdu"] = np.asarray(mon._gdu, dtype=np.float64)
+    arrays["noise"] = np.asarray(
+        [n if n is not None else (np.nan, np.nan) for n in mon._noise], dtype=np.float64
+    ).reshape(-1, 2)
     arrays.update({f"buf:{k}": v.copy() for k, v in mon._buffers.items()})
     if c is not None:
         arrays["v_min"], arrays["v_max"] = c.v_min.copy(), c.v_max.copy()
@@ -94,10 +97,11 @@ def load_state_dict(mon: Any, state: dict[str, Any]) -> None:
         mon._cols[name][:] = values
     mon._ema = list(np.asarray(state["ema"]).tolist())
     mon._gdu = list(np.asarray(state["gdu"]).tolist())
+    mon._noise = [None if np.isnan(a) else (a, b) for a, b in np.asarray(state["noise"]).tolist()]
     mon._signature = None if sig is None else [(tuple(s), np.dtype(d)) for s, d in sig]
     mon._buffers = {k[4:]: np.array(v) for k, v in state.items() if k.startswith("buf:")}
     mon._events = [Event(k, int(s), m, d) for k, s, m, d in meta["events"]]
-    mon._active = set(meta["active"])
+    mon._active = {str(k): int(v) for k, v in meta["active"].items()}
     mon._first_effective_lr = float(meta["first_effective_lr"])
     mon._max_grad_norm = float(meta["max_grad_norm"])
     mon._batch_size = int(meta["batch_size"])

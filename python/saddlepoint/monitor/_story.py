@@ -18,6 +18,12 @@ def _median(values: Any) -> float:
     return float(np.median(arr)) if arr.size else math.nan
 
 
+def _mean(values: Any) -> float:
+    arr = np.asarray(values, dtype=np.float64)
+    arr = arr[np.isfinite(arr)]
+    return float(arr.mean()) if arr.size else math.nan
+
+
 def explain(mon: Any) -> str:
     c = mon.columns()
     n = c["step"].size
@@ -38,7 +44,7 @@ def explain(mon: Any) -> str:
     measured = [
         f"gradient norm {_g(c['grad_norm'][0])} -> {_g(c['grad_norm'][-1])}",
         f"mean cosine between successive updates over the last {w} steps "
-        f"{_g(float(np.nanmean(c['cos_update'][tail])) if np.isfinite(c['cos_update'][tail]).any() else math.nan)}",
+        f"{_g(_mean(c['cos_update'][tail]))}",
         f"median step-size quality alpha {_g(_median(c['alpha'][tail]))} "
         "(-1 too short, 0 onto the valley floor, +1 across the valley)",
         f"distance from the start {_g(c['distance'][-1])}",

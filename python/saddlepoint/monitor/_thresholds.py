@@ -39,10 +39,17 @@ class Thresholds:
         ``lr * max(|lambda_min|, |lambda_max|) / 2 <`` this (for adaptive methods the
         preconditioned ``stability_ratio``), and the loss still above half its start.
     noise_factor : float
-        ``noise_floor``: the simple noise scale is above ``noise_factor`` times the batch
-        size while the loss improves by less than ``noise_flat`` per window.
+        ``noise_floor``: the window's simple noise scale (mean ``tr(Sigma)`` over mean
+        ``|G|^2``) is above ``noise_factor`` times the batch size while the loss is not shown
+        to improve by ``noise_flat`` per window (the improvement minus two standard errors is
+        below it).
     noise_flat : float
         See ``noise_factor``.
+    noise_excess : float
+        ``noise_floor`` also needs the loss the noise costs to matter: SGD's stationary excess
+        loss ``lr_eff * tr(Sigma) / (4 B)`` (``lr_eff = ||dtheta|| / ||g||``) above this share
+        of the window's mean loss (at an optimum the noise is all that is left, but it costs
+        nothing).
     spike_factor : float
         ``unstable_start``: within the first ``max(W, 20)`` steps of an adaptive optimizer the
         median of three successive losses exceeds ``spike_factor`` times the lowest loss up
@@ -66,8 +73,9 @@ class Thresholds:
     oscillation_ratio: float = 0.8
     curvature_rtol: float = 1e-6
     flat_ratio: float = 1e-2
-    noise_factor: float = 10.0
+    noise_factor: float = 5.0
     noise_flat: float = 1e-2
+    noise_excess: float = 1e-2
     spike_factor: float = 2.0
     adagrad_collapse: float = 0.2
     blowup: float = 1e3

@@ -37,7 +37,8 @@ class Window:
     rule: StepRule
     curvature: CurvatureCheck | None  # the latest check, if any
     stability_ratio: float  # from the latest check (nan without one)
-    noise_scale: float  # median over the window (nan without batch gradients)
+    noise_scale: float  # over the window: mean tr(Sigma) / mean |G|^2 (nan without batch grads)
+    noise_trace: float  # mean tr(Sigma) over the window
     batch_size: int
     effective_lr: float  # ||dtheta|| / ||g||, median over the window
     first_effective_lr: float
@@ -99,11 +100,16 @@ def diverged(w: Window, bad_array: int | None, nonfinite: int) -> Verdict | None
     if math.isfinite(loss) and nonfinite == 0 and abs(loss) <= limit:
         return None
     if not math.isfinite(loss) or nonfinite:
-        what = f"the loss is {loss}" if not math.isfinite(loss) else f"{nonfinite} entries are not finite"
+        what = (
+            f"the loss is {loss}"
+            if not math.isfinite(loss)
+            else f"{nonfinite} entries are not finite"
+        )
         if bad_array is not None:
             what += f" (first non-finite parameter array: params[{bad_array}])"
     else:
-        what = f"the loss grew to {_fmt(loss)}, {_fmt(abs(loss) / max(abs(w.first_loss), w.t.loss_atol))}x its start"
+        growth = abs(loss) / max(abs(w.first_loss), w.t.loss_atol)
+        what = f"the loss grew to {_fmt(loss)}, {_fmt(growth)}x its start"
     fix = "lower the learning rate"
     if math.isfinite(w.stability_ratio) and w.stability_ratio > 1:
         fix += f" below 2/lambda_max (the step was {w.stability_ratio:.3g}x the stability limit)"
@@ -166,7 +172,10 @@ def oscillation(w: Window) -> Verdict | None:
         where = _ratio_text(w)
     fix = "lower the learning rate below 2/lambda_max (or decay it)"
     if w.rule.kind == "SGD" and w.rule.momentum == 0:
-        fix += ", add momentum (it damps the bouncing direction), or use an adaptive method (Adam, RMSprop)"
+        fix += (
+            ", add momentum (it damps the bouncing direction), or use an adaptive method "
+            "(Adam, RMSprop)"
+        )
     return (
         f"oscillation: successive updates point in opposite directions (mean cosine "
         f"{cosine:.3f} over the last {len(w.loss)} steps), the step bounces across a valley "
@@ -179,6 +188,8 @@ def oscillation(w: Window) -> Verdict | None:
 def plateau(w: Window) -> Verdict | None:
     if not w.flat or w.small_gradient or w.mean_cosine < w.t.oscillation_cosine:
         return None
+    if w.noise_scale > w.t.noise_factor * w.batch_size:
+        return None  # the gradient is large only by its noise: not a plateau's large gradient
     fix = "use a larger learning rate, momentum, or an adaptive optimizer (Adam, RMSprop)"
     if math.isfinite(w.stability_ratio) and w.stability_ratio > 0:
         fix += f" (the step uses {100 * w.stability_ratio:.2g}% of its stability limit)"
@@ -194,20 +205,31 @@ def plateau(w: Window) -> Verdict | None:
 
 
 def noise_floor(w: Window) -> Verdict | None:
-    if not math.isfinite(w.noise_scale) and w.noise_scale != math.inf:
+    # (an infinite noise scale, no signal left, passes: the excess-loss test below tells a
+    # noise floor from an optimum where the noise costs nothing)
+    if math.isnan(w.noise_scale):
         return None
     if not (w.noise_scale > w.t.noise_factor * w.batch_size):
         return None
-    if not (w.improvement < w.t.noise_flat):
+    # not shown to improve: even the lower end of its two-standard-error band is below
+    if not (2.0 * w.improvement - w.improvement_upper < w.t.noise_flat):
+        return None
+    # what the noise costs: SGD's stationary excess loss on a quadratic is lr tr(Sigma) / (4 B)
+    # whatever the Hessian; at an optimum it is a sliver of the loss and no remedy matters
+    excess = w.effective_lr * w.noise_trace / (4.0 * max(w.batch_size, 1))
+    share = excess / (abs(float(np.mean(w.loss))) + w.t.loss_atol)
+    if not (share > w.t.noise_excess):
         return None
     return (
         f"noise floor: the gradient noise scale B_simple = {_fmt(w.noise_scale)} is far above "
-        f"the batch size {w.batch_size}, and the loss improved by only "
-        f"{100 * w.improvement:.2g}% over the window: each step's gradient is mostly noise. "
+        f"the batch size {w.batch_size}, the loss improved by only "
+        f"{100 * w.improvement:.2g}% over the window, and the noise holds the loss about "
+        f"{_fmt(excess)} ({100 * share:.2g}%) above where it would settle without it: each "
+        "step's gradient is mostly noise. "
         f"Fix: a larger batch (towards {_fmt(min(w.noise_scale, 1e12))} examples, the critical "
         "batch size), or decay the learning rate to average the noise out.",
         {"noise_scale": w.noise_scale, "batch_size": w.batch_size,
-         "improvement": w.improvement},
+         "improvement": w.improvement, "noise_excess": excess},
     )  # fmt: skip
 
 
@@ -259,7 +281,11 @@ def stall(w: Window, kind: str, escape_step: float, x: np.ndarray | None) -> Ver
         f"the loss stopped improving ({100 * w.improvement:.2g}% over the last {len(w.loss)} "
         f"steps) with a small gradient (norm {_fmt(gnorm)}) at loss {w.loss_now:.6g}"
     )
-    details: dict[str, Any] = {"loss": w.loss_now, "grad_norm": gnorm, "improvement": w.improvement}
+    details: dict[str, Any] = {
+        "loss": w.loss_now,
+        "grad_norm": gnorm,
+        "improvement": w.improvement,
+    }
     if x is not None:
         details["x"] = x
     if c is None:
