@@ -196,7 +196,10 @@ def test_ill_conditioned_bowl_is_a_plateau_not_a_critical_point(summary: dict) -
     assert n["gd_final_loss"] == pytest.approx(loss, rel=1e-12)
     assert n["gd_final_grad_norm"] == pytest.approx(grad_norm, rel=1e-12)
     assert loss >= 50 * y0**2 and grad_norm >= 100 * abs(y0) > 1.0
-    # minimize noticed: a plateau event with the gradient that large
+    # minimize's monitor noticed: an oscillation at the stability limit lr * L / 2 = 1 (the
+    # loss flat, the gradient that large), not a critical point
+    assert n["gd_verdict_kind"] == "oscillation"
+    assert n["gd_stability_ratio"] == pytest.approx(n["gd_lr"] * 100 / 2, rel=1e-9)
     assert n["gd_plateau_step"] is not None
     assert n["gd_plateau_grad_norm"] == pytest.approx(100 * abs(y0), rel=1e-3)
     assert n["gd_plateau_diagnosed"] is True

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from saddlepoint import data, optim
+from saddlepoint import data, optim, surfaces
 from saddlepoint.models import MLP
+from saddlepoint.monitor import COLUMNS, Monitor
 from saddlepoint.train import minimize, train
 
 
@@ -122,30 +123,132 @@ def test_local_minimum_ends_the_run():
     assert res.steps == int(np.argmax(gnorm < 1e-6))
 
 
-# -------------------------------------------------------------------------- plateau
-def test_plain_gd_on_the_elongated_bowl_is_a_plateau_not_a_critical_point():
+# ------------------------------------------------------------- oscillation, plateau
+def test_plain_gd_at_the_stability_limit_of_the_elongated_bowl_is_an_oscillation():
     # lr = 2 / kappa: the steep coordinate flips sign every step (factor 1 - lr * kappa = -1),
-    # the shallow one decays by 0.98. The loss flattens at 100 / 2 = 50 while the gradient
-    # norm stays near kappa * |y| = 100.
+    # the shallow one decays by 0.98. Successive updates are opposed (cosine near -1) while
+    # the gradient norm stays near kappa * |y| = 100 and the step sits exactly at the
+    # stability limit lr * lambda_max / 2 = 1: the monitor's oscillation, not a critical point.
     res = minimize(Bowl(kappa=100.0), "sgd", lr=0.02, steps=600)
     kinds = [e.kind for e in res.events]
-    assert kinds == ["plateau"]
+    assert kinds == ["oscillation"]
     ev = res.events[0]
     assert ev.grad_norm == pytest.approx(100.0, rel=0.05)
-    assert ev.loss == pytest.approx(50.0, rel=0.01)
+    # the monitor's row `step` observed the loss at minimize's step - 1: closed form of GD
+    t = ev.step - 1
+    assert ev.loss == pytest.approx(0.5 * (81 * 0.98 ** (2 * t) + 100), rel=1e-9)
     assert ev.details["mean_cosine"] < -0.9
-    assert "not a critical point" in ev.message and "bouncing" in ev.message
-    assert "adaptive optimizer" in ev.message
-    assert res.reason == "max_steps" and "still on the plateau reported at step" in res.message
+    assert ev.details["stability_ratio"] == pytest.approx(1.0, rel=1e-9)
+    assert ev.details["lambda_max"] == pytest.approx(100.0, rel=1e-6)
+    assert "bounces across a valley" in ev.message and "adaptive method" in ev.message
+    assert res.reason == "max_steps" and "still on the oscillation reported at step" in res.message
     # Adam on the same bowl and start reaches the minimum instead.
     adam = minimize(Bowl(kappa=100.0), "adam", lr=0.1, steps=2000)
-    assert adam.reason == "minimum" and "plateau" not in [e.kind for e in adam.events]
+    assert adam.reason == "minimum"
+    assert not {"plateau", "oscillation"} & {e.kind for e in adam.events}
 
 
 def test_named_elongated_bowl_and_stop_on_plateau():
     res = minimize("ill_conditioned", "sgd", lr=0.02, steps=1000, stop_on_plateau=True)
-    assert res.reason == "plateau" and res.events[-1].kind == "plateau"
-    assert res.steps < 1000
+    assert res.reason == "oscillation" and res.events[-1].kind == "oscillation"
+    assert res.steps < 1000 and res.steps == res.events[-1].step
+
+
+def test_the_issues_bowl_is_an_oscillation_through_minimize():
+    # Issue 13: SGD with lr = 1.999 / lambda_max on the condition-1000 bowl bounces across
+    # the valley for 3000 steps; minimize used to report nothing.
+    bowl = surfaces.get("ill_conditioned", condition=1000)
+    res = minimize(bowl, "sgd", lr=1.999 / 1000, steps=3000, x0=[1.0, 1.0])
+    osc = [e for e in res.events if e.kind == "oscillation"]
+    assert len(osc) == 1, res.explain()
+    assert osc[0].details["stability_ratio"] == pytest.approx(1.999 / 2, rel=1e-9)  # 0.9995
+    assert round(osc[0].details["stability_ratio"], 4) == 0.9995
+    assert osc[0].details["mean_cosine"] < -0.99
+
+
+def test_minimize_events_are_the_monitors_events():
+    from saddlepoint import monitor as sp_monitor
+    from saddlepoint import train as sp_train
+
+    assert sp_train.Event is sp_monitor.Event
+    assert set(sp_train.EVENT_KINDS) == set(sp_monitor.EVENT_KINDS)
+    # next to the tiny network's saddle GD crawls for 32 steps, stalls there, escapes
+    res = minimize(
+        TinyNetwork(), "sgd", lr=0.1, x0=[0.5, -0.5], escape_saddles=True, grad_tol=1e-3
+    )
+    assert isinstance(res.monitor, sp_monitor.Monitor)
+    assert res.events == res.monitor.events
+    assert [(e.kind, e.step) for e in res.events] == [("saddle", 32), ("degenerate", 32)]
+    assert all(type(e) is sp_monitor.Event for e in res.events)
+    assert "Escaped" in res.events[0].message and res.events[0].details["loss_drop"] > 0
+    # the monitor saw every step, and the result's history carries its columns
+    assert len(res.monitor.columns()["step"]) == res.steps == res.optimizer.steps == 32
+    h = res.history
+    for name in set(sp_monitor.COLUMNS) - {"step", "loss", "lr", "grad_norm"}:
+        assert name in h.columns
+    # the row of step t joins the monitor's row t (0-based: the step taken from that point)
+    mon = res.monitor.history
+    row = h[h["step"] == 5].iloc[0]
+    assert row["update_norm"] == mon["update_norm"].iloc[5]
+    assert row["loss"] == mon["loss"].iloc[5]
+    assert row["monitor_grad_norm"] == pytest.approx(row["grad_norm"], rel=1e-12)
+    # the points before and after the escape took no step that the monitor saw
+    assert h[h["step"] == 32]["update_norm"].isna().all()
+
+
+def test_a_stall_event_carries_the_whole_spectrum_when_the_hessian_is_dense():
+    class Saddle3:  # f = (x^2 - 2 y^2 + 3 z^2) / 2: a saddle at the origin, written here
+        dim = 3
+
+        def value(self, p):
+            return 0.5 * (p[0] ** 2 - 2 * p[1] ** 2 + 3 * p[2] ** 2)
+
+        def grad(self, p):
+            return np.array([p[0], -2 * p[1], 3 * p[2]])
+
+    res = minimize(Saddle3(), "sgd", lr=0.1, x0=[0.0, 0.0, 0.0])
+    ev = res.events[0]
+    assert ev.kind == "saddle" and ev.step == 0 and res.reason == "saddle"
+    np.testing.assert_allclose(ev.eigenvalues, [-2.0, 1.0, 3.0], rtol=1e-6)
+    assert ev.minimum_ratio == pytest.approx(2 / 3)
+    assert abs(ev.details["escape_direction"][1]) == pytest.approx(1.0)
+
+
+def test_after_an_escape_the_monitor_windows_restart():
+    # Oscillating GD (lr = 2 / kappa) reports one oscillation; then the parameters jump
+    # outside the optimizer (y set to 0, as an escape would move them) and the run descends
+    # smoothly along x. The monitor, told of the jump, counts no update for it and judges
+    # the new steps on their own: no verdict re-fires from the bouncing before the jump.
+    bowl = Bowl(kappa=100.0)
+    x = np.array([-9.0, 1.0])
+    opt = optim.SGD(x, lr=0.02)
+    mon = Monitor(optimizer=opt, hvp=lambda v: np.diag([1.0, 100.0]) @ v, window=20)
+    for _ in range(100):
+        loss, g = float(bowl.value(x)), bowl.grad(x)
+        opt.step(g)
+        mon.observe(loss, g)
+    assert [e.kind for e in mon.events] == ["oscillation"]
+    x[1] = 0.0
+    mon.jumped()
+    assert mon.active == frozenset()
+    before = x.copy()
+    for _ in range(100):
+        loss, g = float(bowl.value(x)), bowl.grad(x)
+        opt.step(g)
+        mon.observe(loss, g)
+    assert [e.kind for e in mon.events] == ["oscillation"]  # nothing new after the jump
+    h = mon.columns()
+    # the first update after the jump is the optimizer's step, not the jump
+    assert h["update_norm"][100] == pytest.approx(0.02 * abs(before[0]), rel=1e-12)
+    assert np.isnan(h["cos_update"][100]) and np.isnan(h["improvement"][100])
+    assert np.all(h["cos_update"][101:] > 0.99)  # straight down the valley, no bouncing
+
+
+def test_escape_in_minimize_tells_the_monitor():
+    kw = dict(x0=[0.5, -0.5], escape_saddles=True, steps=500, grad_tol=1e-3)
+    res = minimize(TinyNetwork(), "sgd", lr=0.1, **kw)
+    assert [e.kind for e in res.events] == ["saddle", "degenerate"]  # no false alarm
+    assert res.monitor.active == frozenset({"stall"})  # the new stall only: windows restarted
 
 
 # ----------------------------------------------------------------------- divergence
@@ -201,7 +304,9 @@ def test_history_is_a_dataframe_with_pandas():
     pd = pytest.importorskip("pandas")
     res = minimize(Bowl(), "adam", lr=0.1, steps=5)
     assert isinstance(res.history, pd.DataFrame)
-    assert list(res.history.columns) == ["step", "loss", "grad_norm", "lr"]
+    assert list(res.history.columns)[:4] == ["step", "loss", "grad_norm", "lr"]
+    monitor_columns = [c for c in COLUMNS if c not in ("step", "loss", "lr", "grad_norm")]
+    assert set(res.history.columns[4:]) == {"monitor_grad_norm", *monitor_columns}
 
 
 def test_optimizer_instance_hyper_and_callback():
@@ -243,6 +348,16 @@ def test_optimizer_instance_hyper_and_callback():
 def test_bad_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         minimize(Bowl(), **kwargs)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_non_finite_start_is_a_value_error_naming_x0(bad):
+    # not "diverged at step 0 ... use a smaller learning rate": no learning rate fixes it
+    with pytest.raises(ValueError, match="x0: expected finite values"):
+        minimize("rosenbrock", x0=[bad, 2.0])
+    x = np.array([1.0, bad])
+    with pytest.raises(ValueError, match="x0: expected finite values"):
+        minimize("rosenbrock", optim.SGD(x, lr=0.1))
 
 
 def test_bad_surface_and_instance_with_hyper():
@@ -345,6 +460,46 @@ def test_train_divergence_is_caught():
     assert "diverged in epoch 1" in res.events[0].message
 
 
+def test_train_is_watched_by_a_monitor_one_row_per_update():
+    from saddlepoint import monitor as sp_monitor
+
+    model, d = _small_problem()
+    res = train(model, d, "sgd", batch_size=16, epochs=3, lr=0.1, momentum=0.9, progress=False)
+    assert isinstance(res.monitor, sp_monitor.Monitor)
+    assert res.events == res.monitor.events
+    h = res.step_history
+    assert list(h.columns) == list(COLUMNS)
+    assert len(h) == res.optimizer.steps == 3 * 6  # 96 examples, batches of 16
+    np.testing.assert_array_equal(np.asarray(h["step"]), np.arange(1, 19))
+    # the monitor saw the batch losses the updates used, in order
+    np.testing.assert_array_equal(np.asarray(h["loss"]), res.batch_losses)
+    # ... and the true updates of the parameters (first one from the initial parameters)
+    start = model.init(np.random.SeedSequence(0).spawn(2)[0])
+    first = train(model, d, "sgd", batch_size=16, epochs=1, lr=0.1, progress=False)
+    assert np.isfinite(np.asarray(first.step_history["update_norm"])).all()
+    assert first.monitor.columns()["distance"][-1] == pytest.approx(
+        np.linalg.norm(first.params - start), rel=1e-12
+    )
+    # the per-epoch history is as before
+    assert list(np.asarray(res.history["updates"])) == [0, 6, 12, 18]
+
+
+def test_train_curvature_batch_and_cadence():
+    model, d = _small_problem()
+    res = train(
+        model, d, "sgd", batch_size=32, epochs=2, lr=0.1, curvature_every=2, progress=False
+    )
+    lam = res.monitor.columns()["lambda_max"]
+    assert np.isfinite(lam[::2]).all() and np.isnan(lam[1::2]).all()
+    # the curvature batch: all 96 training examples here (fewer than 256)
+    H = model.hessian(res.params, d.X_train, d.y_train)
+    top = np.linalg.eigvalsh(H)[-1]
+    res.monitor.check_curvature()
+    assert res.monitor.columns()["lambda_max"][-1] == pytest.approx(top, rel=1e-3)
+    with pytest.raises(ValueError, match="curvature_every: expected an int >= 0"):
+        train(model, d, "sgd", batch_size=32, epochs=1, curvature_every=-1)
+
+
 def test_train_progress_bar(capsys):
     pytest.importorskip("tqdm")
     model, d = _small_problem()
@@ -381,7 +536,8 @@ def test_history_without_pandas_is_a_dict_of_arrays(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas -> ImportError
     res = minimize(Bowl(kappa=2.0, start=(1.0, 1.0)), "sgd", lr=0.1, steps=3, grad_tol=0.0)
     assert isinstance(res.history, dict)
-    assert set(res.history) == {"step", "loss", "grad_norm", "lr"}
+    base = {"step", "loss", "grad_norm", "lr"}
+    assert set(res.history) == base | {"monitor_grad_norm"} | (set(COLUMNS) - base)
     np.testing.assert_array_equal(res.history["step"], [0, 1, 2, 3])
     model, d = _small_problem()
     tr = train(model, d, "sgd", batch_size=32, epochs=1, lr=0.1, progress=False)

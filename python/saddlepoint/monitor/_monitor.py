@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from . import _verdicts
+from . import _points, _verdicts
 from ._alpha import step_alpha
 from ._curvature import CurvatureCheck, check_curvature, preconditioned_lambda_max
 from ._events import Event
@@ -191,6 +191,10 @@ class Monitor:
         self._diverged = False
         self._last_sums: np.ndarray | None = None
         self._rule_now: StepRule | None = None
+        self._start = 0  # first row of the windows (the row after the last jump)
+        self._fresh = False  # the next row follows a jump
+        self._point_stall = False  # check_point reported the stall in force
+        self._first_point_loss = _NAN  # the loss check_point saw before any step
         if self._params is not None:
             self._allocate(self._params, snapshot=True)
 
@@ -335,7 +339,8 @@ class Monitor:
         totals = sums[0] if sums.shape[0] == 1 else sums.sum(axis=0)
         gg, uu, gu, gp, up, pp, tt, dd, bad_g, bad_t = totals.tolist()
         c = self._cols
-        first = not c["step"]
+        first = not c["step"] or self._fresh
+        self._fresh = False
         gn = math.sqrt(gg)
         real_update = self._have_last
         self._have_last = True
@@ -362,8 +367,9 @@ class Monitor:
             ema = ema_list[-1] + self._ema_weight * (loss - ema_list[-1])
         ema_list.append(ema)
         improvement = _NAN  # over the last window, or as much of it as there is
-        if len(ema_list) > 1:
-            old = ema_list[-1 - min(w, len(ema_list) - 1)]
+        span = min(w, len(ema_list) - 1 - self._start)
+        if span > 0:
+            old = ema_list[-1 - span]
             improvement = (old - ema) / (abs(old) + self.thresholds.loss_atol)
         values = (
             float(len(c["step"]) + 1), loss, lr, gn, un,
@@ -384,7 +390,7 @@ class Monitor:
         steps and at stalls); fills this step's curvature columns."""
         if self.hvp is None:
             raise ValueError("hvp: no Hessian-vector product was given to the Monitor")
-        if not self._cols["step"]:
+        if not self._cols["step"] and self._rule_now is None:
             raise ValueError("check_curvature: observe at least one step first")
         dtype = self._signature[0][1] if self._signature else np.float64
         check = check_curvature(
@@ -402,10 +408,12 @@ class Monitor:
             )
             products += extra
         c = self._cols
-        c["lambda_min"][-1], c["lambda_max"][-1] = check.lambda_min, check.lambda_max
-        c["residual_min"][-1], c["residual_max"][-1] = check.residual_min, check.residual_max
-        c["curvature_products"][-1] = float(products)
-        c["stability_ratio"][-1] = self._last_ratio = rule.ratio(lam)
+        self._last_ratio = rule.ratio(lam)
+        if c["step"]:  # check_point may measure before the first step: no row to fill then
+            c["lambda_min"][-1], c["lambda_max"][-1] = check.lambda_min, check.lambda_max
+            c["residual_min"][-1], c["residual_max"][-1] = check.residual_min, check.residual_max
+            c["curvature_products"][-1] = float(products)
+            c["stability_ratio"][-1] = self._last_ratio
         self._curvature, self._curvature_step = check, len(c["step"])
         return check
 
@@ -413,7 +421,7 @@ class Monitor:
     # verdicts
 
     def _window(self, rule: StepRule) -> _verdicts.Window:
-        c, w = self._cols, self.window
+        c, w = self._cols, _points.span(self)
         # the window's noise scale as McCandlish et al. form it: numerator and denominator
         # averaged separately (a per-step ratio from a few examples is mostly inf or noise)
         pairs = [n for n in self._noise[-w:] if n is not None]
@@ -461,6 +469,7 @@ class Monitor:
 
     def _emit(self, kind: str, verdict: _verdicts.Verdict, new: list[Event]) -> None:
         message, details = verdict
+        details = _points.complete(self, kind, details)
         event = Event(kind, len(self._cols["step"]), message, details)
         self._events.append(event)
         new.append(event)
@@ -473,13 +482,14 @@ class Monitor:
         t = len(c["step"])
         due = self.hvp is not None and self.curvature_every and (t - 1) % self.curvature_every == 0
         acute = not math.isfinite(c["loss"][-1]) or c["nonfinite"][-1] > 0
+        acute = acute or c["param_norm"][-1] == math.inf  # parameters too large to measure
         check_every = max(1, self.window // 5)
         start_steps = max(self.window, 20)
         if not (due or acute or t % check_every == 0 or t <= start_steps):
             return new
         rule = self._rule(None, None) if rule is None else rule
         self._rule_now = rule
-        if due:
+        if due and not acute:  # no curvature at a non-finite point: it diverged
             self.check_curvature()
         w = self._window(rule)
         bad = np.flatnonzero(sums[:, _SUMS["nonfinite_param"]] + sums[:, _SUMS["nonfinite_grad"]])
@@ -491,7 +501,7 @@ class Monitor:
             self._fire("diverged", verdict, new)
             self._diverged = True
             return new
-        if t < self.window or t % check_every:
+        if t - self._start < self.window or t % check_every:
             return new
         self._fire("oscillation", _verdicts.oscillation(w), new)
         specific = False  # a plateau explained by noise or by Adagrad is reported as that
@@ -522,6 +532,52 @@ class Monitor:
             )
             self._emit(kind, _verdicts.stall(w, kind, 0.1 * max(w.param_scale, 1.0), x), new)
         return new
+
+    # ------------------------------------------------------------------------------------
+    # a point between steps
+
+    def check_point(
+        self, loss: Any, grad: Any, *, lr: Any = None, momentum: Any = None
+    ) -> list[Event]:
+        """Judge the current parameters *before* the next step, from the loss and gradient
+        there (the ones that step would use), without recording a step.
+
+        Two verdicts cannot wait for a window: ``diverged`` (the loss, the gradient or the
+        parameters not finite, or the loss above ``thresholds.blowup`` times the first one),
+        after which a loop should not step; and, when the gradient norm is below the absolute
+        tolerance ``thresholds.grad_atol``, the critical-point verdict here and now
+        (``saddle``, ``minimum``, ``maximum``, ``degenerate`` or ``vanishing_gradient``, from
+        a curvature check at this point), however the loss moved before: a run started
+        exactly at a saddle is told so at step 0. A stall is reported once, until the gradient
+        norm is at or above ``grad_atol`` again. Returns the events raised (their ``step``:
+        the steps observed so far).
+        """
+        value = loss if type(loss) is float else _scalar_loss(loss)
+        if grad is None:
+            raise TypeError("grad: expected the gradient at the current parameters")
+        grads = self._check_grad(grad)
+        if self.optimizer is not None and (lr is not None or momentum is not None):
+            raise ValueError("lr: read from the optimizer; pass lr=/momentum= only without one")
+        return _points.check_point(self, value, grads, self._rule(lr, momentum))
+
+    def jumped(self) -> None:
+        """Tell the monitor the parameters jumped outside the optimizer (an escape from a
+        saddle, a restart from a checkpoint): it takes the current parameters as the last
+        point, so the jump is not counted as an update, and restarts its windows (loss trend,
+        update cosines, step quality; the verdicts in force), so that the steps after the
+        jump are judged on their own. The history keeps every row."""
+        _points.jumped(self)
+
+    def annotate(self, event: Event, note: str = "", **details: Any) -> Event:
+        """Append ``note`` to ``event``'s message and ``details`` to its numbers (what the loop
+        did about it, e.g. an escape); returns the new event, which replaces it in
+        :attr:`events`."""
+        return _points.annotate(self, event, note, details)
+
+    @property
+    def active(self) -> frozenset[str]:
+        """The verdicts in force at the last check (the critical-point ones as ``"stall"``)."""
+        return frozenset(self._active)
 
     # ------------------------------------------------------------------------------------
     # results

@@ -252,9 +252,11 @@ def adagrad_stall(w: Window) -> Verdict | None:
     )  # fmt: skip
 
 
-def stall_kind(w: Window) -> str | None:
-    """The critical-point verdict for a flat loss with a small gradient (None: no stall)."""
-    if not (w.flat and w.small_gradient):
+def stall_kind(w: Window, immediate: bool = False) -> str | None:
+    """The critical-point verdict for a flat loss with a small gradient (None: no stall);
+    ``immediate``: the gradient is below ``grad_atol`` at the point (Monitor.check_point), a
+    critical point by that tolerance whatever the loss did before."""
+    if not immediate and not (w.flat and w.small_gradient):
         return None
     c = w.curvature
     progress = (w.first_loss - w.loss_now) / (abs(w.first_loss) + w.t.loss_atol)
@@ -273,7 +275,9 @@ def stall_kind(w: Window) -> str | None:
     return "degenerate"
 
 
-def stall(w: Window, kind: str, escape_step: float, x: np.ndarray | None) -> Verdict:
+def stall(
+    w: Window, kind: str, escape_step: float, x: np.ndarray | None, immediate: bool = False
+) -> Verdict:
     """Message and numbers of a critical-point verdict found by :func:`stall_kind`."""
     c = w.curvature
     gnorm = float(w.grad_norm[-1])
@@ -281,6 +285,11 @@ def stall(w: Window, kind: str, escape_step: float, x: np.ndarray | None) -> Ver
         f"the loss stopped improving ({100 * w.improvement:.2g}% over the last {len(w.loss)} "
         f"steps) with a small gradient (norm {_fmt(gnorm)}) at loss {w.loss_now:.6g}"
     )
+    if immediate:
+        head = (
+            f"the gradient norm {_fmt(gnorm)} is below grad_atol = {_fmt(w.t.grad_atol)} at "
+            f"loss {w.loss_now:.6g}"
+        )
     details: dict[str, Any] = {
         "loss": w.loss_now,
         "grad_norm": gnorm,
@@ -313,10 +322,11 @@ def stall(w: Window, kind: str, escape_step: float, x: np.ndarray | None) -> Ver
         stability_ratio=w.stability_ratio,
     )
     curv = f"Hessian lambda_min = {_fmt(c.lambda_min)}, lambda_max = {_fmt(c.lambda_max)}"
-    if kind == "saddle":
+    if kind in ("saddle", "maximum"):
         drop = 0.5 * abs(c.lambda_min) * escape_step**2
         details.update(escape_direction=c.v_min.copy(), escape_step=escape_step,
                        expected_drop=drop)  # fmt: skip
+    if kind == "saddle":
         return (
             f"saddle point: {head}; {curv}: negative curvature, so a way down exists along its "
             f"eigenvector. A step of s = {_fmt(escape_step)} (a tenth of the parameters' scale) "

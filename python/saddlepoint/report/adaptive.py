@@ -17,11 +17,11 @@ def run(ctx: Context) -> Section:
     presets = experiments.lecture_comparisons()
     bowl = presets["ill_conditioned"]
     # Plain GD with lr = 2/L (L = 100, the steep axis' curvature): every step flips the steep
-    # coordinate, so the loss stays flat while the gradient stays large, which minimize
-    # diagnoses as a plateau, not a critical point.
+    # coordinate, so the loss stays flat while the gradient stays large, which minimize's
+    # monitor diagnoses as an oscillation at the edge of stability, not a critical point.
     gd_lr = 0.02
     gd = minimize(bowl["surface"], "sgd", lr=gd_lr, steps=bowl["steps"])
-    plateau = next((e for e in gd.events if e.kind == "plateau"), None)
+    plateau = next((e for e in gd.events if e.kind in ("oscillation", "plateau")), None)
     comparison = experiments.optimizer_comparison(**bowl)
     burst = experiments.optimizer_comparison(**presets["adagrad_burst"])
 
@@ -71,6 +71,8 @@ def run(ctx: Context) -> Section:
         "gd_plateau_step": None if plateau is None else int(plateau.step),
         "gd_plateau_grad_norm": None if plateau is None else float(plateau.grad_norm),
         "gd_plateau_diagnosed": plateau is not None,
+        "gd_verdict_kind": None if plateau is None else plateau.kind,
+        "gd_stability_ratio": None if plateau is None else plateau.details.get("stability_ratio"),
         "gd_final_loss": float(gd.loss),
         "gd_final_grad_norm": float(gd.grad_norm),
         "final_loss": final,

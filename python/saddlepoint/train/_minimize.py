@@ -1,10 +1,9 @@
-"""``minimize``: any optimizer on an analytic surface, watched step by step; when it stops
-improving it says why (see :mod:`saddlepoint.train`)."""
+"""``minimize``: any optimizer on an analytic surface, watched step by step by a
+:class:`saddlepoint.Monitor`; when it stops improving the monitor says why and ``minimize``
+acts on it (stop at a minimum, escape a saddle, stop on divergence)."""
 
 from __future__ import annotations
 
-import functools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -12,17 +11,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._checks import finite_number, int_at_least
-from ._diagnosis import (
-    _STALL_LABELS,
-    _diagnose,
-    _escape,
-    _fmt,
-    _plateau_advice,
-    _PlateauWatch,
-    _stall_event,
-)
+from ..monitor import Monitor, Thresholds
 from ._optimizer import _current_lr, _make_optimizer
-from ._results import Event, MinimizeResult, _table
+from ._results import MinimizeResult, _join_monitor, _table
+
+# what stop_on_plateau stops at: progress stalled while the gradient stayed large
+_PLATEAU_KINDS = ("plateau", "oscillation", "noise_floor", "adagrad_stall")
+_STOP_KINDS = ("minimum", "degenerate", "vanishing_gradient")
 
 
 def _resolve_surface(surface: Any) -> Any:
@@ -48,13 +43,20 @@ class _Recorder:
     grad_norms: list[float] = field(default_factory=list)
     lrs: list[float] = field(default_factory=list)
     points: list[np.ndarray] = field(default_factory=list)
+    observed: list[bool] = field(default_factory=list)  # a step was taken from the point
 
     def add(self, step: int, loss: float, grad_norm: float, lr: float, x: np.ndarray) -> None:
+        self.observed.append(True)
         self.steps.append(step)
         self.losses.append(loss)
         self.grad_norms.append(grad_norm)
         self.lrs.append(lr)
         self.points.append(np.array(x, dtype=np.float64))
+
+    def monitor_rows(self) -> list[int]:
+        """The monitor's row of each history row (the step taken from its point: row ``t``
+        of the monitor observed the loss and gradient at step ``t``), -1 for none."""
+        return [t if seen else -1 for t, seen in zip(self.steps, self.observed)]
 
 
 class _Limits(NamedTuple):
@@ -117,7 +119,65 @@ def _start_point(surface: Any, x0: Any) -> np.ndarray:
     dim = getattr(surface, "dim", x.size)
     if x.size != dim:
         raise ValueError(f"x0: expected shape ({dim},) for this surface, got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        # a bad start is the caller's input, not a run that diverged (no learning rate helps)
+        raise ValueError(f"x0: expected finite values, got {x}")
     return x
+
+
+class _SurfaceHVP:
+    """``v -> H(x) v`` at the run's current point ``x`` (the live array): the surface's
+    analytic ``hessian(x)`` when it has one, else :func:`saddlepoint.hessian.hvp_from_gradient`
+    (central differences of its gradient). The Hessian or the difference operator is rebuilt
+    only when ``x`` changed."""
+
+    def __init__(self, surface: Any, x: np.ndarray) -> None:
+        self.surface, self.x = surface, x
+        self.key: bytes | None = None
+        self.matrix: np.ndarray | None = None
+        self.fd: Callable[[np.ndarray], Any] | None = None
+        has = callable(getattr(surface, "hessian", None))
+        self.source = "analytic" if has else "finite-difference"
+
+    def _refresh(self) -> None:
+        key = self.x.tobytes()
+        if key == self.key:
+            return
+        self.key, self.matrix, self.fd = key, None, None
+        if self.source != "finite-difference":
+            try:
+                H = self.surface.hessian(self.x.copy())
+            except NotImplementedError:
+                # A user surface may define hessian() only to say it has none (Python's
+                # convention): differences of its gradient instead.
+                H = None
+            if H is not None:
+                self.matrix, self.source = np.asarray(H, dtype=np.float64), "analytic"
+                return
+        from ..hessian import hvp_from_gradient
+
+        self.source = "finite-difference"
+        self.fd = hvp_from_gradient(self.surface.grad, self.x.copy())
+
+    def __call__(self, v: np.ndarray) -> np.ndarray:
+        self._refresh()
+        if self.matrix is not None:
+            return self.matrix @ v
+        assert self.fd is not None
+        return np.asarray(self.fd(v), dtype=np.float64)
+
+
+def _escape(surface: Any, x: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, float]:
+    """Step out of a saddle along ``direction`` with :func:`saddlepoint.hessian.escape`."""
+    from ..hessian import escape
+
+    out = escape(lambda p: float(surface.value(p)), x, direction)
+    return np.array(out.x, dtype=np.float64).reshape(x.shape), float(out.loss_drop)
+
+
+def _vector(values: np.ndarray) -> str:
+    v = np.asarray(values).ravel()
+    return "[" + ", ".join(f"{a:.3g}" for a in v[:8]) + (", ...]" if v.size > 8 else "]")
 
 
 def minimize(
@@ -145,38 +205,47 @@ def minimize(
     r"""Run an optimizer on a surface and explain why it stopped improving.
 
     Every iteration evaluates the loss and the exact gradient :math:`g` at :math:`x`,
-    checks the run, then steps the optimizer with :math:`g + \text{noise}\cdot\xi`,
+    checks the point, then steps the optimizer with :math:`g + \text{noise}\cdot\xi`,
     :math:`\xi\sim\mathcal N(0, I)` drawn from ``numpy.random.default_rng(seed)`` (a stand-in
-    for mini-batch noise; the same seed gives the same run). The checks, in order:
+    for mini-batch noise; the same seed gives the same run), and shows the step to a
+    :class:`saddlepoint.Monitor` (``result.monitor``), the one diagnosis engine of the
+    package: every verdict below is one of its :data:`~saddlepoint.monitor.EVENT_KINDS`, by
+    its documented rules (:class:`~saddlepoint.monitor.Thresholds`). ``minimize`` gives the
+    monitor the optimizer, the Hessian-vector product at the current point (the surface's
+    analytic ``hessian(x)``, else :func:`saddlepoint.hessian.hvp_from_gradient`),
+    ``window = plateau_window``, a curvature check every ``plateau_window`` steps, and the
+    thresholds ``grad_atol = grad_tol`` (with ``grad_rtol = 0``: a gradient is small only by
+    ``grad_tol``), ``flat = plateau_rtol``, ``blowup = 1 + divergence_factor`` and
+    ``curvature_rtol = hessian_rtol``. What ``minimize`` does with the verdicts:
 
-    1. **Divergence**: loss, gradient or point not finite, or
-       ``loss > loss0 + divergence_factor * max(|loss0|, 1)``. The run stops with a
-       ``"diverged"`` event naming the step; nothing raises.
-    2. **Stall** (:math:`\|g\| <` ``grad_tol``): the Hessian (the surface's analytic
-       ``hessian(x)``, else central differences of its gradient by
-       :func:`saddlepoint.hessian.hessian`) is classified by
-       :func:`saddlepoint.hessian.classify`, where an eigenvalue counts as zero when
+    1. **Before each step** (:meth:`Monitor.check_point`): ``"diverged"`` when the loss,
+       gradient or point is not finite or ``|loss| > (1 + divergence_factor) *
+       max(|loss0|, 1e-12)``: the run stops there, nothing raises. When
+       :math:`\|g\| <` ``grad_tol`` the point is a critical point, judged at once by the
+       Hessian there (formed exactly for ``dim <= 32``: the event then carries every
+       eigenvalue and the minimum ratio), an eigenvalue counting as zero when
        :math:`|\lambda| \le` ``hessian_rtol`` :math:`\cdot\max|\lambda|`. The default
        ``hessian_rtol = max(10 * grad_tol, 1e-6)`` reflects that a point located only to
        ``grad_tol`` pins its small eigenvalues down only to about that relative accuracy (in
        the valley of ``tiny_network`` a tighter tolerance would call the flat direction a
        saddle or a minimum depending on which side of the valley the run stopped).
 
-       - local minimum: the run ends (``reason="minimum"``);
-       - saddle, maximum, or degenerate with a negative eigenvalue: reported with the
-         eigenvalues and the minimum ratio. With ``escape_saddles=True`` the point moves
-         along ``escape_direction`` (the eigenvector of the most negative eigenvalue) by
+       - ``"minimum"``, ``"degenerate"`` (no negative curvature, but zero eigenvalues: a
+         flat valley of minima, or a higher-order saddle the Hessian cannot see) or
+         ``"vanishing_gradient"`` (almost no curvature at this learning rate): the run ends;
+       - ``"saddle"`` or ``"maximum"``: with ``escape_saddles=True`` the point moves along
+         ``escape_direction`` (the eigenvector of the most negative eigenvalue) by
          :func:`saddlepoint.hessian.escape`, a line search that takes the sign which lowers
-         the loss, and the run goes on (at most ``max_escapes`` times). Without it the run
-         ends there, unless ``noise > 0``: then it goes on, as noise may carry it out;
-       - degenerate without negative eigenvalues (a flat valley of minima, or a
-         higher-order saddle the Hessian cannot see): reported, and the run ends.
-    3. **Plateau**: over the last ``plateau_window`` iterations the best loss improved by
-       no more than ``plateau_rtol`` (relative to the best loss before them) while the
-       gradient norm stayed at or above ``100 * grad_tol`` throughout: a stall that is not a
-       critical point. The event says whether the optimizer bounces between the walls of a
-       valley (successive gradients opposed) or creeps along a flat floor, with the advice
-       that fits. Reported once per plateau; the run goes on unless ``stop_on_plateau``.
+         the loss; the monitor is told (:meth:`Monitor.jumped`: the jump is not an update and
+         its windows restart) and the run goes on (at most ``max_escapes`` times). Without it
+         the run ends there, unless ``noise > 0``: then it goes on, as noise may carry it out.
+    2. **After each step** (:meth:`Monitor.observe`): the monitor's window verdicts, e.g.
+       ``"oscillation"`` (successive updates opposed at the edge of stability, lr near
+       ``2 / lambda_max``), ``"plateau"`` (the loss flat while the gradient stays large:
+       creeping along a valley floor), ``"adagrad_stall"``, ``"unstable_start"``, each
+       reported once with the fix that fits. The run goes on, unless ``stop_on_plateau``: then
+       it ends at the first ``plateau``, ``oscillation``, ``noise_floor`` or ``adagrad_stall``
+       (``reason`` is that kind). A ``"diverged"`` verdict here ends the run too.
 
     Parameters
     ----------
@@ -221,8 +290,13 @@ def minimize(
     Returns
     -------
     MinimizeResult
-        Final point, loss, history, trajectory and events; ``result.explain()`` puts them
-        in words.
+        Final point, loss, history, trajectory, the monitor and its events;
+        ``result.explain()`` puts them in words.
+
+    Raises
+    ------
+    ValueError
+        For a non-finite ``x0`` (a bad start is not a run that diverged), and bad arguments.
 
     Examples
     --------
@@ -264,158 +338,112 @@ def minimize(
             g = np.asarray(surface.grad(point), dtype=np.float64).reshape(point.shape)
             return v, g, float(np.linalg.norm(g))
 
+    hvp = _SurfaceHVP(surface, x)
+    mon = Monitor(
+        optimizer=opt,
+        hvp=hvp,
+        curvature_every=lim.window,
+        window=lim.window,
+        thresholds=Thresholds(
+            flat=lim.plateau_rtol,
+            grad_rtol=0.0,
+            grad_atol=lim.grad_tol,
+            curvature_rtol=lim.hessian_rtol,
+            blowup=1.0 + lim.divergence_factor,
+        ),
+    )
     rng = np.random.default_rng(seed)
     rec = _Recorder()
-    watch = _PlateauWatch(lim.window, lim.plateau_rtol, 100.0 * lim.grad_tol)
-    events: list[Event] = []
     reason, message = "max_steps", f"reached steps={lim.steps} without stopping"
     escapes = 0
-    in_stall = False
-    loss0: float | None = None
     t = 0
+    loss, g, gnorm = evaluate(x)
     while True:
-        loss, g, gnorm = evaluate(x)
-        loss0 = loss if loss0 is None else loss0
         if t % lim.record_every == 0:
             rec.add(t, loss, gnorm, _current_lr(opt), x)
 
-        # 1. divergence
-        finite = math.isfinite(loss) and math.isfinite(gnorm) and bool(np.all(np.isfinite(x)))
-        if not finite or loss > loss0 + lim.divergence_factor * max(abs(loss0), 1.0):
-            if not math.isfinite(loss):
-                what = f"the loss is {loss}"
-            elif not np.all(np.isfinite(x)):
-                what = "the point is not finite"
-            elif not math.isfinite(gnorm):
-                what = "the gradient is not finite"
-            else:
-                what = f"the loss grew from {loss0:.4g} to {loss:.4g}"
-            reason = "diverged"
-            message = (
-                f"diverged at step {t}: {what} (learning rate {_current_lr(opt):.3g}); use a "
-                "smaller learning rate, a warm-up schedule or an adaptive optimizer"
-            )
-            events.append(Event("diverged", t, message, x.copy(), loss, gnorm))
+        # 1. the point, before its step: divergence, or a critical point told by the Hessian
+        found = mon.check_point(loss, g)
+        if found and found[0].kind == "diverged":
+            reason, message = "diverged", found[0].message
             break
-
-        # 2. stall: a critical point, told apart by the Hessian
-        if gnorm < lim.grad_tol and not in_stall:
-            in_stall = True
-            st = _diagnose(surface, x, loss, gnorm, lim.grad_tol, lim.hessian_rtol)
-            info: dict[str, Any] = {"hessian": st.hessian, "classified_as": st.kind}
-
-            stall_event = functools.partial(
-                _stall_event, step=t, x=x.copy(), loss=loss, grad_norm=gnorm, stall=st, info=info
-            )
-
-            if st.kind == "minimum":
-                reason, message = "minimum", f"local minimum: {st.summary}. No way down."
-                events.append(stall_event("minimum", message))
+        if found:
+            event = mon.annotate(found[0], f"(Hessian: {hvp.source}.)", hessian=hvp.source)
+            kind = event.kind
+            direction = event.details.get("escape_direction")
+            if kind in _STOP_KINDS or direction is None:
+                reason, message = kind, event.message
                 break
-            if st.escape_direction is None:
-                reason = "degenerate"
-                message = (
-                    f"degenerate critical point: {st.summary}. No negative curvature, but "
-                    "zero eigenvalues: a flat valley of minima, or a higher-order saddle "
-                    "the Hessian cannot see."
-                )
-                events.append(stall_event("degenerate", message))
-                break
-            kind = st.kind if st.kind in ("saddle", "maximum") else "degenerate"
-            label = _STALL_LABELS[kind]
             if escape_saddles and escapes < lim.max_escapes:
-                new_x, drop = _escape(surface, x, st.escape_direction)
-                if drop > 0 and np.all(np.isfinite(new_x)):
-                    escapes += 1
-                    info.update(loss_drop=drop, escaped_to=new_x.copy())
-                    events.append(
-                        stall_event(
-                            kind,
-                            f"{label}: {st.summary}. Escaped along the eigenvector "
-                            f"{_fmt(st.escape_direction)} of the most negative eigenvalue "
-                            f"{st.eigenvalues[0]:.3g}: loss {loss:.6g} -> {loss - drop:.6g}.",
-                        )
+                new_x, drop = _escape(surface, x, direction)
+                if not (drop > 0 and np.all(np.isfinite(new_x))):
+                    note = (
+                        "Stepping along the eigenvector of the most negative eigenvalue found "
+                        "no lower loss: the negative curvature is too weak to matter at this "
+                        "scale."
                     )
-                    x[...] = new_x
-                    in_stall = False
-                    watch.restart()
-                    if t % lim.record_every != 0:
-                        rec.add(t, loss, gnorm, _current_lr(opt), events[-1].x)
-                    loss, g, gnorm = evaluate(x)
+                    reason, message = kind, mon.annotate(event, note).message
+                    break
+                escapes += 1
+                mon.annotate(
+                    event,
+                    f"Escaped along the eigenvector {_vector(direction)} of the most negative "
+                    f"eigenvalue {event.details['lambda_min']:.3g}: loss {loss:.6g} -> "
+                    f"{loss - drop:.6g}.",
+                    loss_drop=drop,
+                    escaped_to=new_x.copy(),
+                )
+                if t % lim.record_every != 0:
                     rec.add(t, loss, gnorm, _current_lr(opt), x)
-                    continue
-                reason = kind
-                message = (
-                    f"{label}: {st.summary}. Stepping along the eigenvector of the most "
-                    "negative eigenvalue found no lower loss: the negative curvature is too "
-                    "weak to matter at this scale."
-                )
-                events.append(stall_event(kind, message))
-                break
+                rec.observed[-1] = False  # the point before the jump takes no step
+                x[...] = new_x
+                mon.jumped()
+                loss, g, gnorm = evaluate(x)
+                rec.add(t, loss, gnorm, _current_lr(opt), x)
+                continue
             if lim.noise > 0 and not escape_saddles:
-                events.append(
-                    stall_event(
-                        kind,
-                        f"{label}: {st.summary}. Going on: the gradient noise "
-                        f"(noise={lim.noise:g}) may carry the run out.",
-                    )
-                )
+                note = f"Going on: the gradient noise (noise={lim.noise:g}) may carry the run out."
+                mon.annotate(event, note)
             else:
                 why = (
                     f"the escape limit max_escapes={lim.max_escapes} was reached"
                     if escape_saddles
                     else "pass escape_saddles=True to step along the escape direction "
-                    f"{_fmt(st.escape_direction)}, or add gradient noise"
+                    f"{_vector(direction)}, or add gradient noise"
                 )
-                reason, message = kind, f"{label}: {st.summary}. Stopped here; {why}."
-                events.append(stall_event(kind, message))
+                reason, message = kind, f"{event.message} Stopped here; {why}."
                 break
-        elif gnorm >= lim.grad_tol:
-            in_stall = False
-
-        # 3. plateau: the loss is flat but the gradient is not small
-        plateau = watch.update(loss, g, gnorm)
-        if plateau is not None:
-            change = plateau["relative_improvement"]
-            moved = (
-                f"improved by only {100 * change:.3g}%"
-                if change >= 0
-                else f"rose by {-100 * change:.3g}%"
-            )
-            text = (
-                f"plateau, not a critical point: over the last {lim.window} steps the best loss "
-                f"{moved} (now {loss:.6g}) while the gradient norm stayed >= "
-                f"{plateau['min_grad_norm']:.3g} (median {plateau['median_grad_norm']:.3g}, "
-                f"grad_tol={lim.grad_tol:g}); " + _plateau_advice(opt, plateau["mean_cosine"])
-            )
-            if lim.noise > 0:
-                text += (
-                    f" With gradient noise (noise={lim.noise:g}) this may also be the noise "
-                    "floor: a decaying learning rate lets the run settle."
-                )
-            events.append(Event("plateau", t, text, x.copy(), loss, gnorm, details=plateau))
-            if stop_on_plateau:
-                reason, message = "plateau", text
-                break
-
         if callback is not None and callback(t, x.copy(), loss, gnorm) is True:
             reason, message = "callback", f"stopped by the callback at step {t}"
             break
         if t >= lim.steps:
             break
-        opt.step(g + lim.noise * rng.standard_normal(g.shape) if lim.noise > 0 else g)
-        t += 1
 
-    if reason == "max_steps" and watch.active and events and events[-1].kind == "plateau":
+        # 2. the step, then the monitor's window verdicts on it
+        opt.step(g + lim.noise * rng.standard_normal(g.shape) if lim.noise > 0 else g)
+        step_loss, step_grad = loss, g
+        t += 1
+        loss, g, gnorm = evaluate(x)
+        stop = None
+        with np.errstate(all="ignore"):
+            for event in mon.observe(step_loss, step_grad):
+                if event.kind == "diverged" or (stop_on_plateau and event.kind in _PLATEAU_KINDS):
+                    stop = event
+        if stop is not None:
+            reason, message = stop.kind, stop.message
+            if t % lim.record_every != 0:
+                rec.add(t, loss, gnorm, _current_lr(opt), x)
+            break
+
+    holding = [e for e in mon.events if e.kind in _PLATEAU_KINDS and e.kind in mon.active]
+    if reason == "max_steps" and holding:
         message += (
-            f", still on the plateau reported at step {events[-1].step} (see that event "
-            "for what to change)"
+            f", still on the {holding[-1].kind} reported at step {holding[-1].step} (see that "
+            "event for what to change)"
         )
     if rec.steps[-1] != t or not np.array_equal(rec.points[-1], x):
         rec.add(t, loss, gnorm, _current_lr(opt), x)
-    history = _table(
-        {"step": rec.steps, "loss": rec.losses, "grad_norm": rec.grad_norms, "lr": rec.lrs}
-    )
+    columns = {"step": rec.steps, "loss": rec.losses, "grad_norm": rec.grad_norms, "lr": rec.lrs}
     return MinimizeResult(
         x=np.array(x, dtype=np.float64),
         loss=loss,
@@ -423,8 +451,9 @@ def minimize(
         steps=t,
         reason=reason,
         message=message,
-        events=events,
-        history=history,
+        events=mon.events,
+        history=_table(_join_monitor(columns, rec.monitor_rows(), mon.columns())),
         trajectory=np.array(rec.points),
         optimizer=opt,
+        monitor=mon,
     )

@@ -1,55 +1,21 @@
-"""What the loops return: :class:`Event` (something noticed, in words), :class:`MinimizeResult`
-and :class:`TrainResult`, and their history tables."""
+"""What the loops return: :class:`MinimizeResult` and :class:`TrainResult`, with the
+:class:`saddlepoint.Monitor` that watched the run and its :class:`~saddlepoint.monitor.Event`
+verdicts (``saddlepoint.train.Event`` is that class), and their history tables."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-# The event kinds minimize() reports.
-EVENT_KINDS = ("minimum", "saddle", "maximum", "degenerate", "plateau", "diverged")
+from ..monitor import EVENT_KINDS as _MONITOR_KINDS
+from ..monitor import Event
 
+# The event kinds minimize() and train() report: the monitor's (one diagnosis engine).
+EVENT_KINDS = tuple(_MONITOR_KINDS)
 
-@dataclass(frozen=True, repr=False)
-class Event:
-    """Something :func:`minimize` or :func:`train` noticed, with a human-readable message.
-
-    Attributes
-    ----------
-    kind : str
-        ``"minimum"``, ``"saddle"``, ``"maximum"``, ``"degenerate"`` (a stall: the gradient
-        norm fell below ``grad_tol``, classified by the Hessian), ``"plateau"`` (the loss
-        stopped decreasing while the gradient stayed large) or ``"diverged"``.
-    step : int
-        Optimizer steps taken when it happened.
-    message : str
-        What happened and what to do about it.
-    x : ndarray
-        The point (a copy).
-    loss, grad_norm : float
-        Loss and gradient norm there.
-    eigenvalues : ndarray or None
-        Hessian eigenvalues (ascending) for stall events.
-    minimum_ratio : float or None
-        Share of positive Hessian eigenvalues for stall events.
-    details : dict
-        Anything else worth keeping (escape loss drop, new point, window statistics, ...).
-    """
-
-    kind: str
-    step: int
-    message: str
-    x: np.ndarray
-    loss: float
-    grad_norm: float
-    eigenvalues: np.ndarray | None = None
-    minimum_ratio: float | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def __repr__(self) -> str:
-        return f"Event({self.kind!r}, step={self.step}: {self.message})"
+__all__ = ["EVENT_KINDS", "Event", "MinimizeResult", "TrainResult"]
 
 
 @dataclass(repr=False)
@@ -66,20 +32,30 @@ class MinimizeResult:
         Optimizer steps taken.
     reason : str
         Why the run ended: ``"minimum"``, ``"saddle"``, ``"maximum"``, ``"degenerate"``,
-        ``"plateau"`` (only with ``stop_on_plateau=True``), ``"diverged"``, ``"callback"`` or
-        ``"max_steps"``.
+        ``"vanishing_gradient"``, ``"plateau"``, ``"oscillation"``, ``"noise_floor"``,
+        ``"adagrad_stall"`` (these four only with ``stop_on_plateau=True``), ``"diverged"``,
+        ``"callback"`` or ``"max_steps"``.
     message : str
         The same, in words.
-    events : list of Event
-        Everything noticed on the way, in order.
+    events : list of saddlepoint.monitor.Event
+        The monitor's verdicts, in order (``monitor.events``), with what minimize did about
+        them added (an escape: ``details["loss_drop"]``, ``details["escaped_to"]``).
     history : pandas.DataFrame or dict of ndarray
-        Columns ``step``, ``loss``, ``grad_norm``, ``lr`` (the learning rate of the next
-        step), one row every ``record_every`` steps, plus the final point and the points
-        before and after every escape. A DataFrame when pandas is installed.
+        Columns ``step``, ``loss``, ``grad_norm`` (exact, noise-free), ``lr`` (the learning
+        rate of the next step), one row every ``record_every`` steps, plus the final point
+        and the points before and after every escape; then the monitor's columns
+        (:data:`saddlepoint.monitor.COLUMNS` after ``step``, ``loss``, ``lr`` and
+        ``grad_norm``; the monitor's ``grad_norm`` is the gradient the step used, noise
+        included, ``monitor_grad_norm``) for the step taken from that row's point (NaN where
+        none was: the final point, the point before an escape). A DataFrame when pandas is
+        installed; ``monitor.history`` has every step.
     trajectory : ndarray, shape (rows, dim)
         The points of the history rows.
     optimizer : saddlepoint.optim.Optimizer
         The optimizer, with its state at the end.
+    monitor : saddlepoint.Monitor
+        The monitor that watched the run: ``monitor.history`` (one row per step),
+        ``monitor.explain()``, ``monitor.plot()``, ``monitor.report()``.
     """
 
     x: np.ndarray
@@ -92,6 +68,7 @@ class MinimizeResult:
     history: Any
     trajectory: np.ndarray
     optimizer: Any
+    monitor: Any = None
 
     def __repr__(self) -> str:
         return (
@@ -125,9 +102,11 @@ class TrainResult:
     optimizer : saddlepoint.optim.Optimizer
         The optimizer with its final state.
     diverged : bool
-        Whether training stopped on a non-finite loss or parameters.
-    events : list of Event
-        ``"diverged"`` events, if any.
+        Whether training stopped at the monitor's ``"diverged"`` verdict.
+    events : list of saddlepoint.monitor.Event
+        The monitor's verdicts, in order (``monitor.events``).
+    monitor : saddlepoint.Monitor
+        The monitor that watched every update.
     """
 
     params: np.ndarray
@@ -136,6 +115,14 @@ class TrainResult:
     optimizer: Any
     diverged: bool
     events: list[Event]
+    monitor: Any = None
+
+    @property
+    def step_history(self) -> Any:
+        """The monitor's history: one row per update, one column per instrument
+        (:data:`saddlepoint.monitor.COLUMNS`); a DataFrame with pandas, else a dict of
+        arrays. ``history`` stays one row per epoch."""
+        return _table(self.monitor.columns())
 
     def __repr__(self) -> str:
         last = {k: np.asarray(v)[-1] for k, v in _columns(self.history).items()}
@@ -153,6 +140,24 @@ def _table(columns: dict[str, Any]) -> Any:
     except ImportError:
         return arrays
     return pd.DataFrame(arrays)
+
+
+def _join_monitor(
+    columns: dict[str, list[Any]], rows: list[int], monitor: dict[str, np.ndarray]
+) -> dict[str, Any]:
+    """``columns`` with the monitor's columns of ``rows`` appended (NaN for row -1 or past
+    the monitor's end); its ``grad_norm`` as ``monitor_grad_norm``."""
+    n = len(monitor["step"])
+    index = np.asarray(rows, dtype=np.int64)
+    valid = (index >= 0) & (index < n)
+    out: dict[str, Any] = dict(columns)
+    for name, values in monitor.items():
+        if name in ("step", "loss", "lr"):
+            continue
+        picked = np.full(index.shape, np.nan)
+        picked[valid] = values[index[valid]]
+        out["monitor_grad_norm" if name == "grad_norm" else name] = picked
+    return out
 
 
 def _columns(table: Any) -> dict[str, Any]:

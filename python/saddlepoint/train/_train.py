@@ -1,5 +1,5 @@
 """``train``: the mini-batch loop for the small models of :mod:`saddlepoint.models`, with
-per-epoch history, timings and a divergence check."""
+per-epoch history and timings, watched update by update by a :class:`saddlepoint.Monitor`."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ from typing import Any
 import numpy as np
 
 from .._checks import finite_number, int_at_least
+from ..monitor import Monitor, Thresholds
 from ._optimizer import _current_lr, _make_optimizer
-from ._results import Event, TrainResult, _table
+from ._results import TrainResult, _table
+
+#: Examples in the fixed mini-batch the monitor's curvature checks use (at most).
+CURVATURE_BATCH = 256
 
 
 def _split_data(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -105,6 +109,8 @@ def train(
     params: np.ndarray | None = None,
     progress: bool | None = None,
     divergence_factor: float = 1e6,
+    curvature_every: int = 0,
+    window: int = 50,
     **hyper: Any,
 ) -> TrainResult:
     r"""Mini-batch training of a model on a data set.
@@ -144,15 +150,31 @@ def train(
     progress : bool, optional
         A tqdm progress bar over the epochs; ``None`` shows it only on a terminal.
     divergence_factor : float
-        Training stops (``diverged=True``, a ``"diverged"`` event) when a mini-batch loss or
-        the parameters are not finite, or a mini-batch loss exceeds
-        ``loss0 + divergence_factor * max(|loss0|, 1)`` (``loss0``: the initial training
-        loss), as in :func:`minimize`.
+        Training stops (``diverged=True``) at the monitor's ``"diverged"`` verdict: a
+        mini-batch loss or gradient that is not finite (no update is taken with it), or
+        parameters that are not, or a mini-batch loss above ``(1 + divergence_factor)`` times
+        the first one (``Thresholds.blowup``), as in :func:`minimize`.
+    curvature_every : int
+        Updates between the monitor's curvature checks (``Monitor(curvature_every=...)``).
+        The default 0 checks the curvature only when the loss stalls (to tell a saddle from
+        a minimum or a flat region): on the digits MLP a check costs about 20-50
+        Hessian-vector products on the curvature batch, each several mini-batch gradients, so
+        checks every 50 updates would cost several times the training itself, while the
+        monitor without them stays within about 10% of it (``bench/monitor.py``).
+    window : int
+        The monitor's window (updates over which trends are judged).
+
+    The monitor (``result.monitor``) watches every update: the optimizer, and the model's
+    exact ``hvp`` (when it has one) on a fixed curvature batch of at most
+    :data:`CURVATURE_BATCH` = 256 training examples, drawn once from ``seed`` (a stream of
+    its own: the initial parameters and the shuffling are the same with or without it).
+    Its verdicts are ``result.events``, its per-update history ``result.step_history``.
 
     Returns
     -------
     TrainResult
-        Parameters, per-epoch history with timings, per-batch losses, optimizer.
+        Parameters, per-epoch history with timings, per-batch losses, optimizer, the
+        monitor and its events.
     """
     batch_size = int_at_least("batch_size", batch_size)
     epochs = int_at_least("epochs", epochs, 0)
@@ -167,10 +189,29 @@ def train(
             f"data: expected training features (n, d) with n >= 1 and n labels, got "
             f"{X.shape} and {y.shape}"
         )
-    init_seq, shuffle_seq = np.random.SeedSequence(seed).spawn(2)
+    curvature_every = int_at_least("curvature_every", curvature_every, 0)
+    window = int_at_least("window", window, 2)
+    # spawn(3)'s first two children are spawn(2)'s: the same runs as before the monitor
+    init_seq, shuffle_seq, curvature_seq = np.random.SeedSequence(seed).spawn(3)
     opt = _optimizer_for(optimizer, params, model, lr, schedule, hyper, init_seq)
     theta = opt.params[0]
     rng = np.random.default_rng(shuffle_seq)
+    hvp = None
+    if callable(getattr(model, "hvp", None)):
+        pick = np.random.default_rng(curvature_seq).permutation(n)[:CURVATURE_BATCH]
+        pick.sort()
+        X_c, y_c = X[pick], y[pick]
+
+        def hvp(v: np.ndarray) -> np.ndarray:
+            return model.hvp(theta, X_c, y_c, v)
+
+    mon = Monitor(
+        optimizer=opt,
+        hvp=hvp,
+        curvature_every=curvature_every,
+        window=window,
+        thresholds=Thresholds(blowup=1.0 + divergence_factor),
+    )
 
     columns: dict[str, list[float]] = {
         name: []
@@ -203,10 +244,7 @@ def train(
             columns[name].append(value)
 
     record(0, 0.0, 0)
-    loss0 = columns["train_loss"][0]
-    limit = loss0 + divergence_factor * max(abs(loss0), 1.0) if math.isfinite(loss0) else math.inf
     batch_losses: list[float] = []
-    events: list[Event] = []
     bar = _progress_bar(progress, epochs)
     diverged = False
     try:
@@ -219,35 +257,23 @@ def train(
                 with np.errstate(all="ignore"):
                     loss, grad = model.loss_and_grad(theta, X[idx], y[idx])
                 batch_losses.append(loss)
-                if not (math.isfinite(loss) and np.all(np.isfinite(grad))) or loss > limit:
+                if not (math.isfinite(loss) and np.all(np.isfinite(grad))):
+                    mon.check_point(loss, grad)  # the monitor's verdict; no step with it
                     diverged = True
                     break
                 opt.step(grad)
                 updates += 1
+                found = mon.observe(loss, grad)
+                if found and found[-1].kind == "diverged":
+                    diverged = True
+                    break
             seconds = time.perf_counter() - started
-            if diverged or not np.all(np.isfinite(theta)):
-                diverged = True
-                last = batch_losses[-1]
-                what = (
-                    f"a mini-batch loss of {last:.4g} (started at {loss0:.4g})"
-                    if math.isfinite(last)
-                    else "a mini-batch loss or the parameters not finite"
-                )
-                message = (
-                    f"diverged in epoch {epoch} after {opt.steps} updates: {what} "
-                    f"(learning rate {_current_lr(opt):.3g}); use a smaller learning rate "
-                    "or a warm-up schedule"
-                )
-                events.append(
-                    Event(
-                        "diverged",
-                        int(opt.steps),
-                        message,
-                        theta.copy(),
-                        batch_losses[-1],
-                        float("nan"),
+            if diverged:
+                last = next((e for e in reversed(mon.events) if e.kind == "diverged"), None)
+                if last is not None:
+                    mon.annotate(
+                        last, f"train: diverged in epoch {epoch} after {opt.steps} updates."
                     )
-                )
                 record(epoch, seconds, updates)
                 break
             record(epoch, seconds, updates)
@@ -266,5 +292,6 @@ def train(
         batch_losses=np.array(batch_losses),
         optimizer=opt,
         diverged=diverged,
-        events=events,
+        events=mon.events,
+        monitor=mon,
     )
