@@ -7,7 +7,7 @@
 #include "bindings/common.hpp"
 #include "bindings/register.hpp"
 #include "bindings/steps.hpp"
-#include "saddlepoint/optimizers.hpp"
+#include "saddlepoint/optim/optimizers.hpp"
 
 namespace py = pybind11;
 

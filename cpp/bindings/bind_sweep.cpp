@@ -11,8 +11,8 @@
 
 #include "bindings/common.hpp"
 #include "bindings/register.hpp"
-#include "saddlepoint/native_surfaces.hpp"
-#include "saddlepoint/sweep.hpp"
+#include "saddlepoint/sweeps/native_surfaces.hpp"
+#include "saddlepoint/sweeps/sweep.hpp"
 
 namespace py = pybind11;
 

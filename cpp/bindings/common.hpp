@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "saddlepoint/hyper.hpp"
+#include "saddlepoint/optim/hyper.hpp"
 
 namespace saddlepoint::bindings {
 

@@ -1,5 +1,5 @@
 // Adam and AdamW, with torch.optim's single-tensor semantics; conventions in
-// saddlepoint/optimizers.hpp.
+// saddlepoint/optim/optimizers.hpp.
 #pragma once
 
 #include "saddlepoint/optim/common.hpp"

@@ -1,5 +1,5 @@
 // Shared by the optimizer headers: includes and the weight-decay switch.
-// The conventions of every step are in saddlepoint/optimizers.hpp.
+// The conventions of every step are in saddlepoint/optim/optimizers.hpp.
 #pragma once
 
 #include <algorithm>
@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "saddlepoint/hyper.hpp"
-#include "saddlepoint/rows.hpp"
+#include "saddlepoint/optim/hyper.hpp"
+#include "saddlepoint/optim/rows.hpp"
 
 namespace saddlepoint {
 

@@ -1,5 +1,5 @@
 // SGD with momentum and Nesterov, with torch.optim's single-tensor semantics; conventions in
-// saddlepoint/optimizers.hpp.
+// saddlepoint/optim/optimizers.hpp.
 #pragma once
 
 #include "saddlepoint/optim/common.hpp"
