@@ -90,7 +90,7 @@ def flat_buffer(
     return flat, views
 
 
-def _forwarded(name: str, settable: bool) -> property:
+def _forwarded(name: str, settable: bool, doc: str | None = None) -> property:
     """A property that reads (and, if the engine allows it, sets) the engine's ``name``."""
 
     def get(self: Optimizer) -> Any:
@@ -99,7 +99,7 @@ def _forwarded(name: str, settable: bool) -> property:
     def set(self: Optimizer, value: Any) -> None:
         setattr(self._engine, name, value)
 
-    return property(get, set if settable else None, doc=f"The engine's {name}.")
+    return property(get, set if settable else None, doc=doc or f"The engine's {name}.")
 
 
 class Optimizer:
@@ -136,33 +136,10 @@ class Optimizer:
         parameter, or a list like the list of parameters)."""
         self._engine.step(grads)
 
-    @property
-    def params(self) -> list[np.ndarray]:
-        """The registered parameter arrays (updated in place by every step)."""
-        return self._engine.params
-
-    @property
-    def steps(self) -> int:
-        """Steps taken so far."""
-        return self._engine.steps
-
-    @steps.setter
-    def steps(self, value: int) -> None:
-        self._engine.steps = value
-
-    @property
-    def lr(self) -> Any:
-        """Learning rate of the next step; set a number, per-row array or schedule."""
-        return self._engine.lr
-
-    @lr.setter
-    def lr(self, value: Any) -> None:
-        self._engine.lr = value
-
-    @property
-    def schedule(self) -> Callable[[int], float] | None:
-        """The learning-rate schedule (callable step -> lr), or None."""
-        return self._engine.schedule
+    params = _forwarded("params", False, "The registered parameter arrays (updated in place).")
+    steps = _forwarded("steps", True, "Steps taken so far.")
+    lr = _forwarded("lr", True, "Learning rate of the next step: number, per-row array, schedule.")
+    schedule = _forwarded("schedule", False, "The learning-rate schedule (step -> lr), or None.")
 
     @property
     def _is_list(self) -> bool:
@@ -341,7 +318,9 @@ class SGD(Optimizer):
         n, dtype = _layout(params)
         state = {"momentum_buffer": np.zeros(n, dtype)} if _any_nonzero(momentum) else {}
         self._start(
-            _core.SGDEngine(params, state, lr, momentum, dampening, weight_decay, nesterov, maximize)
+            _core.SGDEngine(
+                params, state, lr, momentum, dampening, weight_decay, nesterov, maximize
+            )
         )
 
     def _extra_state(self) -> dict[str, Any]:
