@@ -60,7 +60,14 @@ void bind_optim(py::module_& m) {
       .def_property("lr", &Engine::lr, setter(&Engine::set_lr),
                     "Learning rate of the next step; set a number, per-row array or schedule.")
       .def_property_readonly("schedule", &Engine::schedule,
-                             "The learning-rate schedule (callable step -> lr), or None.");
+                             "The learning-rate schedule (callable step -> lr), or None.")
+      .def("_set_instrumented", &Engine::set_instrumented, py::arg("on"),
+           "Take the Monitor's instruments inside every step from now on (SGD, Adam/AdamW).")
+      .def_property_readonly("_instrumented", &Engine::instrumented)
+      .def("_step_sums", &Engine::step_sums,
+           "The last instrumented step's sums per parameter array (as observe_params), or None.")
+      .def_property_readonly("_sums_step", &Engine::sums_step,
+                             "The step count the last sums belong to (-1: none yet).");
 
   register_engine<SGDEngine>(m, "SGDEngine", "SGD with momentum (torch.optim.SGD).")
       .def(py::init<py::handle, const py::dict&, py::handle, py::handle, py::handle, py::handle,

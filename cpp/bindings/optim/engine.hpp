@@ -15,6 +15,7 @@
 
 #include "bindings/common.hpp"
 #include "bindings/steps.hpp"
+#include "saddlepoint/monitor/step_sums.hpp"
 
 namespace saddlepoint::bindings {
 
@@ -89,6 +90,7 @@ class Engine {
   void set_steps(std::int64_t s) {
     if (s < 0) throw py::value_error("steps: expected an int >= 0, got " + std::to_string(s));
     steps_ = s;
+    has_previous_ = false;  // a loaded state: the previous step's constants are not known
   }
 
   // lr: a number, one value per row of a 2-D param, or a schedule (callable step -> lr).
@@ -108,7 +110,58 @@ class Engine {
   }
   py::object schedule() const { return schedule_; }
 
+  // The Monitor's instruments taken inside the step (saddlepoint/monitor/instrumented.hpp),
+  // for the engines that have an instrumented kernel (instrumentable()); one run only.
+  void set_instrumented(bool on) {
+    if (on && !instrumentable()) {
+      throw py::type_error(
+          "optimizer: instruments inside the step exist for SGD and Adam/AdamW; pass the "
+          "gradient to Monitor.observe(loss, grad) for this optimizer");
+    }
+    if (on && (lr_.per_row || varies_by_row())) {
+      throw py::value_error(
+          "optimizer: hyper-parameters vary by row (a sweep's optimizer); the monitor "
+          "watches one run");
+    }
+    instrumented_ = on;
+    has_previous_ = false;  // the next step starts a new sequence of directions
+    sums_step_ = -1;
+  }
+  bool instrumented() const { return instrumented_; }
+  // (parameter arrays, kStepSumCount) float64 sums of the last instrumented step, as
+  // saddlepoint._core.observe_params returns them, and the step count they belong to.
+  py::object step_sums() const {
+    if (sums_step_ < 0) return py::none();
+    py::array_t<double> out({static_cast<py::ssize_t>(sums_.size()),
+                             static_cast<py::ssize_t>(monitor::kStepSumCount)});
+    std::memcpy(out.mutable_data(), sums_.data(), sums_.size() * sizeof(monitor::StepSums));
+    return std::move(out);
+  }
+  std::int64_t sums_step() const { return sums_step_; }
+
  protected:
+  virtual bool instrumentable() const { return false; }
+  virtual bool varies_by_row() const { return false; }
+
+  // Runs run_step with `kernel` returning each segment's StepSums, kept for step_sums().
+  template <typename MakeHyper, typename Kernel>
+  void run_instrumented_step(py::handle grads, MakeHyper&& make_hyper, Kernel&& kernel) {
+    std::vector<monitor::StepSums> sums;
+    sums.reserve(params_.items.size());
+    run_step(grads, false, make_hyper, [&](auto* param, const auto* grad, const Segment& s,
+                                           const auto& h) {
+      sums.push_back(kernel(param, grad, s, h));  // segments run in order on this thread
+    });
+    sums_ = std::move(sums);
+    sums_step_ = steps_;
+    has_previous_ = true;
+  }
+
+  bool instrumented_ = false;
+  bool has_previous_ = false;  // the state holds a previous step's direction
+  std::vector<monitor::StepSums> sums_;
+  std::int64_t sums_step_ = -1;
+
   // A float hyper-parameter as Python sees it: a float, or a copy of the per-row values.
   static py::object hyper_object(const HyperValue& h) {
     if (!h.per_row) return py::float_(h.scalar);

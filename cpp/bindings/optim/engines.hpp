@@ -10,6 +10,7 @@
 
 #include "bindings/optim/engine.hpp"
 #include "bindings/optim/settings.hpp"
+#include "saddlepoint/monitor/instrumented.hpp"
 
 namespace saddlepoint::bindings {
 
@@ -56,6 +57,7 @@ class EngineWith : public Engine {
 
  protected:
   virtual void validate() const {}
+  bool varies_by_row() const override { return settings_.varies_by_row(); }
   Settings settings_;
 };
 
@@ -80,13 +82,19 @@ class SGDEngine : public EngineWith<SGDSettings> {
   }
 
   void step(py::handle grads) {
-    run_step(
-        grads, settings_.varies_by_row(),
-        [&](const HyperValue& lr) { return make_sgd_hyper(lr, settings_, !buffer_initialized_); },
-        [&](auto* param, const auto* grad, const Segment& s, const SGDHyper& h) {
-          using T = std::remove_pointer_t<decltype(param)>;
-          saddlepoint::sgd_step<T>(param, grad, slice<T>(momentum_buffer_, s), s.rows, s.cols, h);
-        });
+    const auto make_hyper = [&](const HyperValue& lr) {
+      return make_sgd_hyper(lr, settings_, !buffer_initialized_);
+    };
+    if (instrumented_) {
+      step_instrumented(grads, make_hyper);
+    } else {
+      run_step(grads, settings_.varies_by_row(), make_hyper,
+               [&](auto* param, const auto* grad, const Segment& s, const SGDHyper& h) {
+                 using T = std::remove_pointer_t<decltype(param)>;
+                 saddlepoint::sgd_step<T>(param, grad, slice<T>(momentum_buffer_, s), s.rows,
+                                          s.cols, h);
+               });
+    }
     // PyTorch creates the buffer from the first gradient that uses momentum.
     if (momentum_buffer_ && any_nonzero(settings_.momentum)) buffer_initialized_ = true;
   }
@@ -95,6 +103,32 @@ class SGDEngine : public EngineWith<SGDSettings> {
   void set_buffer_initialized(bool v) { buffer_initialized_ = v; }
 
  private:
+  bool instrumentable() const override { return true; }
+
+  template <typename MakeHyper>
+  void step_instrumented(py::handle grads, MakeHyper&& make_hyper) {
+    const bool momentum = momentum_buffer_ && any_nonzero(settings_.momentum);
+    const bool heavy_ball = momentum && !settings_.nesterov;  // the buffer is the direction
+    if (!heavy_ball && direction_.is_none()) {  // plain SGD, Nesterov: nothing holds it
+      direction_ = py::array(params_.items[0].array.dtype(), total_);
+      std::memset(py::detail::array_proxy(direction_.ptr())->data, 0,
+                  static_cast<std::size_t>(params_.items[0].array.itemsize() * total_));
+    }
+    void* direction = heavy_ball ? nullptr : py::detail::array_proxy(direction_.ptr())->data;
+    double lr_used = 0.0;
+    run_instrumented_step(
+        grads, make_hyper, [&](auto* param, const auto* grad, const Segment& s, const SGDHyper& h) {
+          using T = std::remove_pointer_t<decltype(param)>;
+          lr_used = h.lr.at(0);
+          return monitor::sgd_step_instrumented<T>(param, grad, slice<T>(momentum_buffer_, s),
+                                                   slice<T>(direction, s), s.cols, h,
+                                                   has_previous_, -previous_lr_);
+        });
+    previous_lr_ = lr_used;
+  }
+
+  py::object direction_ = py::none();  // plain SGD's previous update (instrumented only)
+  double previous_lr_ = 0.0;
   void validate() const override {
     settings_.check_nesterov();
     if (any_nonzero(settings_.momentum) && !has_buffer("momentum_buffer")) {
@@ -218,14 +252,20 @@ class AdamEngine : public EngineWith<AdamSettings> {
   }
 
   void step(py::handle grads) {
-    run_step(
-        grads, settings_.varies_by_row(),
-        [&](const HyperValue& lr) { return make_adam_hyper(lr, settings_, steps_ + 1); },
-        [&](auto* param, const auto* grad, const Segment& s, const AdamHyper& h) {
-          using T = std::remove_pointer_t<decltype(param)>;
-          saddlepoint::adam_step<T>(param, grad, slice<T>(exp_avg_, s), slice<T>(exp_avg_sq_, s),
-                                    slice<T>(max_exp_avg_sq_, s), s.rows, s.cols, h);
-        });
+    const auto make_hyper = [&](const HyperValue& lr) {
+      return make_adam_hyper(lr, settings_, steps_ + 1);
+    };
+    if (instrumented_) {
+      step_instrumented(grads, make_hyper);
+      return;
+    }
+    run_step(grads, settings_.varies_by_row(), make_hyper,
+             [&](auto* param, const auto* grad, const Segment& s, const AdamHyper& h) {
+               using T = std::remove_pointer_t<decltype(param)>;
+               saddlepoint::adam_step<T>(param, grad, slice<T>(exp_avg_, s),
+                                         slice<T>(exp_avg_sq_, s), slice<T>(max_exp_avg_sq_, s),
+                                         s.rows, s.cols, h);
+             });
   }
 
   py::tuple betas() const {
@@ -234,6 +274,30 @@ class AdamEngine : public EngineWith<AdamSettings> {
   void set_betas(py::handle v) { std::tie(settings_.beta1, settings_.beta2) = checked_betas(v, rows_); }
 
  private:
+  bool instrumentable() const override { return true; }
+
+  template <typename MakeHyper>
+  void step_instrumented(py::handle grads, MakeHyper&& make_hyper) {
+    AdamRow<double> used{};
+    double decay = 0.0;
+    run_instrumented_step(
+        grads, make_hyper,
+        [&](auto* param, const auto* grad, const Segment& s, const AdamHyper& h) {
+          using T = std::remove_pointer_t<decltype(param)>;
+          used = adam_row<double>(h, 0);
+          decay = settings_.decoupled_weight_decay ? h.lr.at(0) * h.weight_decay.at(0) : 0.0;
+          return monitor::adam_step_instrumented<T>(
+              param, grad, slice<T>(exp_avg_, s), slice<T>(exp_avg_sq_, s),
+              slice<T>(max_exp_avg_sq_, s), s.cols, h, has_previous_, previous_neg_step_,
+              previous_bc2_sqrt_, previous_decay_);
+        });
+    // this step's constants make the next step's previous direction
+    previous_neg_step_ = used.neg_step_size;
+    previous_bc2_sqrt_ = used.bc2_sqrt;
+    previous_decay_ = decay;
+  }
+
+  double previous_neg_step_ = 0.0, previous_bc2_sqrt_ = 1.0, previous_decay_ = 0.0;
   void *exp_avg_ = nullptr, *exp_avg_sq_ = nullptr, *max_exp_avg_sq_ = nullptr;
 };
 
