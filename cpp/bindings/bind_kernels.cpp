@@ -3,11 +3,13 @@
 
 #include <initializer_list>
 #include <optional>
+#include <type_traits>
 
 #include "bindings/common.hpp"
 #include "bindings/register.hpp"
+#include "bindings/optim/settings.hpp"
 #include "bindings/steps.hpp"
-#include "saddlepoint/optimizers.hpp"
+#include "saddlepoint/optim/optimizers.hpp"
 
 namespace py = pybind11;
 
@@ -24,22 +26,53 @@ void check_disjoint(std::initializer_list<const ArrayList*> lists) {
   check_no_overlap(all);
 }
 
-// The parameters of one call: at least one array, all of one dtype (a kernel runs for one
-// dtype; a float32 array stepped as float64 would read and write past its end).
-ArrayList checked_params(py::handle param) {
-  ArrayList P = checked_arrays(param, "param", true);
-  if (P.items.empty()) {
-    throw py::value_error("param: expected at least one array, got an empty list");
-  }
-  for (std::size_t i = 1; i < P.items.size(); ++i) {
-    if (P.items[i].dtype != P.items[0].dtype) {
-      throw py::type_error(P.names[i] + ": expected " + dtype_name(P.items[0].dtype) +
-                           " like param[0] (one dtype per call), got " +
-                           dtype_name(P.items[i].dtype));
+// The parameters and gradients of one call: at least one parameter, all of one dtype (a kernel
+// runs for one dtype; a float32 array stepped as float64 would read and write past its end),
+// and a gradient like each.
+struct ParamsAndGrads {
+  ArrayList params, grads;
+  std::int64_t rows = -1;  // rows for per-row hyper-parameters, or -1 (see hyper_rows)
+
+  ParamsAndGrads(py::handle param, py::handle grad)
+      : params(checked_arrays(param, "param", true)), grads() {
+    if (params.items.empty()) {
+      throw py::value_error("param: expected at least one array, got an empty list");
     }
+    for (std::size_t i = 1; i < params.items.size(); ++i) {
+      if (params.items[i].dtype != params.items[0].dtype) {
+        throw py::type_error(params.names[i] + ": expected " + dtype_name(params.items[0].dtype) +
+                             " like param[0] (one dtype per call), got " +
+                             dtype_name(params.items[i].dtype));
+      }
+    }
+    grads = checked_arrays(grad, "grad", false);
+    check_list_like(grads, "grad", params);
+    rows = hyper_rows(params);
   }
-  return P;
-}
+
+  DType dtype() const { return params.items[0].dtype; }
+
+  // A state array the kernel updates in place, like the parameters.
+  ArrayList state(py::handle obj, const char* name) const {
+    ArrayList s = checked_arrays(obj, name, true);
+    check_list_like(s, name, params);
+    return s;
+  }
+  std::optional<ArrayList> optional_state(py::handle obj, const char* name) const {
+    if (obj.is_none()) return std::nullopt;
+    return state(obj, name);
+  }
+
+  // Release the GIL and run `kernel(param, grad, segment, i)` on every array, with T its dtype.
+  template <typename Kernel>
+  void step(bool varies_by_row, Kernel&& kernel) const {
+    const auto segs = segments(params, varies_by_row);
+    step_segments(dtype(), segs.size(), [&](auto zero, std::size_t i) {
+      using T = decltype(zero);
+      kernel(params.items[i].ptr<T>(), grads.items[i].ptr<T>(), segs[i], i);
+    });
+  }
+};
 
 // `step` is keyword-only without a usable default: pybind11 would answer a missing one with
 // the whole signature, so it defaults to None and is refused here with a message naming it.
@@ -50,54 +83,21 @@ std::int64_t required_step(py::handle step) {
   return checked_step(step, "step");
 }
 
-std::optional<ArrayList> optional_state(py::handle obj, const char* name, const ArrayList& params) {
-  if (obj.is_none()) return std::nullopt;
-  ArrayList s = checked_arrays(obj, name, true);
-  check_list_like(s, name, params);
-  return s;
-}
-
+// Item i of an optional list of state arrays, or null when the state is not used.
 template <typename T>
-T* at(const std::optional<ArrayList>& l, std::size_t i) {
+T* item(const std::optional<ArrayList>& l, std::size_t i) {
   return l ? l->items[i].ptr<T>() : nullptr;
-}
-
-bool any_nonzero(const HyperValue& h) {
-  if (!h.per_row) return h.scalar != 0.0;
-  for (double v : h.values)
-    if (v != 0.0) return true;
-  return false;
-}
-
-bool any_varies(std::initializer_list<const HyperValue*> hs) {
-  for (const HyperValue* h : hs)
-    if (h->per_row) return true;
-  return false;
 }
 
 void sgd_step(py::handle param, py::handle grad, py::handle momentum_buffer, py::handle lr,
               py::handle momentum, py::handle dampening, py::handle nesterov,
               py::handle weight_decay, py::handle maximize, py::handle step) {
-  const ArrayList P = checked_params(param);
-  const ArrayList G = checked_arrays(grad, "grad", false);
-  check_list_like(G, "grad", P);
-  const std::int64_t rows = hyper_rows(P);
-  const HyperValue lr_ = checked_hyper(lr, {"lr", 0.0, inf()}, rows);
-  const HyperValue mu = checked_hyper(momentum, {"momentum", 0.0, inf()}, rows);
-  const HyperValue damp = checked_hyper(dampening, {"dampening", 0.0, 1.0}, rows);
-  const HyperValue wd = checked_hyper(weight_decay, {"weight_decay", 0.0, inf()}, rows);
-  const bool nest = checked_bool(nesterov, "nesterov");
-  const bool maxi = checked_bool(maximize, "maximize");
-  const bool uses_buffer = any_nonzero(mu);
-  if (nest) {
-    for (std::int64_t r = 0; r < mu.count_with(damp); ++r) {
-      if (mu.view().at(r) <= 0.0 || damp.view().at(r) != 0.0) {
-        throw py::value_error("nesterov: requires momentum > 0 and dampening == 0 in every row");
-      }
-    }
-  }
-  std::optional<ArrayList> B;
-  std::int64_t step_ = 0;
+  const ParamsAndGrads call(param, grad);
+  const HyperValue lr_value = checked_hyper(lr, ranges::lr, call.rows);
+  const SGDSettings settings =
+      checked_sgd_settings(momentum, dampening, weight_decay, nesterov, maximize, call.rows);
+  const bool uses_buffer = any_nonzero(settings.momentum);
+  std::int64_t step_number = 0;
   if (uses_buffer) {
     if (momentum_buffer.is_none()) {
       throw py::value_error("momentum_buffer: required when momentum != 0");
@@ -106,152 +106,94 @@ void sgd_step(py::handle param, py::handle grad, py::handle momentum_buffer, py:
       throw py::value_error("step: required when momentum != 0 (step 1 sets momentum_buffer to "
                             "the gradient, as torch.optim.SGD does)");
     }
-    B = optional_state(momentum_buffer, "momentum_buffer", P);
-    step_ = checked_step(step, "step");
-  } else {
-    B = optional_state(momentum_buffer, "momentum_buffer", P);
-    if (!step.is_none()) step_ = checked_step(step, "step");
   }
-  check_disjoint({&P, &G, B ? &*B : nullptr});
-
-  SGDHyper h;
-  h.lr = lr_.view();
-  h.momentum = mu.view();
-  h.dampening = damp.view();
-  h.weight_decay = wd.view();
-  h.nesterov = nest;
-  h.maximize = maxi;
-  h.first_step = step_ == 1;
-  const auto segs = segments(P, any_varies({&lr_, &mu, &damp, &wd}));
-  py::gil_scoped_release release;
-  with_dtype(P.items[0].dtype, [&](auto t) {
-    using T = decltype(t);
-    for (std::size_t i = 0; i < segs.size(); ++i) {
-      saddlepoint::sgd_step<T>(P.items[i].ptr<T>(), G.items[i].ptr<T>(),
-                               uses_buffer ? at<T>(B, i) : nullptr, segs[i].rows, segs[i].cols, h);
-    }
-  });
+  const auto buffers = call.optional_state(momentum_buffer, "momentum_buffer");
+  if (!step.is_none()) step_number = checked_step(step, "step");
+  check_disjoint({&call.params, &call.grads, buffers ? &*buffers : nullptr});
+  const SGDHyper h = make_sgd_hyper(lr_value, settings, step_number == 1);
+  call.step(lr_value.per_row || settings.varies_by_row(),
+            [&](auto* p, const auto* g, const Segment& s, std::size_t i) {
+              using T = std::remove_pointer_t<decltype(p)>;
+              saddlepoint::sgd_step<T>(p, g, uses_buffer ? item<T>(buffers, i) : nullptr, s.rows,
+                                       s.cols, h);
+            });
 }
 
 void adagrad_step(py::handle param, py::handle grad, py::handle state_sum, py::handle step,
                   py::handle lr, py::handle lr_decay, py::handle weight_decay, py::handle eps,
                   py::handle maximize) {
-  const ArrayList P = checked_params(param);
-  const ArrayList G = checked_arrays(grad, "grad", false);
-  check_list_like(G, "grad", P);
-  const ArrayList S = checked_arrays(state_sum, "state_sum", true);
-  check_list_like(S, "state_sum", P);
-  const std::int64_t rows = hyper_rows(P);
-  AdagradHyper h;
-  h.step = required_step(step);
-  const HyperValue lr_ = checked_hyper(lr, {"lr", 0.0, inf()}, rows);
-  const HyperValue dec = checked_hyper(lr_decay, {"lr_decay", 0.0, inf()}, rows);
-  const HyperValue wd = checked_hyper(weight_decay, {"weight_decay", 0.0, inf()}, rows);
-  const HyperValue eps_ = checked_hyper(eps, {"eps", 0.0, inf(), true}, rows);
-  h.maximize = checked_bool(maximize, "maximize");
-  check_disjoint({&P, &G, &S});
-  h.lr = lr_.view();
-  h.lr_decay = dec.view();
-  h.weight_decay = wd.view();
-  h.eps = eps_.view();
-  const auto segs = segments(P, any_varies({&lr_, &dec, &wd, &eps_}));
-  py::gil_scoped_release release;
-  with_dtype(P.items[0].dtype, [&](auto t) {
-    using T = decltype(t);
-    for (std::size_t i = 0; i < segs.size(); ++i) {
-      saddlepoint::adagrad_step<T>(P.items[i].ptr<T>(), G.items[i].ptr<T>(), S.items[i].ptr<T>(),
-                                   segs[i].rows, segs[i].cols, h);
-    }
-  });
+  const ParamsAndGrads call(param, grad);
+  const ArrayList sums = call.state(state_sum, "state_sum");
+  const std::int64_t step_number = required_step(step);
+  const HyperValue lr_value = checked_hyper(lr, ranges::lr, call.rows);
+  const AdagradSettings settings =
+      checked_adagrad_settings(lr_decay, weight_decay, eps, maximize, call.rows);
+  check_disjoint({&call.params, &call.grads, &sums});
+  const AdagradHyper h = make_adagrad_hyper(lr_value, settings, step_number);
+  call.step(lr_value.per_row || settings.varies_by_row(),
+            [&](auto* p, const auto* g, const Segment& s, std::size_t i) {
+              using T = std::remove_pointer_t<decltype(p)>;
+              saddlepoint::adagrad_step<T>(p, g, sums.items[i].ptr<T>(), s.rows, s.cols, h);
+            });
 }
 
 void rmsprop_step(py::handle param, py::handle grad, py::handle square_avg, py::handle grad_avg,
                   py::handle momentum_buffer, py::handle lr, py::handle alpha, py::handle eps,
                   py::handle weight_decay, py::handle momentum, py::handle centered,
                   py::handle maximize) {
-  const ArrayList P = checked_params(param);
-  const ArrayList G = checked_arrays(grad, "grad", false);
-  check_list_like(G, "grad", P);
-  const ArrayList V = checked_arrays(square_avg, "square_avg", true);
-  check_list_like(V, "square_avg", P);
-  const std::int64_t rows = hyper_rows(P);
-  RMSpropHyper h;
-  const HyperValue lr_ = checked_hyper(lr, {"lr", 0.0, inf()}, rows);
-  const HyperValue al = checked_hyper(alpha, {"alpha", 0.0, 1.0}, rows);
-  const HyperValue eps_ = checked_hyper(eps, {"eps", 0.0, inf(), true}, rows);
-  const HyperValue wd = checked_hyper(weight_decay, {"weight_decay", 0.0, inf()}, rows);
-  const HyperValue mu = checked_hyper(momentum, {"momentum", 0.0, inf()}, rows);
-  h.centered = checked_bool(centered, "centered");
-  h.maximize = checked_bool(maximize, "maximize");
-  if (h.centered && grad_avg.is_none()) {
+  const ParamsAndGrads call(param, grad);
+  const ArrayList square_avgs = call.state(square_avg, "square_avg");
+  const HyperValue lr_value = checked_hyper(lr, ranges::lr, call.rows);
+  const RMSpropSettings settings = checked_rmsprop_settings(alpha, eps, weight_decay, momentum,
+                                                            centered, maximize, call.rows);
+  if (settings.centered && grad_avg.is_none()) {
     throw py::value_error("grad_avg: required when centered=True");
   }
-  const bool uses_buffer = any_nonzero(mu);
+  const bool uses_buffer = any_nonzero(settings.momentum);
   if (uses_buffer && momentum_buffer.is_none()) {
     throw py::value_error("momentum_buffer: required when momentum != 0");
   }
-  const auto A = optional_state(grad_avg, "grad_avg", P);
-  const auto B = optional_state(momentum_buffer, "momentum_buffer", P);
-  check_disjoint({&P, &G, &V, A ? &*A : nullptr, B ? &*B : nullptr});
-  h.lr = lr_.view();
-  h.alpha = al.view();
-  h.eps = eps_.view();
-  h.weight_decay = wd.view();
-  h.momentum = mu.view();
-  const auto segs = segments(P, any_varies({&lr_, &al, &eps_, &wd, &mu}));
-  py::gil_scoped_release release;
-  with_dtype(P.items[0].dtype, [&](auto t) {
-    using T = decltype(t);
-    for (std::size_t i = 0; i < segs.size(); ++i) {
-      saddlepoint::rmsprop_step<T>(P.items[i].ptr<T>(), G.items[i].ptr<T>(), V.items[i].ptr<T>(),
-                                   h.centered ? at<T>(A, i) : nullptr,
-                                   uses_buffer ? at<T>(B, i) : nullptr, segs[i].rows,
-                                   segs[i].cols, h);
-    }
-  });
+  const auto grad_avgs = call.optional_state(grad_avg, "grad_avg");
+  const auto buffers = call.optional_state(momentum_buffer, "momentum_buffer");
+  check_disjoint({&call.params, &call.grads, &square_avgs, grad_avgs ? &*grad_avgs : nullptr,
+                  buffers ? &*buffers : nullptr});
+  const RMSpropHyper h = make_rmsprop_hyper(lr_value, settings);
+  call.step(lr_value.per_row || settings.varies_by_row(),
+            [&](auto* p, const auto* g, const Segment& s, std::size_t i) {
+              using T = std::remove_pointer_t<decltype(p)>;
+              saddlepoint::rmsprop_step<T>(p, g, square_avgs.items[i].ptr<T>(),
+                                           settings.centered ? item<T>(grad_avgs, i) : nullptr,
+                                           uses_buffer ? item<T>(buffers, i) : nullptr, s.rows,
+                                           s.cols, h);
+            });
 }
 
 void adam_step(py::handle param, py::handle grad, py::handle exp_avg, py::handle exp_avg_sq,
                py::handle max_exp_avg_sq, py::handle step, py::handle lr, py::handle betas,
                py::handle eps, py::handle weight_decay, py::handle amsgrad, py::handle maximize,
                py::handle decoupled_weight_decay) {
-  const ArrayList P = checked_params(param);
-  const ArrayList G = checked_arrays(grad, "grad", false);
-  check_list_like(G, "grad", P);
-  const ArrayList M = checked_arrays(exp_avg, "exp_avg", true);
-  check_list_like(M, "exp_avg", P);
-  const ArrayList V = checked_arrays(exp_avg_sq, "exp_avg_sq", true);
-  check_list_like(V, "exp_avg_sq", P);
-  const std::int64_t rows = hyper_rows(P);
-  AdamHyper h;
-  h.step = required_step(step);
-  const HyperValue lr_ = checked_hyper(lr, {"lr", 0.0, inf()}, rows);
-  const auto [b1, b2] = checked_betas(betas, rows);
-  const HyperValue eps_ = checked_hyper(eps, {"eps", 0.0, inf(), true}, rows);
-  const HyperValue wd = checked_hyper(weight_decay, {"weight_decay", 0.0, inf()}, rows);
-  h.amsgrad = checked_bool(amsgrad, "amsgrad");
-  h.maximize = checked_bool(maximize, "maximize");
-  h.decoupled = checked_bool(decoupled_weight_decay, "decoupled_weight_decay");
-  if (h.amsgrad && max_exp_avg_sq.is_none()) {
+  const ParamsAndGrads call(param, grad);
+  const ArrayList exp_avgs = call.state(exp_avg, "exp_avg");
+  const ArrayList exp_avg_sqs = call.state(exp_avg_sq, "exp_avg_sq");
+  const std::int64_t step_number = required_step(step);
+  const HyperValue lr_value = checked_hyper(lr, ranges::lr, call.rows);
+  const AdamSettings settings = checked_adam_settings(betas, eps, weight_decay, amsgrad, maximize,
+                                                      decoupled_weight_decay, call.rows);
+  if (settings.amsgrad && max_exp_avg_sq.is_none()) {
     throw py::value_error("max_exp_avg_sq: required when amsgrad=True");
   }
-  const auto X = optional_state(max_exp_avg_sq, "max_exp_avg_sq", P);
-  check_disjoint({&P, &G, &M, &V, X ? &*X : nullptr});
-  h.lr = lr_.view();
-  h.beta1 = b1.view();
-  h.beta2 = b2.view();
-  h.eps = eps_.view();
-  h.weight_decay = wd.view();
-  const auto segs = segments(P, any_varies({&lr_, &b1, &b2, &eps_, &wd}));
-  py::gil_scoped_release release;
-  with_dtype(P.items[0].dtype, [&](auto t) {
-    using T = decltype(t);
-    for (std::size_t i = 0; i < segs.size(); ++i) {
-      saddlepoint::adam_step<T>(P.items[i].ptr<T>(), G.items[i].ptr<T>(), M.items[i].ptr<T>(),
-                                V.items[i].ptr<T>(), h.amsgrad ? at<T>(X, i) : nullptr,
-                                segs[i].rows, segs[i].cols, h);
-    }
-  });
+  const auto max_exp_avg_sqs = call.optional_state(max_exp_avg_sq, "max_exp_avg_sq");
+  check_disjoint({&call.params, &call.grads, &exp_avgs, &exp_avg_sqs,
+                  max_exp_avg_sqs ? &*max_exp_avg_sqs : nullptr});
+  const AdamHyper h = make_adam_hyper(lr_value, settings, step_number);
+  call.step(lr_value.per_row || settings.varies_by_row(),
+            [&](auto* p, const auto* g, const Segment& s, std::size_t i) {
+              using T = std::remove_pointer_t<decltype(p)>;
+              saddlepoint::adam_step<T>(p, g, exp_avgs.items[i].ptr<T>(),
+                                        exp_avg_sqs.items[i].ptr<T>(),
+                                        settings.amsgrad ? item<T>(max_exp_avg_sqs, i) : nullptr,
+                                        s.rows, s.cols, h);
+            });
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Batched symmetric eigensolvers: argument checks, then the GIL released around the kernels of
-// saddlepoint/eigh.hpp. The Python layer (saddlepoint.linalg) makes strided or foreign-byte-
+// saddlepoint/linalg/eigh.hpp. The Python layer (saddlepoint.linalg) makes strided or foreign-byte-
 // order input contiguous first; these functions require C-contiguous float32/float64 stacks.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -15,7 +15,7 @@
 
 #include "bindings/common.hpp"
 #include "bindings/register.hpp"
-#include "saddlepoint/eigh.hpp"
+#include "saddlepoint/linalg/eigh.hpp"
 
 namespace py = pybind11;
 

@@ -108,8 +108,10 @@ py::array_t<double> observe_gradient(py::handle grad, py::handle buffer, py::han
                                      bool first) {
   auto [grads, total] = checked_grads(grad);
   const DType dtype = grads.items[0].dtype;
-  check_range(lr, {"lr", 0.0, inf()});
-  check_range(momentum, {"momentum", 0.0, 1.0, false, true});
+  check_range(lr, ranges::lr);
+  // below 1: the reconstructed heavy-ball update would not settle (torch allows any momentum)
+  static constexpr HyperSpec kMonitorMomentum{"momentum", 0.0, 1.0, false, true};
+  check_range(momentum, kMonitorMomentum);
   const bool has_buffer = !buffer.is_none();
   if (!has_buffer && momentum != 0.0) {
     throw py::value_error("buffer: a momentum buffer is needed when momentum != 0");

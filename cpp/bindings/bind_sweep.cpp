@@ -11,8 +11,8 @@
 
 #include "bindings/common.hpp"
 #include "bindings/register.hpp"
-#include "saddlepoint/native_surfaces.hpp"
-#include "saddlepoint/sweep.hpp"
+#include "saddlepoint/sweeps/native_surfaces.hpp"
+#include "saddlepoint/sweeps/sweep.hpp"
 
 namespace py = pybind11;
 
@@ -220,7 +220,7 @@ void bind_sweep(py::module_& m) {
         "matrix: A of the quadratic surface. For tests against the Python definitions.");
   m.def("native_sweep", &sweep_binding, py::arg("surface"), py::arg("x"), py::arg("steps"),
         py::arg("optimizer"), py::arg("hyper"), py::arg("lr_index"), py::arg("lr_table"),
-        py::arg("matrix") = py::none(), py::arg("threshold") = -inf(),
+        py::arg("matrix") = py::none(), py::arg("threshold") = -kInfinity,
         py::arg("divergence") = 1e12, py::arg("flags") = py::dict(),
         "Run x.shape[0] optimizer runs of `steps` steps on a native surface, in place on x "
         "(runs, dim): the final points. hyper: per-run float64 arrays; runs with lr_index < 0 "

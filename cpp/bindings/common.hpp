@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "saddlepoint/hyper.hpp"
+#include "saddlepoint/optim/hyper.hpp"
 
 namespace saddlepoint::bindings {
 
@@ -201,6 +201,23 @@ struct HyperSpec {
   bool lo_open = false, hi_open = false;
 };
 
+inline constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
+// The valid range of every float hyper-parameter, defined once: the functional kernels, the
+// optimizer engines and their setters all check against these, so their messages agree.
+namespace ranges {
+inline constexpr HyperSpec lr{"lr", 0.0, kInfinity};
+inline constexpr HyperSpec momentum{"momentum", 0.0, kInfinity};
+inline constexpr HyperSpec dampening{"dampening", 0.0, 1.0};
+inline constexpr HyperSpec weight_decay{"weight_decay", 0.0, kInfinity};
+inline constexpr HyperSpec lr_decay{"lr_decay", 0.0, kInfinity};
+inline constexpr HyperSpec eps{"eps", 0.0, kInfinity, true};  // > 0: it keeps a division finite
+inline constexpr HyperSpec alpha{"alpha", 0.0, 1.0};
+// beta < 1: at beta = 1 the bias correction 1 - beta**step is 0 and the step divides by it.
+inline constexpr HyperSpec beta1{"betas[0]", 0.0, 1.0, false, true};
+inline constexpr HyperSpec beta2{"betas[1]", 0.0, 1.0, false, true};
+}  // namespace ranges
+
 inline std::string range_str(const HyperSpec& s) {
   std::ostringstream o;
   if (std::isinf(s.hi)) {
@@ -306,7 +323,5 @@ inline HyperValue checked_hyper(py::handle obj, const HyperSpec& spec, std::int6
   check_range(h.scalar, spec);
   return h;
 }
-
-inline double inf() { return std::numeric_limits<double>::infinity(); }
 
 }  // namespace saddlepoint::bindings

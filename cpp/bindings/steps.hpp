@@ -77,8 +77,7 @@ inline std::pair<HyperValue, HyperValue> checked_betas(py::handle obj, std::int6
     throw py::type_error("betas: expected a pair (beta1, beta2), got " + describe(obj));
   }
   auto seq = py::reinterpret_borrow<py::sequence>(obj);
-  return {checked_hyper(seq[0], {"betas[0]", 0.0, 1.0, false, true}, rows),
-          checked_hyper(seq[1], {"betas[1]", 0.0, 1.0, false, true}, rows)};
+  return {checked_hyper(seq[0], ranges::beta1, rows), checked_hyper(seq[1], ranges::beta2, rows)};
 }
 
 // Run `f(T{})` with T the float type of `d`.
@@ -89,6 +88,25 @@ void with_dtype(DType d, F&& f) {
   } else {
     f(double{});
   }
+}
+
+// The shared end of every step, functional or engine: all checks have passed and nothing has
+// been touched, so the GIL goes, T is picked from the dtype once, and
+// `step_segment(T{}, i)` runs the optimizer's kernel on segment i. The optimizer names its
+// own arrays and kernel in that lambda; a variant of the kernel (one that also reduces, say)
+// is another lambda here, not another copy of this loop. No Python objects below.
+template <typename StepSegment>
+void step_segments(DType dtype, std::size_t count, StepSegment&& step_segment) {
+  py::gil_scoped_release release;
+  with_dtype(dtype, [&](auto zero) {
+    for (std::size_t i = 0; i < count; ++i) step_segment(zero, i);
+  });
+}
+
+// Segment `s` of an optional flat state buffer (null stays null: the state is not used).
+template <typename T>
+T* slice(void* buffer, const Segment& s) {
+  return buffer ? static_cast<T*>(buffer) + s.offset : nullptr;
 }
 
 }  // namespace saddlepoint::bindings

@@ -1,7 +1,7 @@
 # Hand-written stub of the compiled module saddlepoint._core; tests/test_stub.py checks that
 # its names equal the module's. Each area has its own section.
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -100,6 +100,7 @@ class SGDEngine(Engine):
         maximize: bool,
     ) -> None: ...
     def step(self, grads: _Arrays) -> None: ...
+    hyper_names: ClassVar[tuple[str, ...]]
     momentum: Any
     dampening: Any
     weight_decay: Any
@@ -121,6 +122,7 @@ class AdagradEngine(Engine):
         maximize: bool,
     ) -> None: ...
     def step(self, grads: _Arrays) -> None: ...
+    hyper_names: ClassVar[tuple[str, ...]]
     lr_decay: Any
     weight_decay: Any
     eps: Any
@@ -141,6 +143,7 @@ class RMSpropEngine(Engine):
         maximize: bool,
     ) -> None: ...
     def step(self, grads: _Arrays) -> None: ...
+    hyper_names: ClassVar[tuple[str, ...]]
     alpha: Any
     eps: Any
     weight_decay: Any
@@ -164,6 +167,7 @@ class AdamEngine(Engine):
         decoupled_weight_decay: bool,
     ) -> None: ...
     def step(self, grads: _Arrays) -> None: ...
+    hyper_names: ClassVar[tuple[str, ...]]
     betas: tuple[Any, Any]
     eps: Any
     weight_decay: Any

@@ -24,9 +24,8 @@ stays exact, but the values are unspecified (tests/test_threads.py, docs/guarant
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, Union
+from typing import Any, ClassVar, Union
 
 import numpy as np
 
@@ -48,28 +47,6 @@ Params = Union[np.ndarray, Sequence[np.ndarray]]
 LR = Union[float, np.ndarray, Callable[[int], float]]
 
 _STATE_DICT_VERSION = 1
-_Init = TypeVar("_Init", bound=Callable[..., None])
-
-
-def _constructor(init: _Init) -> _Init:
-    """Let no half-built optimizer outlive a failed ``__init__``.
-
-    When the compiled engine's ``__init__`` is not reached or refuses its arguments, the object
-    has no C++ state and reading any attribute (``repr``, ``lr``, ``steps``) would read
-    uninitialized memory. Tracebacks keep the ``self`` of every frame alive, and pytest,
-    IPython and debuggers print those locals, so a refused construction could crash the
-    process. The failed frames are dropped and ``self`` deleted before the error propagates.
-    """
-
-    @functools.wraps(init)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
-        try:
-            init(self, *args, **kwargs)
-        except Exception as exc:
-            del self
-            raise exc.with_traceback(None) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _layout(params: Any) -> tuple[int, np.dtype]:
@@ -113,19 +90,63 @@ def flat_buffer(
     return flat, views
 
 
+def _forwarded(name: str, settable: bool, doc: str | None = None) -> property:
+    """A property that reads (and, if the engine allows it, sets) the engine's ``name``."""
+
+    def get(self: Optimizer) -> Any:
+        return getattr(self._engine, name)
+
+    def set(self: Optimizer, value: Any) -> None:
+        setattr(self._engine, name, value)
+
+    return property(get, set if settable else None, doc=doc or f"The engine's {name}.")
+
+
 class Optimizer:
-    """What every optimizer adds to its compiled engine: state dicts and a readable repr."""
+    """What every optimizer adds to its compiled engine: state dicts and a readable repr.
 
-    _hyper_names: tuple[str, ...] = ()
+    The optimizer holds its engine (``_engine``, from ``_core``), which is built in one call
+    from checked arguments: a refused construction leaves no engine, so nothing half-built.
+    The hyper-parameters are the engine's ``hyper_names``; each is a property forwarding to
+    the engine, settable where the engine's is.
+    """
 
-    # provided by the compiled engine
-    params: list[np.ndarray]
-    steps: int
-    lr: Any
-    schedule: Callable[[int], float] | None
-    _is_list: bool
-    _buffers: Callable[[], dict[str, np.ndarray]]
-    step: Callable[[Any], None]
+    _engine_type: ClassVar[type]
+    _hyper_names: ClassVar[tuple[str, ...]] = ()
+    _engine: Any = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        engine_type = cls.__dict__.get("_engine_type")
+        if engine_type is None:
+            return
+        cls._hyper_names = tuple(engine_type.hyper_names)
+        for name in cls._hyper_names:
+            settable = getattr(engine_type, name).fset is not None
+            setattr(cls, name, _forwarded(name, settable))
+
+    def _start(self, engine: Any) -> None:
+        self._engine = engine
+        # The engine's bound method itself, not a Python method calling it: a step of a small
+        # model costs about a microsecond, and a Python frame in between would add a quarter.
+        self.step = engine.step  # type: ignore[method-assign]
+
+    def step(self, grads: Any) -> None:
+        """Take one step: update the parameters in place from ``grads`` (an array like the
+        parameter, or a list like the list of parameters)."""
+        self._engine.step(grads)
+
+    params = _forwarded("params", False, "The registered parameter arrays (updated in place).")
+    steps = _forwarded("steps", True, "Steps taken so far.")
+    lr = _forwarded("lr", True, "Learning rate of the next step: number, per-row array, schedule.")
+    schedule = _forwarded("schedule", False, "The learning-rate schedule (step -> lr), or None.")
+
+    @property
+    def _is_list(self) -> bool:
+        return self._engine._is_list
+
+    def _buffers(self) -> dict[str, np.ndarray]:
+        return self._engine._buffers()
 
     def hyperparameters(self) -> dict[str, Any]:
         """The current hyper-parameters by name (``lr`` is the schedule when one is set)."""
@@ -195,6 +216,8 @@ class Optimizer:
         pass
 
     def __repr__(self) -> str:
+        if self._engine is None:  # its construction was refused
+            return f"<{type(self).__name__}, not constructed>"
         hyper = ", ".join(f"{k}={_short(v)}" for k, v in self.hyperparameters().items())
         n = sum(p.size for p in self.params)
         what = f"{len(self.params)} arrays" if self._is_list else "1 array"
@@ -264,7 +287,7 @@ def _checked_state_dict(opt: Optimizer, sd: Any) -> dict[str, Any]:
     return sd
 
 
-class SGD(Optimizer, _core.SGDEngine):
+class SGD(Optimizer):
     r"""Stochastic gradient descent with momentum, as :class:`torch.optim.SGD`.
 
     .. math::
@@ -275,9 +298,13 @@ class SGD(Optimizer, _core.SGDEngine):
     Momentum (Polyak 1964; Sutskever et al. 2013): the buffer starts as the first gradient.
     """
 
-    _hyper_names = ("momentum", "dampening", "weight_decay", "nesterov", "maximize")
+    _engine_type = _core.SGDEngine
+    momentum: Any
+    dampening: Any
+    weight_decay: Any
+    nesterov: bool
+    maximize: bool
 
-    @_constructor
     def __init__(
         self,
         params: Params,
@@ -290,18 +317,20 @@ class SGD(Optimizer, _core.SGDEngine):
     ) -> None:
         n, dtype = _layout(params)
         state = {"momentum_buffer": np.zeros(n, dtype)} if _any_nonzero(momentum) else {}
-        _core.SGDEngine.__init__(
-            self, params, state, lr, momentum, dampening, weight_decay, nesterov, maximize
+        self._start(
+            _core.SGDEngine(
+                params, state, lr, momentum, dampening, weight_decay, nesterov, maximize
+            )
         )
 
     def _extra_state(self) -> dict[str, Any]:
-        return {"buffer_initialized": bool(self._buffer_initialized)}
+        return {"buffer_initialized": bool(self._engine._buffer_initialized)}
 
     def _load_extra_state(self, extra: dict[str, Any]) -> None:
-        self._buffer_initialized = bool(extra.get("buffer_initialized", self.steps > 0))
+        self._engine._buffer_initialized = bool(extra.get("buffer_initialized", self.steps > 0))
 
 
-class Adagrad(Optimizer, _core.AdagradEngine):
+class Adagrad(Optimizer):
     r"""Adagrad (Duchi, Hazan & Singer 2011), as :class:`torch.optim.Adagrad`.
 
     .. math::
@@ -314,9 +343,12 @@ class Adagrad(Optimizer, _core.AdagradEngine):
     gradient counts equally, so the effective step only shrinks.
     """
 
-    _hyper_names = ("lr_decay", "weight_decay", "eps", "maximize")
+    _engine_type = _core.AdagradEngine
+    lr_decay: Any
+    weight_decay: Any
+    eps: Any
+    maximize: bool
 
-    @_constructor
     def __init__(
         self,
         params: Params,
@@ -339,13 +371,11 @@ class Adagrad(Optimizer, _core.AdagradEngine):
             )
         n, dtype = _layout(params)
         state = {"sum": np.full(n, value, dtype)}
-        _core.AdagradEngine.__init__(
-            self, params, state, lr, lr_decay, weight_decay, eps, maximize
-        )
+        self._start(_core.AdagradEngine(params, state, lr, lr_decay, weight_decay, eps, maximize))
         self.initial_accumulator_value = value
 
 
-class RMSprop(Optimizer, _core.RMSpropEngine):
+class RMSprop(Optimizer):
     r"""RMSProp (Hinton, Coursera lecture 6e), as :class:`torch.optim.RMSprop`.
 
     .. math::
@@ -358,9 +388,14 @@ class RMSprop(Optimizer, _core.RMSpropEngine):
     :math:`\sqrt{v_t}`: an exponential moving average forgets old gradients, unlike Adagrad.
     """
 
-    _hyper_names = ("alpha", "eps", "weight_decay", "momentum", "centered", "maximize")
+    _engine_type = _core.RMSpropEngine
+    alpha: Any
+    eps: Any
+    weight_decay: Any
+    momentum: Any
+    centered: bool
+    maximize: bool
 
-    @_constructor
     def __init__(
         self,
         params: Params,
@@ -378,12 +413,14 @@ class RMSprop(Optimizer, _core.RMSpropEngine):
             state["grad_avg"] = np.zeros(n, dtype)
         if _any_nonzero(momentum):
             state["momentum_buffer"] = np.zeros(n, dtype)
-        _core.RMSpropEngine.__init__(
-            self, params, state, lr, alpha, eps, weight_decay, momentum, centered, maximize
+        self._start(
+            _core.RMSpropEngine(
+                params, state, lr, alpha, eps, weight_decay, momentum, centered, maximize
+            )
         )
 
 
-class Adam(Optimizer, _core.AdamEngine):
+class Adam(Optimizer):
     r"""Adam (Kingma & Ba 2015), as :class:`torch.optim.Adam`: RMSProp plus momentum.
 
     .. math::
@@ -396,10 +433,14 @@ class Adam(Optimizer, _core.AdamEngine):
     With ``amsgrad=True`` (Reddi et al. 2018) the running maximum of :math:`v_t` is used.
     """
 
-    _hyper_names = ("betas", "eps", "weight_decay", "amsgrad", "maximize")
+    _engine_type = _core.AdamEngine
+    betas: tuple[Any, Any]
+    eps: Any
+    weight_decay: Any
+    amsgrad: bool
+    maximize: bool
     _decoupled = False
 
-    @_constructor
     def __init__(
         self,
         params: Params,
@@ -414,8 +455,10 @@ class Adam(Optimizer, _core.AdamEngine):
         state = {"exp_avg": np.zeros(n, dtype), "exp_avg_sq": np.zeros(n, dtype)}
         if amsgrad is True:
             state["max_exp_avg_sq"] = np.zeros(n, dtype)
-        _core.AdamEngine.__init__(
-            self, params, state, lr, betas, eps, weight_decay, amsgrad, maximize, self._decoupled
+        self._start(
+            _core.AdamEngine(
+                params, state, lr, betas, eps, weight_decay, amsgrad, maximize, self._decoupled
+            )
         )
 
 
@@ -428,7 +471,6 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    @_constructor
     def __init__(
         self,
         params: Params,

@@ -1,5 +1,5 @@
 // Adagrad, with torch.optim's single-tensor semantics; conventions in
-// saddlepoint/optimizers.hpp.
+// saddlepoint/optim/optimizers.hpp.
 #pragma once
 
 #include "saddlepoint/optim/common.hpp"
@@ -54,11 +54,7 @@ void adagrad_elements(T* __restrict p, const T* __restrict g, T* __restrict s, s
 
 template <typename T>
 void adagrad_row_update(T* p, const T* g, T* s, std::int64_t n, const AdagradRow<T>& c, bool wd) {
-  if (wd) {
-    adagrad_elements<T, true>(p, g, s, n, c);
-  } else {
-    adagrad_elements<T, false>(p, g, s, n, c);
-  }
+  with_flags([&](auto wd_c) { adagrad_elements<T, decltype(wd_c)::value>(p, g, s, n, c); }, wd);
 }
 
 // ---- Adagrad on many short rows with per-row hyper-parameters (the scheme is described in adam.hpp) ----
@@ -130,11 +126,11 @@ void adagrad_step_short_rows(T* p, const T* g, T* s, std::int64_t rows, std::int
     const bool any_wd = k.decaying > 0;
     const bool done = with_short_cols(cols, [&](auto cols_c) {
       constexpr int C = decltype(cols_c)::value;
-      if (any_wd) {
-        adagrad_short_rows<T, C, true>(p + o, g + o, s + o, n, k);
-      } else {
-        adagrad_short_rows<T, C, false>(p + o, g + o, s + o, n, k);
-      }
+      with_flags(
+          [&](auto wd_c) {
+            adagrad_short_rows<T, C, decltype(wd_c)::value>(p + o, g + o, s + o, n, k);
+          },
+          any_wd);
     });
     if (done) return;
     for (std::int64_t i = 0; i < n; ++i) {  // longer rows: the row loop, block constants

@@ -1,5 +1,5 @@
 // Adam and AdamW, with torch.optim's single-tensor semantics; conventions in
-// saddlepoint/optimizers.hpp.
+// saddlepoint/optim/optimizers.hpp.
 #pragma once
 
 #include "saddlepoint/optim/common.hpp"
@@ -98,18 +98,12 @@ void adam_elements(T* __restrict p, const T* __restrict g, T* __restrict m, T* _
 template <typename T>
 void adam_row_update(T* p, const T* g, T* m, T* v, T* vmax, std::int64_t n, const AdamRow<T>& c,
                      bool decay, const AdamHyper& h) {
-  const WeightDecay wd = !decay ? WeightDecay::none
-                         : h.decoupled ? WeightDecay::decoupled
-                                       : WeightDecay::coupled;
-  const bool ams = h.amsgrad && vmax != nullptr;
-  switch (static_cast<int>(wd) * 2 + (ams ? 1 : 0)) {
-    case 0: adam_elements<T, WeightDecay::none, false>(p, g, m, v, vmax, n, c); break;
-    case 1: adam_elements<T, WeightDecay::none, true>(p, g, m, v, vmax, n, c); break;
-    case 2: adam_elements<T, WeightDecay::coupled, false>(p, g, m, v, vmax, n, c); break;
-    case 3: adam_elements<T, WeightDecay::coupled, true>(p, g, m, v, vmax, n, c); break;
-    case 4: adam_elements<T, WeightDecay::decoupled, false>(p, g, m, v, vmax, n, c); break;
-    default: adam_elements<T, WeightDecay::decoupled, true>(p, g, m, v, vmax, n, c); break;
-  }
+  with_flags(
+      [&](auto decays_c, auto decoupled_c, auto amsgrad_c) {
+        adam_elements<T, weight_decay_kind(decltype(decays_c)::value, decltype(decoupled_c)::value),
+                      decltype(amsgrad_c)::value>(p, g, m, v, vmax, n, c);
+      },
+      decay, decay && h.decoupled, h.amsgrad && vmax != nullptr);
 }
 
 // ---- Adam on many short rows with per-row hyper-parameters (a sweep's runs) ----
@@ -251,19 +245,17 @@ void adam_step_short_rows(T* p, const T* g, T* m, T* v, T* vmax, std::int64_t ro
     adam_rows_from<T>(h, first, n, k);
     const bool ams = h.amsgrad && vmax != nullptr;
     T* const x = ams ? vmax + o : nullptr;
-    const WeightDecay wd = k.decaying == 0 ? WeightDecay::none
-                           : h.decoupled             ? WeightDecay::decoupled
-                                                     : WeightDecay::coupled;
+    const bool decays = k.decaying > 0;
     const bool done = with_short_cols(cols, [&](auto cols_c) {
       constexpr int C = decltype(cols_c)::value;
-      switch (static_cast<int>(wd) * 2 + (ams ? 1 : 0)) {
-        case 0: adam_short_rows<T, C, WeightDecay::none, false>(p + o, g + o, m + o, v + o, x, n, k); break;
-        case 1: adam_short_rows<T, C, WeightDecay::none, true>(p + o, g + o, m + o, v + o, x, n, k); break;
-        case 2: adam_short_rows<T, C, WeightDecay::coupled, false>(p + o, g + o, m + o, v + o, x, n, k); break;
-        case 3: adam_short_rows<T, C, WeightDecay::coupled, true>(p + o, g + o, m + o, v + o, x, n, k); break;
-        case 4: adam_short_rows<T, C, WeightDecay::decoupled, false>(p + o, g + o, m + o, v + o, x, n, k); break;
-        default: adam_short_rows<T, C, WeightDecay::decoupled, true>(p + o, g + o, m + o, v + o, x, n, k); break;
-      }
+      with_flags(
+          [&](auto decays_c, auto decoupled_c, auto amsgrad_c) {
+            constexpr WeightDecay WD =
+                weight_decay_kind(decltype(decays_c)::value, decltype(decoupled_c)::value);
+            adam_short_rows<T, C, WD, decltype(amsgrad_c)::value>(p + o, g + o, m + o, v + o, x,
+                                                                  n, k);
+          },
+          decays, decays && h.decoupled, ams);
     });
     if (done) return;
     for (std::int64_t i = 0; i < n; ++i) {  // longer rows: the row loop, block constants

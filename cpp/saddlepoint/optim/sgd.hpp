@@ -1,5 +1,5 @@
 // SGD with momentum and Nesterov, with torch.optim's single-tensor semantics; conventions in
-// saddlepoint/optimizers.hpp.
+// saddlepoint/optim/optimizers.hpp.
 #pragma once
 
 #include "saddlepoint/optim/common.hpp"
@@ -60,28 +60,14 @@ void sgd_elements(T* __restrict p, const T* __restrict g, T* __restrict buf, std
 template <typename T>
 void sgd_row_update(T* p, const T* g, T* buf, std::int64_t n, const SGDRow<T>& c, bool wd,
                     bool mom, const SGDHyper& h) {
-  // Booleans become template arguments so that each loop body is branch-free.
-  auto run = [&](auto wd_c, auto mom_c, auto nest_c, auto first_c) {
-    sgd_elements<T, decltype(wd_c)::value, decltype(mom_c)::value, decltype(nest_c)::value,
-                 decltype(first_c)::value>(p, g, buf, n, c);
-  };
-  using F = std::false_type;
-  using Tr = std::true_type;
-  if (!mom) {
-    wd ? run(Tr{}, F{}, F{}, F{}) : run(F{}, F{}, F{}, F{});
-    return;
-  }
-  const int key = (wd ? 4 : 0) | (h.nesterov ? 2 : 0) | (h.first_step ? 1 : 0);
-  switch (key) {
-    case 0: run(F{}, Tr{}, F{}, F{}); break;
-    case 1: run(F{}, Tr{}, F{}, Tr{}); break;
-    case 2: run(F{}, Tr{}, Tr{}, F{}); break;
-    case 3: run(F{}, Tr{}, Tr{}, Tr{}); break;
-    case 4: run(Tr{}, Tr{}, F{}, F{}); break;
-    case 5: run(Tr{}, Tr{}, F{}, Tr{}); break;
-    case 6: run(Tr{}, Tr{}, Tr{}, F{}); break;
-    default: run(Tr{}, Tr{}, Tr{}, Tr{}); break;
-  }
+  // Without momentum the Nesterov and first-step flags do not matter: masked, they select the
+  // same instantiation.
+  with_flags(
+      [&](auto wd_c, auto mom_c, auto nest_c, auto first_c) {
+        sgd_elements<T, decltype(wd_c)::value, decltype(mom_c)::value, decltype(nest_c)::value,
+                     decltype(first_c)::value>(p, g, buf, n, c);
+      },
+      wd, mom, mom && h.nesterov, mom && h.first_step);
 }
 
 // ---- SGD on many short rows with per-row hyper-parameters (the scheme is described in adam.hpp) ----
@@ -165,26 +151,13 @@ void sgd_step_short_rows(T* p, const T* g, T* buf, std::int64_t rows, std::int64
     T* const b = any_mom ? buf + o : nullptr;
     const bool done = !mixed && with_short_cols(cols, [&](auto cols_c) {
       constexpr int C = decltype(cols_c)::value;
-      auto run = [&](auto wd_c, auto mom_c, auto nest_c, auto first_c) {
-        sgd_short_rows<T, C, decltype(wd_c)::value, decltype(mom_c)::value,
-                       decltype(nest_c)::value, decltype(first_c)::value>(p + o, g + o, b, n, k);
-      };
-      using F = std::false_type;
-      using Tr = std::true_type;
-      if (!any_mom) {
-        any_wd ? run(Tr{}, F{}, F{}, F{}) : run(F{}, F{}, F{}, F{});
-        return;
-      }
-      switch ((any_wd ? 4 : 0) | (h.nesterov ? 2 : 0) | (h.first_step ? 1 : 0)) {
-        case 0: run(F{}, Tr{}, F{}, F{}); break;
-        case 1: run(F{}, Tr{}, F{}, Tr{}); break;
-        case 2: run(F{}, Tr{}, Tr{}, F{}); break;
-        case 3: run(F{}, Tr{}, Tr{}, Tr{}); break;
-        case 4: run(Tr{}, Tr{}, F{}, F{}); break;
-        case 5: run(Tr{}, Tr{}, F{}, Tr{}); break;
-        case 6: run(Tr{}, Tr{}, Tr{}, F{}); break;
-        default: run(Tr{}, Tr{}, Tr{}, Tr{}); break;
-      }
+      with_flags(
+          [&](auto wd_c, auto mom_c, auto nest_c, auto first_c) {
+            sgd_short_rows<T, C, decltype(wd_c)::value, decltype(mom_c)::value,
+                           decltype(nest_c)::value, decltype(first_c)::value>(p + o, g + o, b,
+                                                                              n, k);
+          },
+          any_wd, any_mom, any_mom && h.nesterov, any_mom && h.first_step);
     });
     if (done) return;
     for (std::int64_t i = 0; i < n; ++i) {  // longer rows, mixed momentum: the row loop

@@ -10,7 +10,7 @@
 #include <cmath>
 #include <limits>
 
-#include "saddlepoint/eigh_small.hpp"
+#include "saddlepoint/linalg/eigh_small.hpp"
 
 namespace saddlepoint {
 

@@ -11,9 +11,9 @@
 #include <cstdint>
 #include <limits>
 
-#include "saddlepoint/eigh_small.hpp"
+#include "saddlepoint/linalg/eigh_small.hpp"
 #include "saddlepoint/parallel.hpp"
-#include "saddlepoint/sterf.hpp"
+#include "saddlepoint/linalg/sterf.hpp"
 
 namespace saddlepoint {
 

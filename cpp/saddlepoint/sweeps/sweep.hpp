@@ -17,9 +17,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "saddlepoint/hyper.hpp"
-#include "saddlepoint/native_surfaces.hpp"
-#include "saddlepoint/optimizers.hpp"
+#include "saddlepoint/optim/hyper.hpp"
+#include "saddlepoint/sweeps/native_surfaces.hpp"
+#include "saddlepoint/optim/optimizers.hpp"
 #include "saddlepoint/parallel.hpp"
 
 namespace saddlepoint {
