@@ -61,15 +61,14 @@ def _step_contenders(kind: str, n: int, dtype: type) -> dict[str, Callable[[], o
         "plain step": lambda: plain.step(grad),
         "step + observe(loss, grad)": lambda: (watched.step(grad), mon.observe(1.0, grad)),
     }
-    instrumented = getattr(sp.optim, "instrumented", None)
-    if instrumented is not None:  # the optimizer computes the instruments in its own pass
-        inner_p = plain_p.copy()
-        inner = make(inner_p)
-        inner_mon = sp.Monitor(optimizer=inner, curvature_every=0)
-        out["instrumented step + observe(loss)"] = lambda: (
-            inner.step(grad),
-            inner_mon.observe(1.0),
-        )
+    # the optimizer takes the instruments in its own pass: observe(loss) without the gradient
+    inner = make(plain_p.copy())
+    inner_mon = sp.Monitor(optimizer=inner, curvature_every=0)
+    out["instrumented step + observe(loss)"] = lambda: (inner.step(grad), inner_mon.observe(1.0))
+    # the instrumented step alone, without the monitor's Python bookkeeping
+    bare = make(plain_p.copy())
+    bare._engine._set_instrumented(True)
+    out["instrumented step alone"] = lambda: bare.step(grad)
     return out
 
 

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from . import _points, _verdicts
+from . import _instep, _points, _verdicts
 from ._alpha import step_alpha
 from ._curvature import CurvatureCheck, check_curvature, preconditioned_lambda_max
 from ._events import Event
 from ._noise import gradient_noise, loss_spread
-from ._stability import StepRule, current_lr, preconditioner, rule_of
+from ._stability import ADAPTIVE, StepRule, current_lr, preconditioner, rule_of
 from ._thresholds import Thresholds
 
 #: The history's columns, in order (one row per observed step; NaN where not measured).
@@ -197,6 +197,13 @@ class Monitor:
         self._first_point_loss = _NAN  # the loss check_point saw before any step
         if self._params is not None:
             self._allocate(self._params, snapshot=True)
+        # "in-step": the optimizer's step takes the instruments itself (observe without grad);
+        # "given": they come from the gradients observe is given; None: not decided yet
+        self._mode: str | None = None
+        self._instrumented = optimizer is not None and _instep.enable(optimizer)
+        self._adaptive = optimizer is not None and type(optimizer).__name__ in ADAPTIVE
+        self._lowest_loss = math.inf
+        self._observed_step = -1
 
     # ------------------------------------------------------------------------------------
     # buffers
@@ -288,8 +295,25 @@ class Monitor:
         """
         value = loss if type(loss) is float else _scalar_loss(loss)
         if grad is None:
-            raise TypeError("grad: expected the gradient the step used (an array or a list)")
-        grads = self._check_grad(grad)
+            if not self._instrumented or self._mode == "given":
+                raise TypeError(
+                    "grad: expected the gradient the step used (an array or a list); it may be "
+                    "left out only with a saddlepoint SGD, Adam or AdamW optimizer watched from "
+                    "its first step without one"
+                )
+            assert self.optimizer is not None
+            sums = _instep.step_sums(self.optimizer, self._observed_step)
+            if self._mode is None:  # the step's own sums from now on: the copies are not needed
+                self._mode = "in-step"
+                for name in ("last_param", "direction"):
+                    self._buffers.pop(name, None)
+        else:
+            grads = self._check_grad(grad)
+            if self._mode is None:
+                self._mode = "given"
+                if self._instrumented:
+                    _instep.disable(self.optimizer)
+                    self._instrumented = False
         if self.optimizer is not None:
             if lr is not None or momentum is not None:
                 raise ValueError(
@@ -312,14 +336,18 @@ class Monitor:
             self._batch_size = int(np.size(batch_losses))
 
         b = self._buffers
-        g_arg = grads if len(grads) > 1 else grads[0]
-        if self._params is not None:
+        if grad is None:
+            self._observed_step = int(self.optimizer.steps)
+            self._have_last = True
+        elif self._params is not None:
+            g_arg = grads if len(grads) > 1 else grads[0]
             p_arg = self._params if len(self._params) > 1 else self._params[0]
             sums = _core.observe_params(
                 g_arg, p_arg, b["last_param"], b["direction"], b["initial"]
             )
         else:
             assert rule is not None
+            g_arg = grads if len(grads) > 1 else grads[0]
             sums = _core.observe_gradient(
                 g_arg,
                 b["momentum_buffer"] if rule.momentum else None,
@@ -339,6 +367,8 @@ class Monitor:
         totals = sums[0] if sums.shape[0] == 1 else sums.sum(axis=0)
         gg, uu, gu, gp, up, pp, tt, dd, bad_g, bad_t = totals.tolist()
         c = self._cols
+        if loss < self._lowest_loss:
+            self._lowest_loss = loss
         first = not c["step"] or self._fresh
         self._fresh = False
         gn = math.sqrt(gg)
@@ -373,7 +403,8 @@ class Monitor:
             improvement = (old - ema) / (abs(old) + self.thresholds.loss_atol)
         values = (
             float(len(c["step"]) + 1), loss, lr, gn, un,
-            math.sqrt(tt) if self._params is not None else _NAN, math.sqrt(dd),
+            math.sqrt(tt) if self._params is not None else _NAN,
+            _NAN if self._mode == "in-step" else math.sqrt(dd),  # in-step: at checks (_judge)
             cos_u, cos_gu, eff, _NAN, improvement, bad_g + bad_t,
             _NAN, _NAN, _NAN, _NAN, _NAN, _NAN,
             _NAN if noise is None else noise.noise_scale, _NAN if noise is None else noise.gsnr,
@@ -474,6 +505,24 @@ class Monitor:
         self._events.append(event)
         new.append(event)
 
+    def _early_alarm(self) -> bool:
+        """Between checks in the first steps, whether the full rules must look now: a loss
+        blown up (diverged), or, with an adaptive optimizer, three losses whose median rose
+        ``spike_factor`` times above the lowest loss so far (which is never above the one
+        unstable_start compares with, so nothing it would report is missed). Plain floats:
+        this runs on every early step."""
+        losses, th = self._cols["loss"], self.thresholds
+        last = losses[-1]
+        if abs(last) > th.blowup * max(abs(losses[0]), th.loss_atol):
+            return True
+        if not self._adaptive or len(losses) < 3:
+            return False
+        low = self._lowest_loss
+        if not low > 0:  # a loss at or below zero: let the rules judge
+            return True
+        middle = sorted(losses[-3:])[1]
+        return middle > th.spike_factor * max(low, th.loss_atol)
+
     def _judge(self, rule: StepRule | None, sums: np.ndarray) -> list[Event]:
         new: list[Event] = []
         if self._diverged:
@@ -485,10 +534,21 @@ class Monitor:
         acute = acute or c["param_norm"][-1] == math.inf  # parameters too large to measure
         check_every = max(1, self.window // 5)
         start_steps = max(self.window, 20)
-        if not (due or acute or t % check_every == 0 or t <= start_steps):
-            return new
+        if not (due or acute or t % check_every == 0):
+            if t > start_steps or not self._early_alarm():
+                return new
         rule = self._rule(None, None) if rule is None else rule
         self._rule_now = rule
+        if self._mode == "in-step" and self._params is not None and t % self.window == 0:
+            # the step's own pass reads no starting point (it would be one more stream): the
+            # distance travelled is measured here, once a window
+            params = self._params
+            now = (
+                params[0].ravel()
+                if len(params) == 1
+                else np.concatenate([p.ravel() for p in params])
+            )
+            c["distance"][-1] = float(np.linalg.norm(now - self._buffers["initial"]))
         if due and not acute:  # no curvature at a non-finite point: it diverged
             self.check_curvature()
         w = self._window(rule)
