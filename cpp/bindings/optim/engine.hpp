@@ -152,6 +152,13 @@ class Engine {
                                            const auto& h) {
       sums.push_back(kernel(param, grad, s, h));  // segments run in order on this thread
     });
+    // where the kernel's previous direction is the previous update (SGD) its squared norm is
+    // that update's; the kernel leaves it NaN then
+    for (std::size_t i = 0; i < sums.size(); ++i) {
+      if (std::isnan(sums[i].prev_sq)) {
+        sums[i].prev_sq = has_previous_ && i < sums_.size() ? sums_[i].update_sq : 0.0;
+      }
+    }
     sums_ = std::move(sums);
     sums_step_ = steps_;
     has_previous_ = true;

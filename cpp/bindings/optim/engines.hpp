@@ -279,25 +279,19 @@ class AdamEngine : public EngineWith<AdamSettings> {
   template <typename MakeHyper>
   void step_instrumented(py::handle grads, MakeHyper&& make_hyper) {
     AdamRow<double> used{};
-    double decay = 0.0;
     run_instrumented_step(
         grads, make_hyper,
         [&](auto* param, const auto* grad, const Segment& s, const AdamHyper& h) {
           using T = std::remove_pointer_t<decltype(param)>;
           used = adam_row<double>(h, 0);
-          decay = settings_.decoupled_weight_decay ? h.lr.at(0) * h.weight_decay.at(0) : 0.0;
           return monitor::adam_step_instrumented<T>(
               param, grad, slice<T>(exp_avg_, s), slice<T>(exp_avg_sq_, s),
-              slice<T>(max_exp_avg_sq_, s), s.cols, h, has_previous_, previous_neg_step_,
-              previous_bc2_sqrt_, previous_decay_);
+              slice<T>(max_exp_avg_sq_, s), s.cols, h, has_previous_, previous_neg_step_);
         });
-    // this step's constants make the next step's previous direction
-    previous_neg_step_ = used.neg_step_size;
-    previous_bc2_sqrt_ = used.bc2_sqrt;
-    previous_decay_ = decay;
+    previous_neg_step_ = used.neg_step_size;  // scales the next step's previous direction
   }
 
-  double previous_neg_step_ = 0.0, previous_bc2_sqrt_ = 1.0, previous_decay_ = 0.0;
+  double previous_neg_step_ = 0.0;
   void *exp_avg_ = nullptr, *exp_avg_sq_ = nullptr, *max_exp_avg_sq_ = nullptr;
 };
 

@@ -37,3 +37,18 @@ def step_alpha(loss0: float, slope0: float, loss1: float, slope1: float) -> floa
     if t_star == 0:
         return math.inf
     return float(1.0 / t_star - 1.0)
+
+
+def step_alpha_values(loss0: float, slope0: float, loss1: float) -> float:
+    """alpha from the loss at both ends and the slope at the start only (the parabola through
+    the three), where the slope at the end along the step is not known: Adam's instrumented
+    step has only its momentum for the previous direction."""
+    if not math.isfinite(loss0 + slope0 + loss1):
+        return math.nan
+    a = loss1 - loss0 - slope0
+    if not a > 0:
+        return math.nan
+    t_star = -slope0 / (2.0 * a)
+    if t_star == 0:
+        return math.inf
+    return float(1.0 / t_star - 1.0)
