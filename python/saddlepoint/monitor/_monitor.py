@@ -470,12 +470,13 @@ class Monitor:
         c, w = self._cols, _points.span(self)
         # the window's noise scale as McCandlish et al. form it: numerator and denominator
         # averaged separately (a per-step ratio from a few examples is mostly inf or noise)
+        # plain Python on these short lists: NumPy's per-call cost would dominate a check
         pairs = [n for n in self._noise[-w:] if n is not None]
-        trace = float(np.mean([p[0] for p in pairs])) if pairs else _NAN
-        signal = float(np.mean([p[1] for p in pairs])) if pairs else _NAN
+        trace = sum(p[0] for p in pairs) / len(pairs) if pairs else _NAN
+        signal = sum(p[1] for p in pairs) / len(pairs) if pairs else _NAN
         noise_scale = _NAN if not pairs else (trace / signal if signal > 0 else math.inf)
-        eff = np.asarray(c["effective_lr"][-w:])
-        eff = eff[np.isfinite(eff)]
+        eff = sorted(e for e in c["effective_lr"][-w:] if math.isfinite(e))
+        median_eff = (eff[(len(eff) - 1) // 2] + eff[len(eff) // 2]) / 2 if eff else _NAN
         loss = np.asarray(c["loss"][-w:])
         improvement, upper = _loss_trend(loss, self.thresholds.loss_atol)
         return _verdicts.Window(
@@ -494,7 +495,7 @@ class Monitor:
             noise_scale=noise_scale,
             noise_trace=trace,
             batch_size=self._batch_size,
-            effective_lr=float(np.median(eff)) if eff.size else _NAN,
+            effective_lr=median_eff,
             first_effective_lr=self._first_effective_lr,
             has_hvp=self.hvp is not None,
             param_scale=c["param_norm"][-1] if self._params is not None else c["distance"][-1],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -46,38 +47,38 @@ class Window:
     param_scale: float  # ||theta|| (or the distance travelled, when the parameters are unknown)
     t: Thresholds
 
-    @property
+    @cached_property
     def loss_now(self) -> float:
         return float(self.loss[-1])
 
-    @property
+    @cached_property
     def scale(self) -> float:
         return abs(self.loss_now) + self.t.loss_atol
 
-    @property
+    @cached_property  # the rules read these several times per check: computed once
     def mean_cosine(self) -> float:
         c = self.cos_update[np.isfinite(self.cos_update)]
-        return float(c.mean()) if c.size else math.nan
+        return float(c.sum()) / c.size if c.size else math.nan
 
-    @property
+    @cached_property
     def flat(self) -> bool:
         """The loss is not improving by ``t.flat`` per window, beyond doubt: even the upper
         end of the improvement's two-standard-error band is below it (so a noisy mini-batch
         loss that only looks flat is not called flat)."""
         return math.isfinite(self.improvement_upper) and self.improvement_upper < self.t.flat
 
-    @property
+    @cached_property
     def promised_drop(self) -> float:
         """First-order loss drop the window's steps promised: ``-sum(g . dtheta)``."""
         return float(-np.nansum(self.grad_dot_update))
 
-    @property
+    @cached_property
     def sensitivity(self) -> float:
         """``||g|| * max(||theta||, 1) / |loss|``: the relative loss change, to first order, of
         moving the parameters by their own size."""
         return float(self.grad_norm[-1]) * max(self.param_scale, 1.0) / self.scale
 
-    @property
+    @cached_property
     def small_gradient(self) -> bool:
         g = float(self.grad_norm[-1])
         tiny = g <= max(self.t.grad_atol, self.t.grad_rtol * self.max_grad_norm)
