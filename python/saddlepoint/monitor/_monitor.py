@@ -227,6 +227,13 @@ class Monitor:
             self._have_last = True
 
     @property
+    def instrumented(self) -> bool:
+        """Whether the optimizer takes the instruments in its own step, so that
+        ``observe(loss)`` needs no gradient (SGD, Adam, AdamW; off again once a gradient
+        was given)."""
+        return self._instrumented
+
+    @property
     def dim(self) -> int:
         """Number of parameters (0 before the first observation of a parameter-less loop)."""
         return 0 if self._signature is None else int(sum(np.prod(s) for s, _ in self._signature))
@@ -548,23 +555,15 @@ class Monitor:
         due = self.hvp is not None and self.curvature_every and (t - 1) % self.curvature_every == 0
         acute = not math.isfinite(c["loss"][-1]) or c["nonfinite"][-1] > 0
         acute = acute or c["param_norm"][-1] == math.inf  # parameters too large to measure
-        check_every = max(1, self.window // 5)
+        check_every = max(1, self.window // 5)  # the rules look every W/5 steps
         start_steps = max(self.window, 20)
         if not (due or acute or t % check_every == 0):
             if t > start_steps or not self._early_alarm():
                 return new
         rule = self._rule(None, None) if rule is None else rule
         self._rule_now = rule
-        if self._mode == "in-step" and self._params is not None and t % self.window == 0:
-            # the step's own pass reads no starting point (it would be one more stream): the
-            # distance travelled is measured here, once a window
-            params = self._params
-            now = (
-                params[0].ravel()
-                if len(params) == 1
-                else np.concatenate([p.ravel() for p in params])
-            )
-            c["distance"][-1] = float(np.linalg.norm(now - self._buffers["initial"]))
+        if t % self.window == 0:
+            self._measure_distance()  # in-step mode only: the step's pass reads no start
         if due and not acute:  # no curvature at a non-finite point: it diverged
             self.check_curvature()
         w = self._window(rule)
@@ -672,13 +671,27 @@ class Monitor:
             raise ImportError(
                 "Monitor.history needs pandas: pip install 'saddlepoint[sweep]'"
             ) from exc
-        frame = pd.DataFrame({k: np.asarray(v, dtype=np.float64) for k, v in self._cols.items()})
+        frame = pd.DataFrame(self.columns())
         frame["step"] = frame["step"].astype(np.int64)
         return frame
 
     def columns(self) -> dict[str, np.ndarray]:
         """The history as NumPy arrays (no pandas needed)."""
+        self._measure_distance()
         return {k: np.asarray(v, dtype=np.float64) for k, v in self._cols.items()}
+
+    def _measure_distance(self) -> None:
+        """Where the step took the instruments (it reads no starting point), the distance
+        travelled is measured once a window and for the last row whenever the history is
+        read: the parameters are still the ones that row ends at."""
+        c = self._cols["distance"]
+        if self._mode != "in-step" or self._params is None or not c or c[-1] == c[-1]:
+            return
+        params = self._params
+        now = (
+            params[0].ravel() if len(params) == 1 else np.concatenate([p.ravel() for p in params])
+        )
+        c[-1] = float(np.linalg.norm(now - self._buffers["initial"]))
 
     def explain(self) -> str:
         """The whole story of the run as text: what was measured, each verdict and its fix."""

@@ -264,7 +264,8 @@ def train(
                     break
                 opt.step(grad)
                 updates += 1
-                found = mon.observe(loss, grad)
+                # SGD and Adam take the instruments in their own step: no second pass
+                found = mon.observe(loss) if mon.instrumented else mon.observe(loss, grad)
                 if found and found[-1].kind == "diverged":
                     diverged = True
                     break
