@@ -7,7 +7,6 @@ direction q (SGD: the previous update; Adam: -lr'/bc1' times the momentum before
 
 import numpy as np
 import pytest
-
 import saddlepoint as sp
 from saddlepoint import _core
 
@@ -169,7 +168,7 @@ def test_sgd_in_step_history_equals_the_given_gradient_path(name):
 
 
 def test_adam_in_step_cosine_is_against_the_previous_momentum():
-    mon, momenta = _watch(CONFIGS["adam"], 60, with_grad=False)
+    mon, _ = _watch(CONFIGS["adam"], 60, with_grad=False)
     ref, _ = _watch(CONFIGS["adam"], 60, with_grad=True)  # the same run, exact updates
     c, r = mon.columns(), ref.columns()
     np.testing.assert_allclose(c["update_norm"], r["update_norm"], rtol=1e-12)

@@ -66,6 +66,37 @@ std::vector<StepSums> per_array(const ArrayList& grads, Body body) {
   return out;
 }
 
+// No array of the call may share memory with another: the monitor's buffers (by name) and
+// every array of the given lists.
+void check_disjoint(const std::vector<std::pair<const ArrayRef*, std::string>>& buffers,
+                    const std::vector<const ArrayList*>& lists) {
+  std::vector<std::pair<const ArrayRef*, const std::string*>> all;
+  for (const auto& [array, name] : buffers) all.emplace_back(array, &name);
+  for (const ArrayList* list : lists) {
+    for (std::size_t i = 0; i < list->items.size(); ++i) {
+      all.emplace_back(&list->items[i], &list->names[i]);
+    }
+  }
+  check_no_overlap(all);
+}
+
+// All checks have passed: without the GIL, `kernel(T{}, grad, offset)` per gradient array
+// (offset: into the flat buffers), and the (arrays, kStepSumCount) table of its sums.
+template <typename Kernel>
+py::array_t<double> sums_per_array(DType dtype, const ArrayList& grads, Kernel&& kernel) {
+  std::vector<StepSums> sums;
+  {
+    py::gil_scoped_release release;
+    const auto run = [&](auto zero) {
+      return per_array(grads, [&](const ArrayRef& g, std::int64_t offset) {
+        return kernel(zero, g, offset);
+      });
+    };
+    sums = dtype == DType::f32 ? run(float{}) : run(double{});
+  }
+  return sums_table(sums);
+}
+
 py::array_t<double> observe_params(py::handle grad, py::handle param, py::handle last_param,
                                    py::handle direction, py::handle initial) {
   auto [grads, total] = checked_grads(grad);
@@ -77,30 +108,14 @@ py::array_t<double> observe_params(py::handle grad, py::handle param, py::handle
   ArrayRef init;
   const bool has_init = !initial.is_none();
   if (has_init) init = checked_buffer(initial, "initial", dtype, total);
-  std::vector<std::pair<const ArrayRef*, const std::string*>> written;
-  const std::string last_name = "last_param", dir_name = "direction";
-  written.emplace_back(&last, &last_name);
-  written.emplace_back(&dir, &dir_name);
-  for (std::size_t i = 0; i < params.items.size(); ++i) {
-    written.emplace_back(&params.items[i], &params.names[i]);
-    written.emplace_back(&grads.items[i], &grads.names[i]);
-  }
-  check_no_overlap(written);
-
-  // all checks passed and nothing was touched; no Python objects below, so the GIL can go
-  py::gil_scoped_release release;
-  const auto run = [&](auto zero) {
+  check_disjoint({{&last, "last_param"}, {&dir, "direction"}}, {&params, &grads});
+  return sums_per_array(dtype, grads, [&](auto zero, const ArrayRef& g, std::int64_t offset) {
     using T = decltype(zero);
-    return per_array(grads, [&](const ArrayRef& g, std::int64_t offset) {
-      const std::size_t i = static_cast<std::size_t>(&g - grads.items.data());
-      return monitor::observe_params<T>(g.ptr<T>(), params.items[i].ptr<T>(),
-                                        last.ptr<T>() + offset, dir.ptr<T>() + offset,
-                                        has_init ? init.ptr<T>() + offset : nullptr, g.size);
-    });
-  };
-  const auto sums = dtype == DType::f32 ? run(float{}) : run(double{});
-  py::gil_scoped_acquire acquire;
-  return sums_table(sums);
+    const std::size_t i = static_cast<std::size_t>(&g - grads.items.data());
+    return monitor::observe_params<T>(g.ptr<T>(), params.items[i].ptr<T>(),
+                                      last.ptr<T>() + offset, dir.ptr<T>() + offset,
+                                      has_init ? init.ptr<T>() + offset : nullptr, g.size);
+  });
 }
 
 py::array_t<double> observe_gradient(py::handle grad, py::handle buffer, py::handle direction,
@@ -120,28 +135,16 @@ py::array_t<double> observe_gradient(py::handle grad, py::handle buffer, py::han
   if (has_buffer) buf = checked_buffer(buffer, "buffer", dtype, total);
   ArrayRef dir = checked_buffer(direction, "direction", dtype, total);
   ArrayRef moved = checked_buffer(displacement, "displacement", dtype, total);
-  std::vector<std::pair<const ArrayRef*, const std::string*>> written;
-  const std::string buf_name = "buffer", dir_name = "direction", moved_name = "displacement";
-  if (has_buffer) written.emplace_back(&buf, &buf_name);
-  written.emplace_back(&dir, &dir_name);
-  written.emplace_back(&moved, &moved_name);
-  for (std::size_t i = 0; i < grads.items.size(); ++i) {
-    written.emplace_back(&grads.items[i], &grads.names[i]);
-  }
-  check_no_overlap(written);
-
-  py::gil_scoped_release release;
-  const auto run = [&](auto zero) {
+  std::vector<std::pair<const ArrayRef*, std::string>> buffers{{&dir, "direction"},
+                                                                 {&moved, "displacement"}};
+  if (has_buffer) buffers.emplace_back(&buf, "buffer");
+  check_disjoint(buffers, {&grads});
+  return sums_per_array(dtype, grads, [&](auto zero, const ArrayRef& g, std::int64_t offset) {
     using T = decltype(zero);
-    return per_array(grads, [&](const ArrayRef& g, std::int64_t offset) {
-      return monitor::observe_gradient<T>(g.ptr<T>(), has_buffer ? buf.ptr<T>() + offset : nullptr,
-                                          dir.ptr<T>() + offset, moved.ptr<T>() + offset, g.size,
-                                          lr, momentum, first);
-    });
-  };
-  const auto sums = dtype == DType::f32 ? run(float{}) : run(double{});
-  py::gil_scoped_acquire acquire;
-  return sums_table(sums);
+    return monitor::observe_gradient<T>(g.ptr<T>(), has_buffer ? buf.ptr<T>() + offset : nullptr,
+                                        dir.ptr<T>() + offset, moved.ptr<T>() + offset, g.size, lr,
+                                        momentum, first);
+  });
 }
 
 }  // namespace

@@ -57,6 +57,15 @@ inline StepSums finished(StepSums out, const void* g, const void* theta, std::in
   return out;
 }
 
+// The five sums both instrumented loops take (fused multiply-adds in T); each adds the sixth
+// it can give: Adam |q|^2, SGD g.q.
+#define SADDLEPOINT_FMA_STEP_SUMS(g, u, q, t) \
+  gg = std::fma(g, g, gg);                    \
+  uu = std::fma(u, u, uu);                    \
+  gu = std::fma(g, u, gu);                    \
+  uq = std::fma(u, q, uq);                    \
+  tt = std::fma(t, t, tt)
+
 template <typename T, WeightDecay WD, bool AMSGRAD, bool LOW, bool PREV>
 StepSums adam_block(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
                     T* __restrict vmax, std::int64_t n, AdamRow<T> c, T prev_neg_step) {
@@ -75,12 +84,8 @@ StepSums adam_block(T* __restrict p, const T* __restrict g, T* __restrict m, T* 
     p[i] = pi;
     const T q = PREV ? prev_neg_step * m0 : T(0);
     const T u = pi - p0;
-    gg = std::fma(g0, g0, gg);
-    uu = std::fma(u, u, uu);
-    gu = std::fma(g0, u, gu);
-    uq = std::fma(u, q, uq);
+    SADDLEPOINT_FMA_STEP_SUMS(g0, u, q, pi);
     qq = std::fma(q, q, qq);
-    tt = std::fma(pi, pi, tt);
   }
   const double nan = std::numeric_limits<double>::quiet_NaN();
   return finished(StepSums{double(gg), double(uu), double(gu), nan, double(uq), double(qq),
@@ -130,12 +135,8 @@ StepSums sgd_block(T* __restrict p, const T* __restrict g, T* __restrict buf,
     const T u = pi - p0;
     if constexpr (DIR) direction[i] = u;
     const T q = !PREV ? T(0) : DIR ? d0 : prev_neg_lr * b0;
-    gg = std::fma(g0, g0, gg);
-    uu = std::fma(u, u, uu);
-    gu = std::fma(g0, u, gu);
+    SADDLEPOINT_FMA_STEP_SUMS(g0, u, q, pi);
     gq = std::fma(g0, q, gq);
-    uq = std::fma(u, q, uq);
-    tt = std::fma(pi, pi, tt);
   }
   const double nan = std::numeric_limits<double>::quiet_NaN();
   return finished(StepSums{double(gg), double(uu), double(gu), double(gq), double(uq), nan,
@@ -167,5 +168,7 @@ StepSums sgd_step_instrumented(T* p, const T* g, T* buf, T* direction, std::int6
     return out;
   });
 }
+
+#undef SADDLEPOINT_FMA_STEP_SUMS
 
 }  // namespace saddlepoint::monitor

@@ -71,6 +71,16 @@ StepSums blockwise_sums(std::int64_t n, Body body) {
 // 1 for NaN and +-Inf, else 0, branch-free (x - x is NaN exactly then) so the loops vectorize.
 inline double not_finite(double x) { return (x - x == 0.0) ? 0.0 : 1.0; }
 
+// The sums both observe loops take of one element (in double; see StepSums for the names).
+#define SADDLEPOINT_ADD_STEP_SUMS(g, u, prev) \
+  gg += (g) * (g);                            \
+  uu += (u) * (u);                            \
+  gu += (g) * (u);                            \
+  gp += (g) * (prev);                         \
+  up += (u) * (prev);                         \
+  pp += (prev) * (prev);                      \
+  bad_g += not_finite(g)
+
 // The loop of observe_params over [begin, end); INITIAL: theta_0 is given.
 template <typename T, bool INITIAL>
 StepSums observe_params_block(const T* __restrict grad, const T* __restrict theta,
@@ -86,15 +96,9 @@ StepSums observe_params_block(const T* __restrict grad, const T* __restrict thet
     const double u = t - last;
     last_theta[i] = t_in;
     direction[i] = T(u);
-    gg += g * g;
-    uu += u * u;
-    gu += g * u;
-    gp += g * prev;
-    up += u * prev;
-    pp += prev * prev;
+    SADDLEPOINT_ADD_STEP_SUMS(g, u, prev);
     tt += t * t;
     dd += (t - t0) * (t - t0);
-    bad_g += not_finite(g);
     bad_t += not_finite(t);
   }
   return StepSums{gg, uu, gu, gp, up, pp, tt, dd, bad_g, bad_t};
@@ -132,14 +136,8 @@ StepSums observe_gradient_block(const T* __restrict grad, T* __restrict buffer,
     if constexpr (MOMENTUM) buffer[i] = T(b);
     direction[i] = T(u);
     displacement[i] = T(now);
-    gg += g * g;
-    uu += u * u;
-    gu += g * u;
-    gp += g * prev;
-    up += u * prev;
-    pp += prev * prev;
+    SADDLEPOINT_ADD_STEP_SUMS(g, u, prev);
     dd += now * now;
-    bad_g += not_finite(g);
   }
   return StepSums{gg, uu, gu, gp, up, pp, 0.0, dd, bad_g, 0.0};
 }
@@ -159,5 +157,7 @@ StepSums observe_gradient(const T* grad, T* buffer, T* direction, T* displacemen
                                                      begin, end, lr, momentum, first);
   });
 }
+
+#undef SADDLEPOINT_ADD_STEP_SUMS
 
 }  // namespace saddlepoint::monitor

@@ -31,6 +31,11 @@ def step_alpha(loss0: float, slope0: float, loss1: float, slope1: float) -> floa
     b0, b1, b2, b3 = _SOLVE_B
     a = a0 * loss0 + a1 * slope0 + a2 * loss1 + a3 * slope1
     b = b0 * loss0 + b1 * slope0 + b2 * loss1 + b3 * slope1
+    return _alpha_of_parabola(a, b)
+
+
+def _alpha_of_parabola(a: float, b: float) -> float:
+    """alpha = 1/t* - 1 for q(t) = a t^2 + b t + c, t* = -b / (2a); NaN where it opens down."""
     if not a > 0:
         return math.nan
     t_star = -b / (2.0 * a)
@@ -45,10 +50,5 @@ def step_alpha_values(loss0: float, slope0: float, loss1: float) -> float:
     step has only its momentum for the previous direction."""
     if not math.isfinite(loss0 + slope0 + loss1):
         return math.nan
-    a = loss1 - loss0 - slope0
-    if not a > 0:
-        return math.nan
-    t_star = -slope0 / (2.0 * a)
-    if t_star == 0:
-        return math.inf
-    return float(1.0 / t_star - 1.0)
+    # q(0) = loss0, q'(0) = slope0, q(1) = loss1
+    return _alpha_of_parabola(loss1 - loss0 - slope0, slope0)

@@ -29,6 +29,11 @@ EVENT_KINDS: dict[str, str] = {
 }
 
 
+def _detail(name: str, doc: str) -> Any:
+    """A read-only attribute giving ``details[name]`` (None when absent)."""
+    return property(lambda self: self.details.get(name), doc=doc)
+
+
 @dataclass(frozen=True, repr=False)
 class Event:
     """One verdict: what happened at which step, in words with the fix, and its numbers.
@@ -55,25 +60,8 @@ class Event:
         return f"Event({self.kind!r}, step={self.step}: {self.message})"
 
     # The numbers most verdicts carry, as attributes (None when the verdict has none).
-    @property
-    def x(self) -> np.ndarray | None:
-        """The point (a copy), when the monitor knows the parameters."""
-        return self.details.get("x")
-
-    @property
-    def loss(self) -> float | None:
-        return self.details.get("loss")
-
-    @property
-    def grad_norm(self) -> float | None:
-        return self.details.get("grad_norm")
-
-    @property
-    def eigenvalues(self) -> np.ndarray | None:
-        """Hessian eigenvalues (ascending) for critical-point verdicts."""
-        return self.details.get("eigenvalues")
-
-    @property
-    def minimum_ratio(self) -> float | None:
-        """Share of positive Hessian eigenvalues, where the full spectrum is known."""
-        return self.details.get("minimum_ratio")
+    x = _detail("x", "The point (a copy), when the monitor knows the parameters.")
+    loss = _detail("loss", "The loss where the verdict was given.")
+    grad_norm = _detail("grad_norm", "The gradient norm there.")
+    eigenvalues = _detail("eigenvalues", "Hessian eigenvalues (ascending), critical points.")
+    minimum_ratio = _detail("minimum_ratio", "Share of positive Hessian eigenvalues.")
