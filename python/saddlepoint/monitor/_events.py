@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 #: Every verdict the monitor can give, with what it means (thresholds in :class:`Thresholds`).
 EVENT_KINDS: dict[str, str] = {
     "saddle": "the gradient vanished where the Hessian has a negative eigenvalue: a way down "
