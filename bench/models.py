@@ -15,29 +15,17 @@ import argparse
 import json
 import platform
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _timing import interleaved_medians
 from saddlepoint import data
 from saddlepoint.models import MLP
 
 
 def _median_seconds(fns: dict[str, Callable[[], object]], budget: float) -> dict[str, float]:
-    """Interleaved repeats: each round calls every contender once."""
-    for fn in fns.values():  # warm-up
-        fn()
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    start = time.perf_counter()
-    rounds = 0
-    while rounds < 5 or (time.perf_counter() - start < budget and rounds < 2000):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-        rounds += 1
-    return {k: float(np.median(v)) for k, v in times.items()}
+    return interleaved_medians(fns, budget)
 
 
 def _torch_loss(torch, model: MLP, X, y):

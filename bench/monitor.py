@@ -27,22 +27,11 @@ from pathlib import Path
 
 import numpy as np
 import saddlepoint as sp
+from _timing import interleaved_medians
 
 
-def _interleaved(
-    fns: dict[str, Callable[[], object]], budget: float, min_rounds: int = 7
-) -> dict[str, float]:
-    for fn in fns.values():
-        fn()
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    start, rounds = time.perf_counter(), 0
-    while rounds < min_rounds or (time.perf_counter() - start < budget and rounds < 5000):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-        rounds += 1
-    return {k: float(np.median(v)) for k, v in times.items()}
+def _interleaved(fns: dict[str, Callable[[], object]], budget: float) -> dict[str, float]:
+    return interleaved_medians(fns, budget, min_rounds=7, max_rounds=5000)
 
 
 def _step_contenders(kind: str, n: int, dtype: type) -> dict[str, Callable[[], object]]:

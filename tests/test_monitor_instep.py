@@ -230,11 +230,15 @@ def test_observe_without_grad_needs_an_instrumented_optimizer():
         mon.observe(1.0)
 
 
-def test_observe_without_grad_twice_for_one_step_is_refused():
-    p = np.zeros(4)
-    opt = sp.optim.SGD(p, lr=0.1)
+def _one_sgd_step():
+    opt = sp.optim.SGD(np.zeros(4), lr=0.1)
     mon = sp.Monitor(optimizer=opt)
     opt.step(np.ones(4))
+    return opt, mon
+
+
+def test_observe_without_grad_twice_for_one_step_is_refused():
+    _, mon = _one_sgd_step()
     mon.observe(1.0)
     with pytest.raises(ValueError, match="once per step"):
         mon.observe(1.0)
@@ -249,10 +253,7 @@ def test_observe_without_grad_before_any_step_is_refused():
 
 
 def test_once_given_a_gradient_the_monitor_keeps_to_gradients():
-    p = np.zeros(4)
-    opt = sp.optim.SGD(p, lr=0.1)
-    mon = sp.Monitor(optimizer=opt)
-    opt.step(np.ones(4))
+    opt, mon = _one_sgd_step()
     mon.observe(1.0, np.ones(4))
     assert not mon.instrumented and not opt._engine._instrumented  # nobody pays twice
     opt.step(np.ones(4))

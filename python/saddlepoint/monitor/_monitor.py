@@ -494,7 +494,7 @@ class Monitor:
             grad_dot_update=np.asarray(self._gdu[-w:]),
             improvement=improvement,
             improvement_upper=upper,
-            first_loss=c["loss"][0],
+            first_loss=c["loss"][0] if c["loss"] else self._first_point_loss,
             max_grad_norm=self._max_grad_norm,
             rule=rule,
             curvature=self._curvature,
@@ -505,7 +505,9 @@ class Monitor:
             effective_lr=median_eff,
             first_effective_lr=self._first_effective_lr,
             has_hvp=self.hvp is not None,
-            param_scale=c["param_norm"][-1] if self._params is not None else c["distance"][-1],
+            param_scale=(c["param_norm"] if self._params is not None else c["distance"])[-1]
+            if c["step"]
+            else _NAN,
             t=self.thresholds,
         )
 

@@ -4,6 +4,7 @@ event (:meth:`Monitor.annotate`), and the numbers every event carries."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -67,7 +68,6 @@ def complete(mon: Any, kind: str, details: dict[str, Any]) -> dict[str, Any]:
         dim = mon.dim
         dtype = mon._signature[0][1] if mon._signature else np.float64
         basis = np.eye(dim, dtype=dtype)
-        basis = np.eye(dim, dtype=dtype)
         columns = [np.asarray(mon.hvp(e), dtype=np.float64).reshape(dim) for e in basis]
         H = np.stack(columns, axis=1)
         cls = classify(0.5 * (H + H.T), rtol=mon.thresholds.curvature_rtol)
@@ -82,8 +82,9 @@ def _point_window(mon: Any, rule: StepRule, value: float, gn: float) -> _verdict
     lo = max(mon._start, n - mon.window + 1)
     x = flat_params(mon)
     scale = float(np.linalg.norm(x)) if x is not None else (c["distance"][-1] if n else 0.0)
-    return _verdicts.Window(
-        step=n,
+    # the monitor's own window, with what this point changes in it (no trend from one point)
+    return dataclasses.replace(
+        mon._window(rule),
         loss=np.asarray([*c["loss"][lo:], value]),
         grad_norm=np.asarray([*c["grad_norm"][lo:], gn]),
         cos_update=np.asarray(c["cos_update"][lo:]),
@@ -92,17 +93,10 @@ def _point_window(mon: Any, rule: StepRule, value: float, gn: float) -> _verdict
         improvement_upper=_NAN,
         first_loss=c["loss"][0] if n else mon._first_point_loss,
         max_grad_norm=max(mon._max_grad_norm, gn) if math.isfinite(gn) else mon._max_grad_norm,
-        rule=rule,
-        curvature=mon._curvature,
-        stability_ratio=mon._last_ratio,
         noise_scale=_NAN,
         noise_trace=_NAN,
-        batch_size=mon._batch_size,
         effective_lr=_NAN,
-        first_effective_lr=mon._first_effective_lr,
-        has_hvp=mon.hvp is not None,
         param_scale=scale,
-        t=mon.thresholds,
     )
 
 
