@@ -273,3 +273,46 @@ def test_adagrad_engine_refuses_instruments():
     opt = sp.optim.Adagrad(np.zeros(3), lr=0.1)
     with pytest.raises(TypeError, match="SGD and Adam"):
         opt._engine._set_instrumented(True)
+
+
+def test_resumed_in_step_monitor_continues_the_history(tmp_path):
+    """Saved and loaded mid-run with its optimizer, the monitor records every later row as an
+    uninterrupted one does, except what needs the previous direction on the first step after
+    the resume (the restored engine starts a new sequence: that row's cosine is NaN)."""
+
+    def run(split):
+        x = np.linspace(-1.0, 1.0, 300)
+        opt = sp.optim.SGD(x, lr=0.05, momentum=0.9)
+        mon = sp.Monitor(optimizer=opt)
+        for t in range(120):
+            if t == split:
+                mon.save(tmp_path / "monitor.npz")
+                state = opt.state_dict()
+                x = x.copy()
+                opt = sp.optim.SGD(x, lr=0.05, momentum=0.9)
+                opt.load_state_dict(state)
+                mon = sp.Monitor.load(tmp_path / "monitor.npz", optimizer=opt)
+            loss = float(x @ x)
+            opt.step(2 * x + 0.01 * np.sin(t * np.arange(300)))
+            mon.observe(loss)
+        return mon.columns()
+
+    whole, resumed = run(None), run(60)
+    for col in ("loss", "grad_norm", "update_norm", "param_norm", "improvement"):
+        np.testing.assert_array_equal(resumed[col], whole[col], err_msg=col)
+    after = np.arange(120) != 60
+    np.testing.assert_array_equal(resumed["cos_update"][after], whole["cos_update"][after])
+    assert np.isnan(resumed["cos_update"][60])
+    # the row before the resume is fitted without its end slope (the restored engine does not
+    # know the previous direction), every other row as in the whole run
+    keep = np.arange(120) != 59
+    np.testing.assert_array_equal(resumed["alpha"][keep], whole["alpha"][keep])
+    assert np.isfinite(resumed["alpha"][59])
+
+
+def test_in_step_state_needs_its_optimizer(tmp_path):
+    _, mon = _one_sgd_step()
+    mon.observe(1.0)
+    mon.save(tmp_path / "m.npz")
+    with pytest.raises(ValueError, match="optimizer"):
+        sp.Monitor.load(tmp_path / "m.npz")

@@ -146,8 +146,8 @@ class Engine {
   // Runs run_step with `kernel` returning each segment's StepSums, kept for step_sums().
   template <typename MakeHyper, typename Kernel>
   void run_instrumented_step(py::handle grads, MakeHyper&& make_hyper, Kernel&& kernel) {
-    std::vector<monitor::StepSums> sums;
-    sums.reserve(params_.items.size());
+    std::vector<monitor::StepSums>& sums = next_sums_;  // reused: no allocation per step
+    sums.clear();
     run_step(grads, false, make_hyper, [&](auto* param, const auto* grad, const Segment& s,
                                            const auto& h) {
       sums.push_back(kernel(param, grad, s, h));  // segments run in order on this thread
@@ -159,14 +159,14 @@ class Engine {
         sums[i].prev_sq = has_previous_ && i < sums_.size() ? sums_[i].update_sq : 0.0;
       }
     }
-    sums_ = std::move(sums);
+    std::swap(sums_, next_sums_);
     sums_step_ = steps_;
     has_previous_ = true;
   }
 
   bool instrumented_ = false;
   bool has_previous_ = false;  // the state holds a previous step's direction
-  std::vector<monitor::StepSums> sums_;
+  std::vector<monitor::StepSums> sums_, next_sums_;
   std::int64_t sums_step_ = -1;
 
   // A float hyper-parameter as Python sees it: a float, or a copy of the per-row values.

@@ -139,7 +139,8 @@ StepSums sgd_block(T* __restrict p, const T* __restrict g, T* __restrict buf,
     gq = std::fma(g0, q, gq);
   }
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  return finished(StepSums{double(gg), double(uu), double(gu), double(gq), double(uq), nan,
+  // without a previous direction g.q is unknown, not 0 (the Monitor then fits alpha without it)
+  return finished(StepSums{double(gg), double(uu), double(gu), PREV ? double(gq) : nan, double(uq), nan,
                            double(tt), 0.0, 0.0, 0.0},
                   g, p, n, sizeof(T) == 4);
 }

@@ -58,6 +58,13 @@ def state_dict(mon: Any) -> dict[str, Any]:
         "diverged": mon._diverged,
         "have_last": mon._have_last if mon._signature is not None else False,
         "curvature_step": mon._curvature_step,
+        # the windows after a jump (Monitor.jumped), check_point's stall, the observation mode
+        "start": mon._start,
+        "fresh": mon._fresh,
+        "point_stall": mon._point_stall,
+        "first_point_loss": mon._first_point_loss,
+        "lowest_loss": mon._lowest_loss,
+        "mode": mon._mode,
         "curvature": None if c is None else {
             "lambda_min": c.lambda_min, "lambda_max": c.lambda_max,
             "residual_min": c.residual_min, "residual_max": c.residual_max,
@@ -108,6 +115,26 @@ def load_state_dict(mon: Any, state: dict[str, Any]) -> None:
     mon._diverged = bool(meta["diverged"])
     mon._have_last = bool(meta["have_last"])
     mon._curvature_step = int(meta["curvature_step"])
+    mon._start = int(meta.get("start", 0))
+    mon._fresh = bool(meta.get("fresh", False))
+    mon._point_stall = bool(meta.get("point_stall", False))
+    mon._first_point_loss = float(meta.get("first_point_loss", float("nan")))
+    mon._lowest_loss = float(meta.get("lowest_loss", float("inf")))
+    mon._mode = meta.get("mode")
+    if mon._mode == "in-step":
+        # the resumed optimizer takes the instruments in its step again; its first step after
+        # the resume has no previous direction (its engine starts a new sequence)
+        if mon.optimizer is None or not mon._instrumented:
+            raise ValueError(
+                "state: saved from a monitor reading the instruments of an SGD/Adam step; "
+                "load it with that optimizer (Monitor.load(path, optimizer=...))"
+            )
+        mon._observed_step = int(mon.optimizer.steps)
+    elif mon._mode == "given" and mon._instrumented:
+        from ._instep import disable
+
+        disable(mon.optimizer)
+        mon._instrumented = False
     c = meta["curvature"]
     mon._curvature = None if c is None else CurvatureCheck(
         c["lambda_min"], c["lambda_max"], np.asarray(state["v_min"]), np.asarray(state["v_max"]),
