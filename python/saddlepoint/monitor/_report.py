@@ -11,8 +11,8 @@ import numpy as np
 _PANELS = (
     ("loss", "loss", True),
     ("grad_norm", "gradient norm", True),
-    ("cos_update", "cosine of successive updates", False),
-    ("stability_ratio", "stability ratio lr*lambda_max/2 (1 = limit)", False),
+    ("cos_update", "cosine of successive updates (-1: bouncing)", False),
+    ("stability_ratio", "stability ratio (1: the step at its stability limit)", False),
 )
 
 
@@ -41,8 +41,12 @@ def plot(mon: Any, *, ax: Any = None) -> Any:
         if col == "stability_ratio":
             a.plot(steps[keep], y[keep], "o-", ms=3)
             a.axhline(1.0, color="crimson", lw=1, ls="--")
+            top = float(np.max(y[keep])) if keep.any() else 1.0
+            a.set_ylim(0.0, max(1.2, 1.1 * top) if np.isfinite(top) else 1.2)
         else:
             a.plot(steps[keep], y[keep], lw=1)
+        if col == "cos_update":  # a cosine: its whole range, so that -1 reads as -1
+            a.set_ylim(-1.05, 1.05)
         if log and keep.any() and np.all(y[keep] > 0):
             a.set_yscale("log")
         if not keep.any():
