@@ -87,7 +87,7 @@ def report(mon: Any, out: Any, *, title: str | None = None) -> Path:
     shown = ("step", "loss", "grad_norm", "cos_update", "alpha", "improvement",
              "stability_ratio", "noise_scale")  # fmt: skip
     table = [{k: (int(c[k][i]) if k == "step" else float(c[k][i])) for k in shown} for i in picks]
-    title = title or "Why this run stopped improving"
+    title = title or "What the monitor saw in this run"
     story = mon.explain().splitlines()
     events = (
         "".join(
