@@ -112,7 +112,7 @@ def bench_training(quick: bool) -> dict[str, object]:
                 loss, grad = model.loss_and_grad(params, X[idx], y[idx])
                 opt.step(grad)
                 if mon is not None:
-                    mon.observe(loss, grad)
+                    mon.observe(loss)  # Adam took the instruments in its own step
             times[name].append(time.perf_counter() - t0)
             if mon is not None and every:
                 col = mon.columns()["curvature_products"]
