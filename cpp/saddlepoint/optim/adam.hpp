@@ -21,6 +21,11 @@ template <typename T>
 struct AdamRow {
   T sign, wd, decay, w1, one_minus_w1, beta2, one_minus_beta2, bc2_sqrt, eps, neg_step_size;
   bool low_weight;
+  // The fields after sign, in order (RowBlock in row_block.hpp).
+  auto fields() const {
+    return std::make_tuple(wd, decay, w1, one_minus_w1, beta2, one_minus_beta2, bc2_sqrt, eps,
+                           neg_step_size, low_weight);
+  }
 };
 
 // The per-row constants from the row's hyper-parameters and its bias corrections
@@ -78,21 +83,29 @@ inline void adam_element(T& pi, T gi, T& mi, T& vi, T& xi, const AdamRow<T>& c, 
   pi = pi + (c.neg_step_size * mi) / denom;
 }
 
+// Element i of the arrays: load, adam_element, store (the loop over a row and the loop over a
+// block's rows share it); vmax is touched only with amsgrad.
+template <typename T>
+SADDLEPOINT_ALWAYS_INLINE void adam_at(T* __restrict p, const T* __restrict g, T* __restrict m,
+                                  T* __restrict v,
+                    T* __restrict vmax, std::int64_t i, const AdamRow<T>& c, WeightDecay wd,
+                    bool amsgrad) {
+  T pi = p[i];
+  T mi = m[i];
+  T vi = v[i];
+  T xi = amsgrad ? vmax[i] : T(0);
+  adam_element(pi, g[i], mi, vi, xi, c, wd, amsgrad);
+  m[i] = mi;
+  v[i] = vi;
+  if (amsgrad) vmax[i] = xi;
+  p[i] = pi;
+}
+
 template <typename T, WeightDecay WD, bool AMSGRAD>
 void adam_elements(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
                    T* __restrict vmax, std::int64_t n, const AdamRow<T> c) {
 #pragma omp simd
-  for (std::int64_t i = 0; i < n; ++i) {
-    T pi = p[i];
-    T mi = m[i];
-    T vi = v[i];
-    T xi = AMSGRAD ? vmax[i] : T(0);
-    adam_element(pi, g[i], mi, vi, xi, c, WD, AMSGRAD);
-    m[i] = mi;
-    v[i] = vi;
-    if constexpr (AMSGRAD) vmax[i] = xi;
-    p[i] = pi;
-  }
+  for (std::int64_t i = 0; i < n; ++i) adam_at(p, g, m, v, vmax, i, c, WD, AMSGRAD);
 }
 
 template <typename T>
@@ -153,60 +166,28 @@ inline void bias_corrections(const Hyper& beta, std::int64_t first, std::int64_t
   }
 }
 
-// A block's per-row constants as arrays, one entry per row, so that loops over the rows
-// vectorize; at(i) is row i's AdamRow, exactly what adam_row gives it.
+// A block's per-row constants (row_block.hpp); at(i) is row i's AdamRow, exactly what adam_row
+// gives it.
 template <typename T>
-struct AdamRows {
-  T sign;
-  T wd[kRowBlock], decay[kRowBlock], w1[kRowBlock], one_minus_w1[kRowBlock], beta2[kRowBlock],
-      one_minus_beta2[kRowBlock], bc2_sqrt[kRowBlock], eps[kRowBlock], neg_step_size[kRowBlock];
-  // Flags as T (1 or 0), not bool: GCC 12 finds no vector mask type for a select on a bool
-  // array beside T arithmetic, and the loop over rows would not vectorize.
-  T low_weight[kRowBlock], decays[kRowBlock];
-  std::int64_t decaying = 0;  // rows with weight_decay != 0
-
-  // sign comes in as an argument: read from the struct inside the loop over rows, GCC 12
-  // treats it as a data reference it cannot vectorize.
-  AdamRow<T> at(std::int64_t i, T sign) const {
-    return {sign,   wd[i],           decay[i],    w1[i],  one_minus_w1[i], beta2[i],
-            one_minus_beta2[i], bc2_sqrt[i], eps[i], neg_step_size[i], low_weight[i] != T(0)};
-  }
-  bool decays_at(std::int64_t i) const { return decays[i] != T(0); }
-};
+using AdamRows = RowBlock<T, AdamRow>;
 
 // Rows [first, first + n) of a block, n <= kRowBlock: bias corrections once per distinct beta,
 // the rest (casts, lr / bc1) by adam_row_from_sqrt in a loop across rows.
 template <typename T>
 void adam_rows_from(const AdamHyper& h, std::int64_t first, std::int64_t n, AdamRows<T>& k) {
-  double buffers[5][kRowBlock], bc1[kRowBlock], bc2_sqrt[kRowBlock];
-  const double* lr = h.lr.rows(first, n, buffers[0]);
-  const double* beta1 = h.beta1.rows(first, n, buffers[1]);
-  const double* beta2 = h.beta2.rows(first, n, buffers[2]);
-  const double* eps = h.eps.rows(first, n, buffers[3]);
-  const double* wd = h.weight_decay.rows(first, n, buffers[4]);
+  const RowValues x(first, n, h.lr, h.beta1, h.beta2, h.eps, h.weight_decay);
+  const double *lr = x.of[0], *beta1 = x.of[1], *beta2 = x.of[2], *eps = x.of[3], *wd = x.of[4];
+  double bc1[kRowBlock], bc2_sqrt[kRowBlock];
   bias_corrections(h.beta1, first, n, h.step, false, bc1);
   bias_corrections(h.beta2, first, n, h.step, true, bc2_sqrt);
   const bool maximize = h.maximize;
-  k.sign = T(maximize ? -1 : 1);
-  std::int64_t decaying = 0;
-#pragma omp simd reduction(+ : decaying)
-  for (std::int64_t i = 0; i < n; ++i) {
-    const AdamRow<T> c = adam_row_from_sqrt<T>(lr[i], beta1[i], beta2[i], eps[i], wd[i],
-                                               maximize, bc1[i], bc2_sqrt[i]);
-    k.wd[i] = c.wd;
-    k.decay[i] = c.decay;
-    k.w1[i] = c.w1;
-    k.one_minus_w1[i] = c.one_minus_w1;
-    k.beta2[i] = c.beta2;
-    k.one_minus_beta2[i] = c.one_minus_beta2;
-    k.bc2_sqrt[i] = c.bc2_sqrt;
-    k.eps[i] = c.eps;
-    k.neg_step_size[i] = c.neg_step_size;
-    k.low_weight[i] = c.low_weight ? T(1) : T(0);
-    k.decays[i] = wd[i] != 0.0 ? T(1) : T(0);
-    decaying += wd[i] != 0.0;
-  }
-  k.decaying = decaying;
+  fill_row_block(
+      k, n, maximize,
+      [=, bc1 = &bc1[0], bc2_sqrt = &bc2_sqrt[0]](std::int64_t i) {
+        return adam_row_from_sqrt<T>(lr[i], beta1[i], beta2[i], eps[i], wd[i], maximize, bc1[i],
+                                     bc2_sqrt[i]);
+      },
+      [=](std::int64_t i) { return wd[i] != 0.0; }, [](std::int64_t) { return false; });
 }
 
 // n rows of COLS elements, vectorized across rows. WD is the decay of the rows whose
@@ -221,65 +202,41 @@ void adam_short_rows(T* __restrict p, const T* __restrict g, T* __restrict m, T*
   for (std::int64_t i = 0; i < n; ++i) {
     const AdamRow<T> c = k.at(i, sign);
     const WeightDecay wd = (WD != WeightDecay::none && k.decays_at(i)) ? WD : WeightDecay::none;
-    for (int j = 0; j < COLS; ++j) {
-      const std::int64_t e = i * COLS + j;
-      T pi = p[e];
-      T mi = m[e];
-      T vi = v[e];
-      T xi = AMSGRAD ? vmax[e] : T(0);
-      adam_element(pi, g[e], mi, vi, xi, c, wd, AMSGRAD);
-      m[e] = mi;
-      v[e] = vi;
-      if constexpr (AMSGRAD) vmax[e] = xi;
-      p[e] = pi;
-    }
+    for (int j = 0; j < COLS; ++j) adam_at(p, g, m, v, vmax, i * COLS + j, c, wd, AMSGRAD);
   }
-}
-
-template <typename T>
-void adam_step_short_rows(T* p, const T* g, T* m, T* v, T* vmax, std::int64_t rows,
-                          std::int64_t cols, const AdamHyper& h) {
-  for_each_row_block(rows, cols, [&](std::int64_t first, std::int64_t last) {
-    const std::int64_t n = last - first, o = first * cols;
-    AdamRows<T> k;
-    adam_rows_from<T>(h, first, n, k);
-    const bool ams = h.amsgrad && vmax != nullptr;
-    T* const x = ams ? vmax + o : nullptr;
-    const bool decays = k.decaying > 0;
-    const bool done = with_short_cols(cols, [&](auto cols_c) {
-      constexpr int C = decltype(cols_c)::value;
-      with_flags(
-          [&](auto decays_c, auto decoupled_c, auto amsgrad_c) {
-            constexpr WeightDecay WD =
-                weight_decay_kind(decltype(decays_c)::value, decltype(decoupled_c)::value);
-            adam_short_rows<T, C, WD, decltype(amsgrad_c)::value>(p + o, g + o, m + o, v + o, x,
-                                                                  n, k);
-          },
-          decays, decays && h.decoupled, ams);
-    });
-    if (done) return;
-    for (std::int64_t i = 0; i < n; ++i) {  // longer rows: the row loop, block constants
-      const std::int64_t r = o + i * cols;
-      adam_row_update<T>(p + r, g + r, m + r, v + r, vmax ? vmax + r : nullptr, cols, k.at(i, k.sign),
-                         k.decays_at(i), h);
-    }
-  });
 }
 
 // vmax may be null unless amsgrad.
 template <typename T>
 void adam_step(T* p, const T* g, T* m, T* v, T* vmax, std::int64_t rows, std::int64_t cols,
                const AdamHyper& h) {
-  if (rows > 1 && cols <= kShortRowCols) {
-    adam_step_short_rows<T>(p, g, m, v, vmax, rows, cols, h);
-    return;
-  }
-  for_each_row_piece(rows, cols, [&](std::int64_t r, std::int64_t b, std::int64_t e) {
-    const std::int64_t o = r * cols + b;
-    const AdamRow<T> c = adam_row<T>(h, r);
-    adam_row_update<T>(p + o, g + o, m + o, v + o, vmax ? vmax + o : nullptr, e - b, c,
-                       h.weight_decay.at(r) != 0.0, h);
-  });
+  using Rows = AdamRows<T>;
+  const bool ams = h.amsgrad && vmax != nullptr;
+  step_rows<Rows>(
+      rows, cols,
+      [&](std::int64_t first, std::int64_t n, Rows& k) { adam_rows_from<T>(h, first, n, k); },
+      [&](const Rows& k, std::int64_t n, std::int64_t o) {
+        T* const x = ams ? vmax + o : nullptr;
+        const bool decays = k.decaying > 0;
+        return with_short_cols(cols, [&](auto cols_c) {
+          with_flags(
+              [&](auto decays_c, auto decoupled_c, auto amsgrad_c) {
+                constexpr WeightDecay WD =
+                    weight_decay_kind(decltype(decays_c)::value, decltype(decoupled_c)::value);
+                adam_short_rows<T, decltype(cols_c)::value, WD, decltype(amsgrad_c)::value>(
+                    p + o, g + o, m + o, v + o, x, n, k);
+              },
+              decays, decays && h.decoupled, ams);
+        });
+      },
+      [&](const Rows& k, std::int64_t i, std::int64_t r) {
+        adam_row_update<T>(p + r, g + r, m + r, v + r, vmax ? vmax + r : nullptr, cols,
+                           k.at(i, k.sign), k.decays_at(i), h);
+      },
+      [&](std::int64_t r, std::int64_t o, std::int64_t len) {
+        adam_row_update<T>(p + o, g + o, m + o, v + o, vmax ? vmax + o : nullptr, len,
+                           adam_row<T>(h, r), h.weight_decay.at(r) != 0.0, h);
+      });
 }
 
 }  // namespace saddlepoint

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "saddlepoint/optim/hyper.hpp"
+#include "saddlepoint/optim/row_block.hpp"
 #include "saddlepoint/optim/rows.hpp"
 
 namespace saddlepoint {

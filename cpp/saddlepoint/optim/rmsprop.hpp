@@ -20,6 +20,10 @@ template <typename T>
 struct RMSpropRow {
   T sign, wd, alpha, one_minus_alpha, eps, mu, neg_lr;
   bool low_weight;  // torch.lerp's branch for the centered average's weight 1-alpha
+  // The fields after sign, in order (RowBlock in row_block.hpp).
+  auto fields() const {
+    return std::make_tuple(wd, alpha, one_minus_alpha, eps, mu, neg_lr, low_weight);
+  }
 };
 
 template <typename T>
@@ -52,21 +56,53 @@ inline void rmsprop_element(T& pi, T gi, T& vi, T& ai, T& bi, const RMSpropRow<T
   }
 }
 
+// Element i of the arrays: load, rmsprop_element, store (the loop over a row and the loop over
+// a block's rows share it). avg is touched when centered, buf when io_buf; momentum: whether
+// this row applies it (io_buf and momentum > 0).
+template <typename T>
+SADDLEPOINT_ALWAYS_INLINE void rmsprop_at(T* __restrict p, const T* __restrict g, T* __restrict v,
+                                     T* __restrict avg,
+                       T* __restrict buf, std::int64_t i, const RMSpropRow<T>& c, bool wd,
+                       bool centered, bool io_buf, bool momentum) {
+  T pi = p[i];
+  T vi = v[i];
+  T ai = centered ? avg[i] : T(0);
+  T bi = io_buf ? buf[i] : T(0);
+  rmsprop_element(pi, g[i], vi, ai, bi, c, wd, centered, momentum);
+  v[i] = vi;
+  if (centered) avg[i] = ai;
+  if (io_buf) buf[i] = bi;
+  p[i] = pi;
+}
+
 template <typename T, bool WD, bool CENTERED, bool MOMENTUM>
 void rmsprop_elements(T* __restrict p, const T* __restrict g, T* __restrict v,
                       T* __restrict avg, T* __restrict buf, std::int64_t n,
                       const RMSpropRow<T> c) {
 #pragma omp simd
   for (std::int64_t i = 0; i < n; ++i) {
-    T pi = p[i];
-    T vi = v[i];
-    T ai = CENTERED ? avg[i] : T(0);
-    T bi = MOMENTUM ? buf[i] : T(0);
-    rmsprop_element(pi, g[i], vi, ai, bi, c, WD, CENTERED, MOMENTUM);
-    v[i] = vi;
-    if constexpr (CENTERED) avg[i] = ai;
-    if constexpr (MOMENTUM) buf[i] = bi;
-    p[i] = pi;
+    rmsprop_at(p, g, v, avg, buf, i, c, WD, CENTERED, MOMENTUM, MOMENTUM);
+  }
+}
+
+// f(std::bool_constant<wd>, std::bool_constant<centered>, std::bool_constant<mom>). Not
+// with_flags (common.hpp), though it names the same instantiations: through it GCC 12 inlined
+// the element loops differently, and NaN results from the centered square root came out with
+// the other sign bit on the blocked path (tests/test_kernel_rows.py holds the paths
+// bit-identical). Measured; revisit with the next compiler.
+template <typename F>
+void with_rmsprop_flags(F&& f, bool wd, bool centered, bool mom) {
+  using F0 = std::false_type;
+  using F1 = std::true_type;
+  switch ((wd ? 4 : 0) | (centered ? 2 : 0) | (mom ? 1 : 0)) {
+    case 0: f(F0{}, F0{}, F0{}); break;
+    case 1: f(F0{}, F0{}, F1{}); break;
+    case 2: f(F0{}, F1{}, F0{}); break;
+    case 3: f(F0{}, F1{}, F1{}); break;
+    case 4: f(F1{}, F0{}, F0{}); break;
+    case 5: f(F1{}, F0{}, F1{}); break;
+    case 6: f(F1{}, F1{}, F0{}); break;
+    default: f(F1{}, F1{}, F1{}); break;
   }
 }
 
@@ -75,76 +111,31 @@ void rmsprop_elements(T* __restrict p, const T* __restrict g, T* __restrict v,
 template <typename T>
 void rmsprop_row_update(T* p, const T* g, T* v, T* avg, T* buf, std::int64_t n,
                         const RMSpropRow<T>& c, bool wd, bool centered, bool mom) {
-  // Not with_flags (common.hpp), though it names the same instantiations: through it GCC 12
-  // inlined these loops differently, and NaN results from the centered square root came out
-  // with the other sign bit on the blocked path (tests/test_kernel_rows.py holds the paths
-  // bit-identical). Measured; revisit with the next compiler.
-  auto run = [&](auto wd_c, auto cen_c, auto mom_c) {
-    rmsprop_elements<T, decltype(wd_c)::value, decltype(cen_c)::value, decltype(mom_c)::value>(
-        p, g, v, avg, buf, n, c);
-  };
-  using F = std::false_type;
-  using Tr = std::true_type;
-  switch ((wd ? 4 : 0) | (centered ? 2 : 0) | (mom ? 1 : 0)) {
-    case 0: run(F{}, F{}, F{}); break;
-    case 1: run(F{}, F{}, Tr{}); break;
-    case 2: run(F{}, Tr{}, F{}); break;
-    case 3: run(F{}, Tr{}, Tr{}); break;
-    case 4: run(Tr{}, F{}, F{}); break;
-    case 5: run(Tr{}, F{}, Tr{}); break;
-    case 6: run(Tr{}, Tr{}, F{}); break;
-    default: run(Tr{}, Tr{}, Tr{}); break;
-  }
+  with_rmsprop_flags(
+      [&](auto wd_c, auto cen_c, auto mom_c) {
+        rmsprop_elements<T, decltype(wd_c)::value, decltype(cen_c)::value,
+                         decltype(mom_c)::value>(p, g, v, avg, buf, n, c);
+      },
+      wd, centered, mom);
 }
 
-// ---- RMSprop on many short rows with per-row hyper-parameters (the scheme is described in adam.hpp) ----
+// ---- RMSprop on many short rows with per-row hyper-parameters (row_block.hpp, adam.hpp) ----
 
 template <typename T>
-struct RMSpropRows {
-  T sign;
-  T wd[kRowBlock], alpha[kRowBlock], one_minus_alpha[kRowBlock], eps[kRowBlock], mu[kRowBlock],
-      neg_lr[kRowBlock];
-  // 1 or 0: torch.lerp's branch, weight_decay != 0, momentum > 0
-  T low_weight[kRowBlock], decays[kRowBlock], moves[kRowBlock];
-  std::int64_t decaying = 0, moving = 0;  // rows with weight_decay != 0, momentum > 0
-
-  // sign comes in as an argument: read from the struct inside the loop over rows, GCC 12
-  // treats it as a data reference it cannot vectorize.
-  RMSpropRow<T> at(std::int64_t i, T sign) const {
-    return {sign, wd[i], alpha[i], one_minus_alpha[i], eps[i], mu[i], neg_lr[i],
-            low_weight[i] != T(0)};
-  }
-};
+using RMSpropRows = RowBlock<T, RMSpropRow>;
 
 template <typename T>
 void rmsprop_rows_from(const RMSpropHyper& h, std::int64_t first, std::int64_t n,
                        RMSpropRows<T>& k) {
-  double buffers[5][kRowBlock];
-  const double* lr = h.lr.rows(first, n, buffers[0]);
-  const double* alpha = h.alpha.rows(first, n, buffers[1]);
-  const double* eps = h.eps.rows(first, n, buffers[2]);
-  const double* wd = h.weight_decay.rows(first, n, buffers[3]);
-  const double* mu = h.momentum.rows(first, n, buffers[4]);
+  const RowValues x(first, n, h.lr, h.alpha, h.eps, h.weight_decay, h.momentum);
+  const double *lr = x.of[0], *alpha = x.of[1], *eps = x.of[2], *wd = x.of[3], *mu = x.of[4];
   const bool maximize = h.maximize;
-  k.sign = T(maximize ? -1 : 1);
-  std::int64_t decaying = 0, moving = 0;
-#pragma omp simd reduction(+ : decaying, moving)
-  for (std::int64_t i = 0; i < n; ++i) {
-    const RMSpropRow<T> c = rmsprop_row_from<T>(lr[i], alpha[i], eps[i], wd[i], mu[i], maximize);
-    k.wd[i] = c.wd;
-    k.alpha[i] = c.alpha;
-    k.one_minus_alpha[i] = c.one_minus_alpha;
-    k.eps[i] = c.eps;
-    k.mu[i] = c.mu;
-    k.neg_lr[i] = c.neg_lr;
-    k.low_weight[i] = c.low_weight ? T(1) : T(0);
-    k.decays[i] = wd[i] != 0.0 ? T(1) : T(0);
-    k.moves[i] = mu[i] > 0.0 ? T(1) : T(0);
-    decaying += wd[i] != 0.0;
-    moving += mu[i] > 0.0;
-  }
-  k.decaying = decaying;
-  k.moving = moving;
+  fill_row_block(
+      k, n, maximize,
+      [=](std::int64_t i) {
+        return rmsprop_row_from<T>(lr[i], alpha[i], eps[i], wd[i], mu[i], maximize);
+      },
+      [=](std::int64_t i) { return wd[i] != 0.0; }, [=](std::int64_t i) { return mu[i] > 0.0; });
 }
 
 // n rows of COLS elements, vectorized across rows; a row without momentum stores its buffer
@@ -159,82 +150,50 @@ void rmsprop_short_rows(T* __restrict p, const T* __restrict g, T* __restrict v,
 #pragma GCC ivdep
   for (std::int64_t i = 0; i < n; ++i) {
     const RMSpropRow<T> c = k.at(i, sign);
-    const bool wd = ANY_WD && k.decays[i] != T(0);
-    const bool mom = BUF && k.moves[i] != T(0);
+    const bool wd = ANY_WD && k.decays_at(i);
+    const bool mom = BUF && k.moves_at(i);
     for (int j = 0; j < COLS; ++j) {
-      const std::int64_t e = i * COLS + j;
-      T pi = p[e];
-      T vi = v[e];
-      T ai = CENTERED ? avg[e] : T(0);
-      T bi = BUF ? buf[e] : T(0);
-      rmsprop_element(pi, g[e], vi, ai, bi, c, wd, CENTERED, mom);
-      v[e] = vi;
-      if constexpr (CENTERED) avg[e] = ai;
-      if constexpr (BUF) buf[e] = bi;
-      p[e] = pi;
+      rmsprop_at(p, g, v, avg, buf, i * COLS + j, c, wd, CENTERED, BUF, mom);
     }
   }
-}
-
-template <typename T>
-void rmsprop_step_short_rows(T* p, const T* g, T* v, T* avg, T* buf, std::int64_t rows,
-                             std::int64_t cols, const RMSpropHyper& h) {
-  const bool centered = h.centered && avg != nullptr;
-  for_each_row_block(rows, cols, [&](std::int64_t first, std::int64_t last) {
-    const std::int64_t n = last - first, o = first * cols;
-    RMSpropRows<T> k;
-    rmsprop_rows_from<T>(h, first, n, k);
-    const bool any_wd = k.decaying > 0;
-    const bool any_mom = buf != nullptr && k.moving > 0;
-    T* const a = centered ? avg + o : nullptr;
-    T* const b = any_mom ? buf + o : nullptr;
-    const bool done = with_short_cols(cols, [&](auto cols_c) {
-      constexpr int C = decltype(cols_c)::value;
-      auto run = [&](auto wd_c, auto cen_c, auto buf_c) {
-        rmsprop_short_rows<T, C, decltype(wd_c)::value, decltype(cen_c)::value,
-                           decltype(buf_c)::value>(p + o, g + o, v + o, a, b, n, k);
-      };
-      using F = std::false_type;
-      using Tr = std::true_type;
-      switch ((any_wd ? 4 : 0) | (centered ? 2 : 0) | (any_mom ? 1 : 0)) {
-        case 0: run(F{}, F{}, F{}); break;
-        case 1: run(F{}, F{}, Tr{}); break;
-        case 2: run(F{}, Tr{}, F{}); break;
-        case 3: run(F{}, Tr{}, Tr{}); break;
-        case 4: run(Tr{}, F{}, F{}); break;
-        case 5: run(Tr{}, F{}, Tr{}); break;
-        case 6: run(Tr{}, Tr{}, F{}); break;
-        default: run(Tr{}, Tr{}, Tr{}); break;
-      }
-    });
-    if (done) return;
-    for (std::int64_t i = 0; i < n; ++i) {  // longer rows: the row loop, block constants
-      const std::int64_t r = o + i * cols;
-      rmsprop_row_update<T>(p + r, g + r, v + r, avg ? avg + r : nullptr,
-                            buf ? buf + r : nullptr, cols, k.at(i, k.sign), k.decays[i] != T(0),
-                            centered, buf != nullptr && k.moves[i] != T(0));
-    }
-  });
 }
 
 // avg may be null unless centered; buf may be null unless momentum > 0 in some row.
 template <typename T>
 void rmsprop_step(T* p, const T* g, T* v, T* avg, T* buf, std::int64_t rows, std::int64_t cols,
                   const RMSpropHyper& h) {
-  if (rows > 1 && cols <= kShortRowCols) {
-    rmsprop_step_short_rows<T>(p, g, v, avg, buf, rows, cols, h);
-    return;
-  }
+  using Rows = RMSpropRows<T>;
   const bool centered = h.centered && avg != nullptr;
-  for_each_row_piece(rows, cols, [&](std::int64_t r, std::int64_t b, std::int64_t e) {
-    const std::int64_t o = r * cols + b;
-    const RMSpropRow<T> c = rmsprop_row_from<T>(h.lr.at(r), h.alpha.at(r), h.eps.at(r),
-                                                h.weight_decay.at(r), h.momentum.at(r),
-                                                h.maximize);
-    rmsprop_row_update<T>(p + o, g + o, v + o, avg ? avg + o : nullptr, buf ? buf + o : nullptr,
-                          e - b, c, h.weight_decay.at(r) != 0.0, centered,
-                          h.momentum.at(r) > 0.0 && buf != nullptr);
-  });
+  step_rows<Rows>(
+      rows, cols,
+      [&](std::int64_t first, std::int64_t n, Rows& k) { rmsprop_rows_from<T>(h, first, n, k); },
+      [&](const Rows& k, std::int64_t n, std::int64_t o) {
+        const bool any_mom = buf != nullptr && k.moving > 0;
+        T* const a = centered ? avg + o : nullptr;
+        T* const b = any_mom ? buf + o : nullptr;
+        return with_short_cols(cols, [&](auto cols_c) {
+          with_rmsprop_flags(
+              [&](auto wd_c, auto cen_c, auto buf_c) {
+                rmsprop_short_rows<T, decltype(cols_c)::value, decltype(wd_c)::value,
+                                   decltype(cen_c)::value, decltype(buf_c)::value>(
+                    p + o, g + o, v + o, a, b, n, k);
+              },
+              k.decaying > 0, centered, any_mom);
+        });
+      },
+      [&](const Rows& k, std::int64_t i, std::int64_t r) {
+        rmsprop_row_update<T>(p + r, g + r, v + r, avg ? avg + r : nullptr,
+                              buf ? buf + r : nullptr, cols, k.at(i, k.sign), k.decays_at(i),
+                              centered, buf != nullptr && k.moves_at(i));
+      },
+      [&](std::int64_t r, std::int64_t o, std::int64_t len) {
+        const RMSpropRow<T> c = rmsprop_row_from<T>(h.lr.at(r), h.alpha.at(r), h.eps.at(r),
+                                                    h.weight_decay.at(r), h.momentum.at(r),
+                                                    h.maximize);
+        rmsprop_row_update<T>(p + o, g + o, v + o, avg ? avg + o : nullptr,
+                              buf ? buf + o : nullptr, len, c, h.weight_decay.at(r) != 0.0,
+                              centered, h.momentum.at(r) > 0.0 && buf != nullptr);
+      });
 }
 
 }  // namespace saddlepoint

@@ -9,18 +9,14 @@
 
 namespace saddlepoint {
 
-// body(row, begin, end) handles columns [begin, end) of one row. The flat index range is cut
-// into one contiguous piece per thread, on 16-element (64-byte) boundaries so that no two
-// threads write the same cache line; a piece may span many short rows or part of a long one.
-// Every element sees the same instructions wherever the cut falls, so results do not depend
-// on the thread count.
+// body(begin, end) on one contiguous range of [0, count) per thread, cut on multiples of 16,
+// for a job of n elements in all (once, on [0, count), when n is too small for threads).
 template <typename Body>
-void for_each_row_piece(std::int64_t rows, std::int64_t cols, Body&& body) {
-  const std::int64_t n = rows * cols;
+void for_each_thread_range(std::int64_t n, std::int64_t count, Body&& body) {
   if (n == 0) return;
   const int nt = threads_for(n);
   if (nt <= 1) {
-    for (std::int64_t r = 0; r < rows; ++r) body(r, std::int64_t{0}, cols);
+    body(std::int64_t{0}, count);
     return;
   }
 #ifdef _OPENMP
@@ -29,17 +25,29 @@ void for_each_row_piece(std::int64_t rows, std::int64_t cols, Body&& body) {
     const std::int64_t t = omp_get_thread_num();
     const std::int64_t nthreads = omp_get_num_threads();
     auto cut = [&](std::int64_t k) {
-      if (k >= nthreads) return n;
-      return std::min(n, (n * k / nthreads) & ~std::int64_t{15});
+      if (k >= nthreads) return count;
+      return std::min(count, (count * k / nthreads) & ~std::int64_t{15});
     };
-    const std::int64_t begin = cut(t), end = cut(t + 1);
+    body(cut(t), cut(t + 1));
+  }
+#endif
+}
+
+// body(row, begin, end) handles columns [begin, end) of one row. The flat index range is cut
+// into one contiguous piece per thread, on 16-element (64-byte) boundaries so that no two
+// threads write the same cache line; a piece may span many short rows or part of a long one.
+// Every element sees the same instructions wherever the cut falls, so results do not depend
+// on the thread count.
+template <typename Body>
+void for_each_row_piece(std::int64_t rows, std::int64_t cols, Body&& body) {
+  const std::int64_t n = rows * cols;
+  for_each_thread_range(n, n, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t r = begin / cols; r < rows && r * cols < end; ++r) {
       const std::int64_t b = std::max(begin, r * cols) - r * cols;
       const std::int64_t e = std::min(end, (r + 1) * cols) - r * cols;
       if (b < e) body(r, b, e);
     }
-  }
-#endif
+  });
 }
 
 // Rows per block of the short-row kernels: their per-row constants live in stack buffers of
@@ -56,28 +64,9 @@ inline constexpr std::int64_t kShortRowCols = 32;
 // (IEEE operations, no contraction), so results do not depend on the thread count.
 template <typename Body>
 void for_each_row_block(std::int64_t rows, std::int64_t cols, Body&& body) {
-  auto blocks = [&](std::int64_t first, std::int64_t last) {
+  for_each_thread_range(rows * cols, rows, [&](std::int64_t first, std::int64_t last) {
     for (std::int64_t r = first; r < last; r += kRowBlock) body(r, std::min(last, r + kRowBlock));
-  };
-  const std::int64_t n = rows * cols;
-  if (n == 0) return;
-  const int nt = threads_for(n);
-  if (nt <= 1) {
-    blocks(0, rows);
-    return;
-  }
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt)
-  {
-    const std::int64_t t = omp_get_thread_num();
-    const std::int64_t nthreads = omp_get_num_threads();
-    auto cut = [&](std::int64_t k) {
-      if (k >= nthreads) return rows;
-      return std::min(rows, (rows * k / nthreads) & ~std::int64_t{15});
-    };
-    blocks(cut(t), cut(t + 1));
-  }
-#endif
+  });
 }
 
 // f(std::integral_constant<int, C>{}) for cols == C in 1..4, so that a loop over a block's rows
