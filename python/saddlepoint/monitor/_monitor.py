@@ -13,6 +13,7 @@ from . import _instep, _points, _verdicts
 from ._alpha import step_alpha, step_alpha_values
 from ._curvature import CurvatureCheck, check_curvature, preconditioned_lambda_max
 from ._events import Event
+from ._inputs import as_arrays, int_arg, loss_trend, scalar_loss
 from ._noise import gradient_noise, loss_spread
 from ._stability import ADAPTIVE, StepRule, current_lr, preconditioner, rule_of
 from ._thresholds import Thresholds
@@ -28,56 +29,6 @@ COLUMNS = (
 _SUMS = {name: i for i, name in enumerate(_core.step_sum_names)}
 _NAN = math.nan
 _STALL_KINDS = ("saddle", "minimum", "maximum", "degenerate", "vanishing_gradient")
-
-
-def _int_arg(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an int >= {minimum}, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name}: expected an int >= {minimum}, got {value}")
-    return int(value)
-
-
-def _as_arrays(value: Any, name: str) -> list[np.ndarray]:
-    items = list(value) if isinstance(value, (list, tuple)) else [value]
-    if not items:
-        raise ValueError(f"{name}: expected an array or a non-empty list of arrays")
-    out = []
-    for i, a in enumerate(items):
-        label = f"{name}[{i}]" if isinstance(value, (list, tuple)) else name
-        if not isinstance(a, np.ndarray):
-            raise TypeError(f"{label}: expected a NumPy array, got {type(a).__name__}")
-        if a.dtype not in (np.float32, np.float64):
-            raise TypeError(f"{label}: expected a float32 or float64 array, got {a.dtype}")
-        out.append(a)
-    return out
-
-
-def _scalar_loss(loss: Any) -> float:
-    if isinstance(loss, bool):
-        raise TypeError("loss: expected a real number, got bool")
-    arr = np.asarray(loss)
-    if arr.ndim != 0 and arr.size != 1:
-        raise ValueError(f"loss: expected a scalar (the batch's mean loss), got shape {arr.shape}")
-    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-        raise TypeError(f"loss: expected a real number, got {arr.dtype}")
-    return float(arr.reshape(()))
-
-
-def _loss_trend(loss: np.ndarray, atol: float) -> tuple[float, float]:
-    """Relative drop of the loss over the window by a least-squares line, and that plus two
-    standard errors of the slope (nan for fewer than 3 finite losses)."""
-    n = loss.size
-    if n < 3 or not np.all(np.isfinite(loss)):
-        return _NAN, _NAN
-    t = np.arange(n, dtype=np.float64) - 0.5 * (n - 1)
-    tt = float(t @ t)
-    mean = float(loss.mean())
-    slope = float(t @ (loss - mean)) / tt
-    resid = loss - mean - slope * t
-    se = math.sqrt(float(resid @ resid) / (n - 2) / tt)
-    scale = (n - 1) / (abs(mean) + atol)
-    return -slope * scale, (-slope + 2.0 * se) * scale
 
 
 class Monitor:
@@ -159,15 +110,15 @@ class Monitor:
             raise ValueError("params: the optimizer's parameters are used; pass one or the other")
         self.optimizer = optimizer
         self.hvp = hvp
-        self.curvature_every = _int_arg("curvature_every", curvature_every, 0)
-        self.window = _int_arg("window", window, 2)
+        self.curvature_every = int_arg("curvature_every", curvature_every, 0)
+        self.window = int_arg("window", window, 2)
         self.thresholds = thresholds or Thresholds()
         if not (isinstance(curvature_tol, (int, float)) and 0 < curvature_tol < 1):
             raise ValueError(f"curvature_tol: expected a number in (0, 1), got {curvature_tol!r}")
         self.curvature_tol = float(curvature_tol)
         self._params = (
             list(optimizer.params) if optimizer is not None
-            else None if params is None else _as_arrays(params, "params")
+            else None if params is None else as_arrays(params, "params")
         )  # fmt: skip
         self._cols: dict[str, list[float]] = {c: [] for c in COLUMNS}
         self._col_lists = [self._cols[c] for c in COLUMNS]
@@ -189,7 +140,6 @@ class Monitor:
         self._max_grad_norm = 0.0
         self._batch_size = 0
         self._diverged = False
-        self._last_sums: np.ndarray | None = None
         self._rule_now: StepRule | None = None
         self._start = 0  # first row of the windows (the row after the last jump)
         self._fresh = False  # the next row follows a jump
@@ -243,7 +193,7 @@ class Monitor:
         if sig is not None and len(sig) == 1 and type(grad) is np.ndarray:
             if grad.shape == sig[0][0] and grad.dtype == sig[0][1]:
                 return [grad]  # the common case, checked without building lists
-        arrays = _as_arrays(grad, "grad")
+        arrays = as_arrays(grad, "grad")
         if self._signature is None:
             self._allocate(arrays, snapshot=False)
         sig = self._signature
@@ -310,7 +260,7 @@ class Monitor:
 
         Returns the events this step raised (also appended to :attr:`events`).
         """
-        value = loss if type(loss) is float else _scalar_loss(loss)
+        value = loss if type(loss) is float else scalar_loss(loss)
         if grad is None:
             if not self._instrumented or self._mode == "given":
                 raise TypeError(
@@ -346,7 +296,7 @@ class Monitor:
             noise = gradient_noise(batch_grads, self.dim)
         spread = loss_spread(batch_losses) if batch_losses is not None else _NAN
         if batch_size is not None:
-            self._batch_size = _int_arg("batch_size", batch_size, 1)
+            self._batch_size = int_arg("batch_size", batch_size, 1)
         elif noise is not None:
             self._batch_size = noise.batch
         elif batch_losses is not None:
@@ -374,7 +324,6 @@ class Monitor:
                 rule.momentum,
                 not self._cols["step"],
             )
-        self._last_sums = sums
         self._noise.append((noise.trace_sigma, noise.signal_sq) if noise is not None else None)
         self._record(value, lr_now, sums, noise, spread)
         return self._judge(rule, sums)
@@ -485,7 +434,7 @@ class Monitor:
         eff = sorted(e for e in c["effective_lr"][-w:] if math.isfinite(e))
         median_eff = (eff[(len(eff) - 1) // 2] + eff[len(eff) // 2]) / 2 if eff else _NAN
         loss = np.asarray(c["loss"][-w:])
-        improvement, upper = _loss_trend(loss, self.thresholds.loss_atol)
+        improvement, upper = loss_trend(loss, self.thresholds.loss_atol)
         return _verdicts.Window(
             step=len(c["step"]),
             loss=loss,
@@ -629,7 +578,7 @@ class Monitor:
         norm is at or above ``grad_atol`` again. Returns the events raised (their ``step``:
         the steps observed so far).
         """
-        value = loss if type(loss) is float else _scalar_loss(loss)
+        value = loss if type(loss) is float else scalar_loss(loss)
         if grad is None:
             raise TypeError("grad: expected the gradient at the current parameters")
         grads = self._check_grad(grad)

@@ -443,7 +443,9 @@ def minimize(
         )
     if rec.steps[-1] != t or not np.array_equal(rec.points[-1], x):
         rec.add(t, loss, gnorm, _current_lr(opt), x)
-    columns = {"step": rec.steps, "loss": rec.losses, "grad_norm": rec.grad_norms, "lr": rec.lrs}
+    columns: dict[str, list[Any]] = {
+        "step": rec.steps, "loss": rec.losses, "grad_norm": rec.grad_norms, "lr": rec.lrs
+    }  # fmt: skip
     return MinimizeResult(
         x=np.array(x, dtype=np.float64),
         loss=loss,
