@@ -36,6 +36,7 @@ class CurvatureCheck:
     residual_max: float
     n_products: int
     method: str
+    spectrum: Array | None = None  # every eigenvalue, ascending, where the check was dense
 
 
 class CountingOperator:
@@ -151,6 +152,7 @@ def check_curvature(
         H = np.stack([op(e) for e in np.eye(dim)], axis=1)
         w, V = np.linalg.eigh(0.5 * (H + H.T))
         lo, hi, v_lo, v_hi, method = float(w[0]), float(w[-1]), V[:, 0], V[:, -1], "dense"
+        spectrum: Array | None = np.asarray(w, dtype=np.float64)
     else:
         if previous is not None and previous.v_min.shape == (dim,):
             # the previous eigenvectors, and a little of everything else so that an
@@ -160,12 +162,12 @@ def check_curvature(
         else:
             start = np.random.default_rng(seed).standard_normal(dim)
         lo, v_lo, hi, v_hi = _lanczos(op, start, tol, seed=seed)
-        method = "lanczos"
+        method, spectrum = "lanczos", None
     v_lo = v_lo / np.linalg.norm(v_lo)
     v_hi = v_hi / np.linalg.norm(v_hi)
     r_lo = float(np.linalg.norm(op(v_lo) - lo * v_lo))
     r_hi = float(np.linalg.norm(op(v_hi) - hi * v_hi))
-    return CurvatureCheck(lo, hi, v_lo, v_hi, r_lo, r_hi, op.count, method)
+    return CurvatureCheck(lo, hi, v_lo, v_hi, r_lo, r_hi, op.count, method, spectrum)
 
 
 def preconditioned_lambda_max(

@@ -65,11 +65,15 @@ def complete(mon: Any, kind: str, details: dict[str, Any]) -> dict[str, Any]:
     if kind in STALL_KINDS and check is not None and check.method == "dense" and mon.hvp:
         from ..hessian import classify
 
-        dim = mon.dim
-        dtype = mon._signature[0][1] if mon._signature else np.float64
-        basis = np.eye(dim, dtype=dtype)
-        columns = [np.asarray(mon.hvp(e), dtype=np.float64).reshape(dim) for e in basis]
-        H = np.stack(columns, axis=1)
+        if check.spectrum is not None and mon._curvature_step == len(c["step"]):
+            # the dense check at this very row already decomposed the Hessian: reuse it
+            H = np.diag(check.spectrum)
+        else:
+            dim = mon.dim
+            dtype = mon._signature[0][1] if mon._signature else np.float64
+            basis = np.eye(dim, dtype=dtype)
+            columns = [np.asarray(mon.hvp(e), dtype=np.float64).reshape(dim) for e in basis]
+            H = np.stack(columns, axis=1)
         cls = classify(0.5 * (H + H.T), rtol=mon.thresholds.curvature_rtol)
         details.update(eigenvalues=np.asarray(cls.eigenvalues, dtype=np.float64),
                        minimum_ratio=float(cls.minimum_ratio))  # fmt: skip
