@@ -36,6 +36,13 @@ def valid_arrays(kernel: str, dtype: Any = np.float64, shape: tuple = SHAPE) -> 
     return arrays
 
 
+def list_arrays(kernel: str, dtypes: tuple = (np.float64, np.float64)) -> dict:
+    """The valid call with every argument a list of two arrays, of shapes (3, 2) and (5,)."""
+    first = valid_arrays(kernel, dtypes[0], (3, 2))
+    second = valid_arrays(kernel, dtypes[1], (5,))
+    return {k: [first[k], second[k]] for k in first}
+
+
 def call(kernel: str, arrays: dict, **kw_changes: Any) -> None:
     fn, _, kw = KERNELS[kernel]
     kwargs = {**kw, **kw_changes}
@@ -138,29 +145,52 @@ def test_not_an_array(kernel: str, arg: str) -> None:
     )
 
 
-@pytest.mark.parametrize(("kernel", "arg"), STATE_ARGS + [(k, "grad") for k in KERNELS])
-def test_dtype_different_from_param(kernel: str, arg: str) -> None:
-    arrays = valid_arrays(kernel)
-    arrays[arg] = arrays[arg].astype(np.float32)
-    assert_refused(
-        kernel,
-        arrays,
-        TypeError,
-        rf"^{arg}: expected float64 array of shape \(4, 6\) like param, got float32",
-    )
+LIKE_PARAM_ARGS = STATE_ARGS + [(k, "grad") for k in KERNELS]
+_LIKE = r"expected float64 array of shape \(4, 6\) like param"
+# (label, the valid call it starts from, how the argument is spoilt, error, message after
+# "arg: "), each case for every argument that must match param's dtype, shape and listing
+NOT_LIKE_PARAM = [
+    ("float32", valid_arrays, lambda a: a.astype(np.float32), TypeError, _LIKE + ", got float32"),
+    *[
+        (f"shape {shape}", valid_arrays, lambda a, s=shape: np.ones(s), ValueError, _LIKE)
+        for shape in [(6, 4), (24,), (4, 5), (1, 4, 6)]
+    ],
+    (
+        "list too short",
+        list_arrays,
+        lambda a: a[:1],
+        ValueError,
+        "expected a list of 2 arrays like param, got a list of 1 arrays",
+    ),
+    (
+        "array for a list",
+        list_arrays,
+        lambda a: a[1],
+        ValueError,
+        "expected a list of 2 arrays like param, got one array",
+    ),
+    (
+        "list for an array",
+        valid_arrays,
+        lambda a: [a],
+        ValueError,
+        "expected one array like param, got a list of 1 arrays",
+    ),
+]
 
 
-@pytest.mark.parametrize(("kernel", "arg"), STATE_ARGS + [(k, "grad") for k in KERNELS])
-def test_shape_mismatch(kernel: str, arg: str) -> None:
-    for shape in [(6, 4), (24,), (4, 5), (1, 4, 6)]:
-        arrays = valid_arrays(kernel)
-        arrays[arg] = np.ones(shape)
-        assert_refused(
-            kernel,
-            arrays,
-            ValueError,
-            rf"^{arg}: expected float64 array of shape \(4, 6\) like param",
-        )
+@pytest.mark.parametrize(
+    ("label", "start", "spoil", "error", "message"),
+    NOT_LIKE_PARAM,
+    ids=[case[0] for case in NOT_LIKE_PARAM],
+)
+@pytest.mark.parametrize(("kernel", "arg"), LIKE_PARAM_ARGS)
+def test_argument_not_like_param(
+    kernel: str, arg: str, label: str, start: Callable, spoil: Callable, error: type, message: str
+) -> None:
+    arrays = start(kernel)
+    arrays[arg] = spoil(arrays[arg])
+    assert_refused(kernel, arrays, error, rf"^{arg}: {message}")
 
 
 def test_param_shape_mismatch_names_the_others() -> None:
@@ -243,44 +273,6 @@ def test_same_state_twice(kernel: str) -> None:
 # --------------------------------------------------------------------------------------------
 # Lists of arrays
 # --------------------------------------------------------------------------------------------
-def list_arrays(kernel: str, dtypes: tuple = (np.float64, np.float64)) -> dict:
-    first = valid_arrays(kernel, dtypes[0], (3, 2))
-    second = valid_arrays(kernel, dtypes[1], (5,))
-    return {k: [first[k], second[k]] for k in first}
-
-
-@pytest.mark.parametrize(("kernel", "arg"), STATE_ARGS + [(k, "grad") for k in KERNELS])
-def test_list_of_wrong_length(kernel: str, arg: str) -> None:
-    arrays = list_arrays(kernel)
-    arrays[arg] = arrays[arg][:1]
-    assert_refused(
-        kernel,
-        arrays,
-        ValueError,
-        rf"^{arg}: expected a list of 2 arrays like param, got a list of 1 arrays",
-    )
-
-
-@pytest.mark.parametrize(("kernel", "arg"), STATE_ARGS + [(k, "grad") for k in KERNELS])
-def test_list_mixed_with_array(kernel: str, arg: str) -> None:
-    arrays = list_arrays(kernel)
-    arrays[arg] = arrays[arg][1]
-    assert_refused(
-        kernel,
-        arrays,
-        ValueError,
-        rf"^{arg}: expected a list of 2 arrays like param, got one array",
-    )
-    arrays = valid_arrays(kernel)
-    arrays[arg] = [arrays[arg]]
-    assert_refused(
-        kernel,
-        arrays,
-        ValueError,
-        rf"^{arg}: expected one array like param, got a list of 1 arrays",
-    )
-
-
 @pytest.mark.parametrize(("kernel", "arg"), ARRAY_ARGS)
 def test_bad_item_in_list_is_named(kernel: str, arg: str) -> None:
     arrays = list_arrays(kernel)

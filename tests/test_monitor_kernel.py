@@ -179,40 +179,6 @@ def _refused(fn, args, exc, match):
     assert snapshot(args) == before
 
 
-@pytest.mark.parametrize(
-    "over, exc, match",
-    [
-        ({"grad": np.zeros(10, np.float32)}, TypeError, "grad"),
-        ({"grad": np.zeros(11)}, ValueError, "grad"),
-        ({"grad": np.zeros(10, np.int64)}, TypeError, "grad"),
-        ({"last_param": np.zeros(10, np.float32)}, TypeError, "last_param"),
-        ({"last_param": np.zeros(9)}, ValueError, "last_param"),
-        ({"direction": np.zeros((2, 5))}, ValueError, "direction"),
-        ({"initial": np.zeros(12)}, ValueError, "initial"),
-        ({"grad": np.zeros(20)[::2]}, ValueError, "grad.*C-contiguous"),
-        ({"param": [np.zeros(5), np.zeros(5)]}, ValueError, "grad"),
-    ],
-)
-def test_observe_params_refuses_bad_input(over, exc, match):
-    _refused(_core.observe_params, _params_call(**over), exc, match)
-
-
-def test_observe_params_refuses_aliasing_and_read_only():
-    args = _params_call()
-    args["direction"] = args["last_param"]
-    _refused(_core.observe_params, args, ValueError, "share memory")
-    args = _params_call()
-    args["last_param"] = args["param"]
-    _refused(_core.observe_params, args, ValueError, "share memory")
-    args = _params_call()
-    base = np.zeros(20)
-    args["last_param"], args["direction"] = base[:10], base[5:15]
-    _refused(_core.observe_params, args, ValueError, "share memory")
-    args = _params_call()
-    args["direction"].setflags(write=False)
-    _refused(_core.observe_params, args, ValueError, "direction.*writeable")
-
-
 def _gradient_call(**over):
     rng = np.random.default_rng(5)
     args = {k: rng.standard_normal(10) for k in ("grad", "buffer", "direction", "displacement")}
@@ -221,27 +187,63 @@ def _gradient_call(**over):
     return args
 
 
+# the two passes and the valid call each bad case starts from
+PASSES = {
+    "params": (_core.observe_params, _params_call),
+    "gradient": (_core.observe_gradient, _gradient_call),
+}
+
+
 @pytest.mark.parametrize(
-    "over, exc, match",
+    "kind, over, exc, match",
     [
-        ({"grad": np.zeros(10, np.float32)}, TypeError, "buffer"),
-        ({"buffer": np.zeros(9)}, ValueError, "buffer"),
-        ({"buffer": None}, ValueError, "buffer"),
-        ({"direction": np.zeros(10, np.float32)}, TypeError, "direction"),
-        ({"displacement": np.zeros(11)}, ValueError, "displacement"),
-        ({"grad": np.zeros(20)[::2]}, ValueError, "grad.*C-contiguous"),
-        ({"lr": -1.0}, ValueError, "lr"),
-        ({"momentum": 1.0}, ValueError, "momentum"),
+        ("params", {"grad": np.zeros(10, np.float32)}, TypeError, "grad"),
+        ("params", {"grad": np.zeros(11)}, ValueError, "grad"),
+        ("params", {"grad": np.zeros(10, np.int64)}, TypeError, "grad"),
+        ("params", {"last_param": np.zeros(10, np.float32)}, TypeError, "last_param"),
+        ("params", {"last_param": np.zeros(9)}, ValueError, "last_param"),
+        ("params", {"direction": np.zeros((2, 5))}, ValueError, "direction"),
+        ("params", {"initial": np.zeros(12)}, ValueError, "initial"),
+        ("params", {"grad": np.zeros(20)[::2]}, ValueError, "grad.*C-contiguous"),
+        ("params", {"param": [np.zeros(5), np.zeros(5)]}, ValueError, "grad"),
+        ("gradient", {"grad": np.zeros(10, np.float32)}, TypeError, "buffer"),
+        ("gradient", {"buffer": np.zeros(9)}, ValueError, "buffer"),
+        ("gradient", {"buffer": None}, ValueError, "buffer"),
+        ("gradient", {"direction": np.zeros(10, np.float32)}, TypeError, "direction"),
+        ("gradient", {"displacement": np.zeros(11)}, ValueError, "displacement"),
+        ("gradient", {"grad": np.zeros(20)[::2]}, ValueError, "grad.*C-contiguous"),
+        ("gradient", {"lr": -1.0}, ValueError, "lr"),
+        ("gradient", {"momentum": 1.0}, ValueError, "momentum"),
     ],
 )
-def test_observe_gradient_refuses_bad_input(over, exc, match):
-    _refused(_core.observe_gradient, _gradient_call(**over), exc, match)
+def test_bad_input_is_refused(kind, over, exc, match):
+    fn, valid_call = PASSES[kind]
+    _refused(fn, valid_call(**over), exc, match)
 
 
-def test_observe_gradient_refuses_aliasing():
-    args = _gradient_call()
-    args["displacement"] = args["direction"]
-    _refused(_core.observe_gradient, args, ValueError, "share memory")
-    args = _gradient_call()
-    args["buffer"] = args["grad"]
-    _refused(_core.observe_gradient, args, ValueError, "share memory")
+def _overlapping(args, a, b):
+    """a and b: two views of one buffer, sharing half their elements."""
+    base = np.zeros(20)
+    args[a], args[b] = base[:10], base[5:15]
+
+
+def _read_only(args, a):
+    args[a].setflags(write=False)
+
+
+@pytest.mark.parametrize(
+    "kind, spoil, match",
+    [
+        ("params", lambda args: args.update(direction=args["last_param"]), "share memory"),
+        ("params", lambda args: args.update(last_param=args["param"]), "share memory"),
+        ("params", lambda args: _overlapping(args, "last_param", "direction"), "share memory"),
+        ("params", lambda args: _read_only(args, "direction"), "direction.*writeable"),
+        ("gradient", lambda args: args.update(displacement=args["direction"]), "share memory"),
+        ("gradient", lambda args: args.update(buffer=args["grad"]), "share memory"),
+    ],
+)
+def test_aliasing_and_read_only_are_refused(kind, spoil, match):
+    fn, valid_call = PASSES[kind]
+    args = valid_call()
+    spoil(args)
+    _refused(fn, args, ValueError, match)
