@@ -222,13 +222,27 @@ def _noisy_least_squares(batch, steps, lr=0.05, seed=0):
     w = np.zeros(d)
     opt = sp.optim.SGD(w, lr=lr)
     mon = Monitor(optimizer=opt, hvp=lambda v: A.T @ (A @ v) / n)
+    mon.per_example = []  # the test's own record of each step's per-example gradients
     for _ in range(steps):
         idx = rng.choice(n, batch, replace=False)
         r = A[idx] @ w - b[idx]
         G = A[idx] * r[:, None]
         opt.step(G.mean(axis=0))
         mon.observe(0.5 * float(np.mean(r**2)), G.mean(axis=0), batch_grads=G)
+        mon.per_example.append(G.copy())
     return mon
+
+
+def _window_noise_scale(per_example, step, window):
+    """McCandlish et al.'s B_simple over the window ending at ``step`` (1-based), numerator
+    and denominator averaged over the window: unbiased tr(Sigma) and |G|^2 - tr(Sigma)/B."""
+    traces, signals = [], []
+    for g in per_example[max(0, step - window) : step]:
+        mean = g.mean(axis=0)
+        trace = float(((g - mean) ** 2).sum()) / (g.shape[0] - 1)
+        traces.append(trace)
+        signals.append(float(mean @ mean) - trace / g.shape[0])
+    return np.mean(traces) / np.mean(signals)
 
 
 def test_noise_floor_on_noisy_least_squares():
@@ -237,7 +251,9 @@ def test_noise_floor_on_noisy_least_squares():
     assert floors
     e = floors[0]
     assert e.details["batch_size"] == 4
-    assert e.details["noise_scale"] > 10 * 4
+    reference = _window_noise_scale(mon.per_example, e.step, mon.window)
+    assert e.details["noise_scale"] == pytest.approx(reference, rel=1e-10)
+    assert e.details["noise_scale"] > mon.thresholds.noise_factor * 4
     assert "batch" in e.message and "decay" in e.message
 
 

@@ -27,6 +27,7 @@ COLUMNS = (
 )  # fmt: skip
 
 _SUMS = {name: i for i, name in enumerate(_core.step_sum_names)}
+_ALPHA = COLUMNS.index("alpha")
 _NAN = math.nan
 _STALL_KINDS = ("saddle", "minimum", "maximum", "degenerate", "vanishing_gradient")
 
@@ -120,8 +121,16 @@ class Monitor:
             list(optimizer.params) if optimizer is not None
             else None if params is None else as_arrays(params, "params")
         )  # fmt: skip
-        self._cols: dict[str, list[float]] = {c: [] for c in COLUMNS}
-        self._col_lists = [self._cols[c] for c in COLUMNS]
+        # The history: one list per column, plus the rows recorded since the columns were last
+        # read (_pending). A row is one list append per step; the rules read the columns only
+        # every few steps, and moving rows into 22 column lists then costs less than 22 appends
+        # on every step.
+        self._columns: dict[str, list[float]] = {c: [] for c in COLUMNS}
+        self._col_lists = [self._columns[c] for c in COLUMNS]
+        self._pending: list[list[float]] = []
+        self._rows = 0  # rows recorded, pending included
+        self._last_loss = _NAN  # the last row's loss
+        self._acute = False  # the last row is not finite: the rules must look now
         self._ema_weight = 2.0 / (max(self.window // 5, 1) + 1.0)
         self._last_ratio = _NAN
         self._events: list[Event] = []
@@ -154,6 +163,15 @@ class Monitor:
         self._adaptive = optimizer is not None and type(optimizer).__name__ in ADAPTIVE
         self._lowest_loss = math.inf
         self._observed_step = -1
+
+    @property
+    def _cols(self) -> dict[str, list[float]]:
+        """The history's columns, with every recorded row in them."""
+        if self._pending:
+            for column, values in zip(self._col_lists, zip(*self._pending)):
+                column.extend(values)
+            self._pending.clear()
+        return self._columns
 
     # ------------------------------------------------------------------------------------
     # buffers
@@ -322,20 +340,20 @@ class Monitor:
                 b["displacement"],
                 rule.lr,
                 rule.momentum,
-                not self._cols["step"],
+                not self._rows,
             )
         self._noise.append((noise.trace_sigma, noise.signal_sq) if noise is not None else None)
         self._record(value, lr_now, sums, noise, spread)
         return self._judge(rule, sums)
 
     def _record(self, loss: float, lr: float, sums: np.ndarray, noise: Any, spread: float) -> None:
-        # plain floats from here on: this runs every step, NumPy scalars would cost more
+        # plain floats from here on: this runs every step, NumPy scalars would cost more; the
+        # row goes to _pending, and only this row's own numbers and the scalars are read here
         totals = sums[0] if sums.shape[0] == 1 else sums.sum(axis=0)
         gg, uu, gu, gp, up, pp, tt, dd, bad_g, bad_t = totals.tolist()
-        c = self._cols
         if loss < self._lowest_loss:
             self._lowest_loss = loss
-        first = not c["step"] or self._fresh
+        first = not self._rows or self._fresh
         self._fresh = False
         gn = math.sqrt(gg)
         real_update = self._have_last
@@ -348,13 +366,17 @@ class Monitor:
         denom = gn * un
         cos_gu = gu / denom if denom > 0 else _NAN
         eff = un / gn if gn > 0 else _NAN
-        if not first and math.isfinite(c["loss"][-1]):
-            previous = c["loss"][-1]
-            c["alpha"][-1] = (
+        previous = self._last_loss
+        if not first and math.isfinite(previous):
+            alpha = (
                 step_alpha(previous, self._gdu[-1], loss, gp)
                 if gp == gp  # NaN: the slope along the previous step is unknown (Adam in-step)
                 else step_alpha_values(previous, self._gdu[-1], loss)
             )
+            if self._pending:  # the previous row's step quality, known only now
+                self._pending[-1][_ALPHA] = alpha
+            else:
+                self._columns["alpha"][-1] = alpha
         self._gdu.append(gu)
         if gn > self._max_grad_norm and math.isfinite(gn):
             self._max_grad_norm = gn
@@ -372,17 +394,20 @@ class Monitor:
         if span > 0:
             old = ema_list[-1 - span]
             improvement = (old - ema) / (abs(old) + self.thresholds.loss_atol)
-        values = (
-            float(len(c["step"]) + 1), loss, lr, gn, un,
-            math.sqrt(tt) if self._params is not None else _NAN,
+        param_norm = math.sqrt(tt) if self._params is not None else _NAN
+        nonfinite = bad_g + bad_t
+        self._rows += 1
+        self._last_loss = loss
+        # a non-finite loss, gradient or parameter, or parameters too large to measure
+        self._acute = not math.isfinite(loss) or nonfinite > 0 or param_norm == math.inf
+        self._pending.append([
+            float(self._rows), loss, lr, gn, un, param_norm,
             _NAN if self._mode == "in-step" else math.sqrt(dd),  # in-step: at checks (_judge)
-            cos_u, cos_gu, eff, _NAN, improvement, bad_g + bad_t,
+            cos_u, cos_gu, eff, _NAN, improvement, nonfinite,
             _NAN, _NAN, _NAN, _NAN, _NAN, _NAN,
             _NAN if noise is None else noise.noise_scale, _NAN if noise is None else noise.gsnr,
             spread,
-        )  # fmt: skip
-        for column, value in zip(self._col_lists, values):
-            column.append(value)
+        ])  # fmt: skip
 
     # ------------------------------------------------------------------------------------
     # curvature
@@ -501,16 +526,18 @@ class Monitor:
         new: list[Event] = []
         if self._diverged:
             return new
-        c = self._cols
-        t = len(c["step"])
+        t = self._rows
         due = self.hvp is not None and self.curvature_every and (t - 1) % self.curvature_every == 0
-        acute = not math.isfinite(c["loss"][-1]) or c["nonfinite"][-1] > 0
-        acute = acute or c["param_norm"][-1] == math.inf  # parameters too large to measure
-        check_every = max(1, self.window // 5)  # the rules look every W/5 steps
+        acute = self._acute
+        # the rules look every W/5 steps (a verdict clears only after a whole window without
+        # it: five looks, so one noisy window does not end it), and at once at a non-finite
+        # or exploding step
+        check_every = max(1, self.window // 5)
         start_steps = max(self.window, 20)
         if not (due or acute or t % check_every == 0):
             if t > start_steps or not self._early_alarm():
                 return new
+        c = self._cols
         rule = self._rule(None, None) if rule is None else rule
         self._rule_now = rule
         if t % self.window == 0:
@@ -518,8 +545,13 @@ class Monitor:
         if due and not acute:  # no curvature at a non-finite point: it diverged
             self.check_curvature()
         w = self._window(rule)
-        bad = np.flatnonzero(sums[:, _SUMS["nonfinite_param"]] + sums[:, _SUMS["nonfinite_grad"]])
-        verdict = _verdicts.diverged(w, int(bad[0]) if bad.size else None, int(c["nonfinite"][-1]))
+        bad = (
+            np.flatnonzero(sums[:, _SUMS["nonfinite_param"]] + sums[:, _SUMS["nonfinite_grad"]])
+            if c["nonfinite"][-1]
+            else ()
+        )
+        first_bad = int(bad[0]) if len(bad) else None
+        verdict = _verdicts.diverged(w, first_bad, int(c["nonfinite"][-1]))
         self._fire(
             "unstable_start", _verdicts.unstable_start(w, start_steps, verdict is not None), new
         )

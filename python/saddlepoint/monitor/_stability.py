@@ -66,6 +66,8 @@ class StepRule:
 
 
 def _scalar(name: str, value: Any) -> float:
+    if type(value) is float:  # the usual case, read at every check: no array round trip
+        return value
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim != 0:
         raise ValueError(

@@ -102,6 +102,8 @@ def load_state_dict(mon: Any, state: dict[str, Any]) -> None:
         raise ValueError(f"state: history columns {sorted(cols)} are not {sorted(mon._cols)}")
     for name, values in cols.items():  # in place: the monitor may hold these lists elsewhere
         mon._cols[name][:] = values
+    mon._rows = len(cols["step"])
+    mon._last_loss = cols["loss"][-1] if cols["loss"] else float("nan")
     mon._ema = list(np.asarray(state["ema"]).tolist())
     mon._gdu = list(np.asarray(state["gdu"]).tolist())
     mon._noise = [None if np.isnan(a) else (a, b) for a, b in np.asarray(state["noise"]).tolist()]

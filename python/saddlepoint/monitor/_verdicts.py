@@ -70,7 +70,8 @@ class Window:
     @cached_property
     def promised_drop(self) -> float:
         """First-order loss drop the window's steps promised: ``-sum(g . dtheta)``."""
-        return float(-np.nansum(self.grad_dot_update))
+        g = self.grad_dot_update
+        return float(-g[g == g].sum())  # NaN left out (np.nansum costs several times more)
 
     @cached_property
     def sensitivity(self) -> float:
@@ -135,7 +136,9 @@ def unstable_start(w: Window, start_steps: int, diverging: bool) -> Verdict | No
         # after what it rises from: a fast descent is no spike)
         if losses.size < 3:
             return None
-        runs = np.median(np.lib.stride_tricks.sliding_window_view(losses, 3), axis=1)
+        # the middle of each three by sorting: np.median costs ~100 us a call (and ~10 ms
+        # on its first), more than the steps it watches
+        runs = np.sort(np.stack((losses[:-2], losses[1:-1], losses[2:])), axis=0)[1]
         before = np.maximum(np.abs(np.minimum.accumulate(losses[: runs.size])), w.t.loss_atol)
         worst = int(np.argmax(runs / before))
         peak, base = float(runs[worst]), float(before[worst])
