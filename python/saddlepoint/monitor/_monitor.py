@@ -545,12 +545,10 @@ class Monitor:
         if due and not acute:  # no curvature at a non-finite point: it diverged
             self.check_curvature()
         w = self._window(rule)
-        bad = (
-            np.flatnonzero(sums[:, _SUMS["nonfinite_param"]] + sums[:, _SUMS["nonfinite_grad"]])
-            if c["nonfinite"][-1]
-            else ()
-        )
-        first_bad = int(bad[0]) if len(bad) else None
+        first_bad = None  # the first parameter array with a non-finite entry
+        if c["nonfinite"][-1]:
+            bad = sums[:, _SUMS["nonfinite_param"]] + sums[:, _SUMS["nonfinite_grad"]]
+            first_bad = int(np.flatnonzero(bad)[0]) if bad.any() else None
         verdict = _verdicts.diverged(w, first_bad, int(c["nonfinite"][-1]))
         self._fire(
             "unstable_start", _verdicts.unstable_start(w, start_steps, verdict is not None), new
