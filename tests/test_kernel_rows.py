@@ -167,37 +167,41 @@ def run_both(name: str, shape: tuple[int, int], dtype: Any, variant: dict, seed:
     )
 
 
-def _table(keys: str, *rows: tuple) -> list[dict]:
-    """One variant dict per row, the values of ``keys`` (space-separated) in order."""
-    return [dict(zip(keys.split(), row)) for row in rows]
+# Each optimizer's switches, in the order the test ids name them. A variant is written as the
+# switches it turns on ("wd maximize"); sgd's momentum is on all rows, some rows or none.
+SWITCHES = {
+    "adam": "ams wd repeat maximize",
+    "sgd": "momentum nesterov wd maximize",
+    "adagrad": "wd maximize",
+    "rmsprop": "centered momentum wd maximize",
+}
+VARIANTS = {
+    "adam": ["repeat", "ams wd repeat", "wd maximize", "ams"],
+    "sgd": [
+        "momentum=all",
+        "momentum=all nesterov wd",
+        "momentum=some wd maximize",
+        "momentum=none wd",
+    ],
+    "adagrad": ["", "wd maximize"],
+    "rmsprop": ["", "centered momentum wd", "centered wd maximize", "momentum"],
+}
+
+
+def make_variant(name: str, on: str) -> dict:
+    """The switches of ``name`` (adamw: adam's) with those named in ``on`` turned on."""
+    out: dict[str, Any] = dict.fromkeys(
+        SWITCHES["adam" if name == "adamw" else name].split(), False
+    )
+    for switch in on.split():
+        key, _, value = switch.partition("=")
+        assert key in out, f"{name} has no switch {key!r}"
+        out[key] = value or True
+    return out
 
 
 def variants(name: str) -> list[dict]:
-    if name in ("adam", "adamw"):
-        return _table(
-            "ams wd repeat maximize",
-            (False, False, True, False),
-            (True, True, True, False),
-            (False, True, False, True),
-            (True, False, False, False),
-        )
-    if name == "sgd":
-        return _table(
-            "momentum nesterov wd maximize",
-            ("all", False, False, False),
-            ("all", True, True, False),
-            ("some", False, True, True),
-            ("none", False, True, False),
-        )
-    if name == "adagrad":
-        return _table("wd maximize", (False, False), (True, True))
-    return _table(
-        "centered momentum wd maximize",
-        (False, False, False, False),
-        (True, True, True, False),
-        (True, False, True, True),
-        (False, True, False, False),
-    )
+    return [make_variant(name, on) for on in VARIANTS["adam" if name == "adamw" else name]]
 
 
 CASES = [
@@ -228,12 +232,8 @@ def test_threaded_blocks_equal_one_thread_and_rows_alone(name: str, restore_thre
     """Enough rows for two threads (cut on 16-row boundaries) give the one-thread result, and
     a sample of rows equals those rows stepped alone."""
     rows, cols = 20_011, 2  # 40,022 elements: above the 32,768 threading threshold
-    variant = {
-        "adam": {"ams": True, "wd": True, "repeat": True, "maximize": False},
-        "sgd": {"momentum": "some", "nesterov": False, "wd": True, "maximize": False},
-        "rmsprop": {"centered": True, "momentum": True, "wd": True, "maximize": False},
-        "adagrad": {"wd": True, "maximize": False},
-    }[name]
+    on = {"adam": "ams wd repeat", "sgd": "momentum=some wd", "rmsprop": "centered momentum wd"}
+    variant = make_variant(name, on.get(name, "wd"))
     rng = np.random.default_rng(7)
     h = hyper_rows(name, rows, rng, variant)
     p0, grads = problem(rng, (rows, cols), np.float32)

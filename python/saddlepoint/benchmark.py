@@ -126,6 +126,33 @@ def _kernel_call(kind: str, p: np.ndarray, g: np.ndarray) -> Callable[[], None]:
     )
 
 
+def _average_square(v: np.ndarray, g: np.ndarray, decay: Any, tmp: np.ndarray) -> None:
+    """v = decay v + (1 - decay) g^2 with out= (no temporaries)."""
+    np.multiply(v, decay, out=v)
+    np.multiply(g, g, out=tmp)
+    np.multiply(tmp, 1 - decay, out=tmp)
+    np.add(v, tmp, out=v)
+
+
+def _step_over_root(
+    p: np.ndarray,
+    num: np.ndarray,
+    acc: np.ndarray,
+    lr: Any,
+    eps: Any,
+    tmp: np.ndarray,
+    root_scale: Any = None,
+) -> None:
+    """p = p - lr num / (sqrt(acc) [/ root_scale] + eps) with out= (no temporaries)."""
+    np.sqrt(acc, out=tmp)
+    if root_scale is not None:
+        np.divide(tmp, root_scale, out=tmp)
+    np.add(tmp, eps, out=tmp)
+    np.divide(num, tmp, out=tmp)
+    np.multiply(tmp, -lr, out=tmp)
+    np.add(p, tmp, out=p)
+
+
 def _numpy_calls(kind: str, p: np.ndarray, g: np.ndarray) -> dict[str, Callable[[], None]]:
     """NumPy written naively (temporaries) and in place with out= (the best NumPy can do)."""
     z = np.zeros_like
@@ -171,11 +198,7 @@ def _numpy_calls(kind: str, p: np.ndarray, g: np.ndarray) -> dict[str, Callable[
         def inplace() -> None:
             np.multiply(g, g, out=tmp)
             np.add(s, tmp, out=s)
-            np.sqrt(s, out=tmp)
-            np.add(tmp, eps, out=tmp)
-            np.divide(g, tmp, out=tmp)
-            np.multiply(tmp, -lr, out=tmp)
-            np.add(p, tmp, out=p)
+            _step_over_root(p, g, s, lr, eps, tmp)
 
     elif kind == "rmsprop":
         v = z(p)
@@ -186,15 +209,8 @@ def _numpy_calls(kind: str, p: np.ndarray, g: np.ndarray) -> dict[str, Callable[
             p[...] = p - lr * g / (np.sqrt(v) + eps)
 
         def inplace() -> None:
-            np.multiply(v, a, out=v)
-            np.multiply(g, g, out=tmp)
-            np.multiply(tmp, 1 - a, out=tmp)
-            np.add(v, tmp, out=v)
-            np.sqrt(v, out=tmp)
-            np.add(tmp, eps, out=tmp)
-            np.divide(g, tmp, out=tmp)
-            np.multiply(tmp, -lr, out=tmp)
-            np.add(p, tmp, out=p)
+            _average_square(v, g, a, tmp)
+            _step_over_root(p, g, v, lr, eps, tmp)
 
     else:
         m, v = z(p), z(p)
@@ -213,16 +229,8 @@ def _numpy_calls(kind: str, p: np.ndarray, g: np.ndarray) -> dict[str, Callable[
             np.multiply(m, b1, out=m)
             np.multiply(g, 1 - b1, out=tmp)
             np.add(m, tmp, out=m)
-            np.multiply(v, b2, out=v)
-            np.multiply(g, g, out=tmp)
-            np.multiply(tmp, 1 - b2, out=tmp)
-            np.add(v, tmp, out=v)
-            np.sqrt(v, out=tmp)
-            np.divide(tmp, s2, out=tmp)
-            np.add(tmp, eps, out=tmp)
-            np.divide(m, tmp, out=tmp)
-            np.multiply(tmp, -s1, out=tmp)
-            np.add(p, tmp, out=p)
+            _average_square(v, g, b2, tmp)
+            _step_over_root(p, m, v, s1, eps, tmp, root_scale=s2)
 
     return {"numpy": naive, "numpy_inplace": inplace}
 

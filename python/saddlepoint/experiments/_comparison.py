@@ -171,26 +171,14 @@ def lecture_comparisons() -> dict[str, dict[str, Any]]:
     return {
         "saddle": {
             "surface": "tiny_network",
-            "optimizers": {
-                "GD": {"optimizer": "sgd", "lr": 0.02},
-                "momentum": {"optimizer": "sgd", "lr": 0.02, "momentum": 0.9},
-                "Adam": {"optimizer": "adam", "lr": 0.02},
-            },
+            "optimizers": {**_gd_and_momentum(0.02), "Adam": {"optimizer": "adam", "lr": 0.02}},
             "steps": 1000,
         },
-        "bump": {
-            "surface": "bumpy_1d",
-            "optimizers": {
-                "GD": {"optimizer": "sgd", "lr": 0.005},
-                "momentum": {"optimizer": "sgd", "lr": 0.005, "momentum": 0.9},
-            },
-            "steps": 3000,
-        },
+        "bump": {"surface": "bumpy_1d", "optimizers": _gd_and_momentum(0.005), "steps": 3000},
         "ill_conditioned": {
             "surface": "ill_conditioned",
             "optimizers": {
-                "GD": {"optimizer": "sgd", "lr": 0.0195},
-                "momentum": {"optimizer": "sgd", "lr": 0.0195, "momentum": 0.9},
+                **_gd_and_momentum(0.0195),
                 "Adagrad": {"optimizer": "adagrad", "lr": 0.5},
                 "RMSprop": {"optimizer": "rmsprop", "lr": 0.05},
                 "Adam": {"optimizer": "adam", "lr": 0.3},
@@ -214,4 +202,12 @@ def lecture_comparisons() -> dict[str, dict[str, Any]]:
             "steps": 600,
             "grad_tol": 1e-10,
         },
+    }
+
+
+def _gd_and_momentum(lr: float) -> dict[str, dict[str, Any]]:
+    """Plain GD and heavy-ball momentum 0.9 at the same learning rate: the lecture's pair."""
+    return {
+        "GD": {"optimizer": "sgd", "lr": lr},
+        "momentum": {"optimizer": "sgd", "lr": lr, "momentum": 0.9},
     }
