@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .page import Section
+from .page import Section, per_label
 from .runner import Context
 
 
@@ -84,12 +84,12 @@ def run(ctx: Context) -> Section:
             if plateau
             else f"Plain GD (lr {gd_lr}): {gd.message}"
         ),
-        "Final loss after the same steps: "
-        + ", ".join(f"{k} {v:.3g}" for k, v in final.items())
-        + ".",
-        "Largest jump of the loss above its best value so far (1 = never goes back up): "
-        + ", ".join(f"{k} {v:.3g}" for k, v in burst_peak.items())
-        + ".",
+        per_label("Final loss after the same steps", final, ".3g"),
+        per_label(
+            "Largest jump of the loss above its best value so far (1 = never goes back up)",
+            burst_peak,
+            ".3g",
+        ),
     ]
     return Section(
         key="adaptive",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .page import Section
+from .page import Section, per_label
 from .runner import Context
 
 
@@ -57,9 +57,10 @@ def run(ctx: Context) -> Section:
         f"On bumpy_1d from x = 2: GD ends at x = {final['GD']:.3f} (loss {value['GD']:.3g}), "
         f"momentum 0.9 at x = {final['momentum']:.3f} (loss {value['momentum']:.3g}; the global "
         f"minimum is {global_min:.3g}).",
-        "Steps until the tiny network's loss falls below 0.5 from next to the saddle: "
-        + ", ".join(f"{k} {v}" for k, v in left_saddle.items())
-        + ".",
+        per_label(
+            "Steps until the tiny network's loss falls below 0.5 from next to the saddle",
+            left_saddle,
+        ),
     ]
     return Section(
         key="momentum",

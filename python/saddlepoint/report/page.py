@@ -50,6 +50,12 @@ ul.findings li { margin: 0.25rem 0; }
 """
 
 
+def per_label(text: str, values: dict[str, Any], spec: str = "") -> str:
+    """A finding listing one value per label: ``"text: GD 0.5, Adam 0.01."`` (each value
+    formatted with ``spec``)."""
+    return f"{text}: " + ", ".join(f"{k} {v:{spec}}" for k, v in values.items()) + "."
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"

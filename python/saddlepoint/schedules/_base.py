@@ -4,6 +4,7 @@ optimizer calls on every step) and an array path (a whole schedule at once)."""
 from __future__ import annotations
 
 import abc
+import dataclasses
 import math
 import numbers
 from typing import Any, Union, overload
@@ -21,6 +22,10 @@ class Schedule(abc.ABC):
     ``_array(t)`` (int64 array, all ``>= 0`` -> float64 array). The two are written
     separately on purpose: the scalar path is what an optimizer calls on every step and must
     not pay NumPy's per-call overhead; the tests hold both paths equal.
+
+    A schedule whose attributes are its factory's arguments is declared as a dataclass
+    (``repr=False, eq=False``) of those fields, which its repr then shows; the others call
+    ``__init__`` with the arguments to show.
     """
 
     __slots__ = ("_params", "_repr_name")
@@ -30,6 +35,12 @@ class Schedule(abc.ABC):
         # Kept for the repr: the factory call that rebuilds this schedule.
         self._params = params
         self._repr_name = self._name
+
+    def __post_init__(self) -> None:
+        # Called on the schedules declared as dataclasses: their fields are the factory's
+        # arguments, in order, so they are also what the repr shows.
+        fields = dataclasses.fields(self)  # type: ignore[arg-type]
+        Schedule.__init__(self, **{f.name: getattr(self, f.name) for f in fields})
 
     @overload
     def __call__(self, step: int | np.integer) -> float: ...

@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,13 +24,12 @@ from .._checks import (
 from ._base import Schedule, _apow, _pow
 
 
+@dataclass(repr=False, eq=False)
 class _Constant(Schedule):
     __slots__ = ("lr",)
     _name = "constant"
 
-    def __init__(self, lr: float) -> None:
-        super().__init__(lr=lr)
-        self.lr = lr
+    lr: float
 
     def _at(self, t: int) -> float:
         return self.lr
@@ -43,13 +43,14 @@ def constant(lr: float) -> Schedule:
     return _Constant(require_nonnegative("constant", "lr", lr))
 
 
+@dataclass(repr=False, eq=False)
 class _StepDecay(Schedule):
     __slots__ = ("gamma", "lr", "step_size")
     _name = "step_decay"
 
-    def __init__(self, lr: float, step_size: int, gamma: float) -> None:
-        super().__init__(lr=lr, step_size=step_size, gamma=gamma)
-        self.lr, self.step_size, self.gamma = lr, step_size, gamma
+    lr: float
+    step_size: int
+    gamma: float
 
     def _at(self, t: int) -> float:
         return self.lr * _pow(self.gamma, t // self.step_size)
@@ -70,13 +71,14 @@ def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     )
 
 
+@dataclass(repr=False, eq=False)
 class _MultiStep(Schedule):
     __slots__ = ("gamma", "lr", "milestones")
     _name = "multistep"
 
-    def __init__(self, lr: float, milestones: list[int], gamma: float) -> None:
-        super().__init__(lr=lr, milestones=milestones, gamma=gamma)
-        self.lr, self.milestones, self.gamma = lr, milestones, gamma
+    lr: float
+    milestones: list[int]
+    gamma: float
 
     def _at(self, t: int) -> float:
         return self.lr * _pow(self.gamma, bisect.bisect_right(self.milestones, t))
@@ -102,13 +104,13 @@ def multistep(lr: float, milestones: Iterable[int], gamma: float = 0.1) -> Sched
     )
 
 
+@dataclass(repr=False, eq=False)
 class _Exponential(Schedule):
     __slots__ = ("gamma", "lr")
     _name = "exponential"
 
-    def __init__(self, lr: float, gamma: float) -> None:
-        super().__init__(lr=lr, gamma=gamma)
-        self.lr, self.gamma = lr, gamma
+    lr: float
+    gamma: float
 
     def _at(self, t: int) -> float:
         return self.lr * _pow(self.gamma, t)
@@ -128,16 +130,15 @@ def exponential(lr: float, gamma: float) -> Schedule:
     )
 
 
+@dataclass(repr=False, eq=False)
 class _Linear(Schedule):
     __slots__ = ("end_factor", "lr", "start_factor", "total_iters")
     _name = "linear"
 
-    def __init__(self, lr: float, start_factor: float, end_factor: float, total_iters: int):
-        super().__init__(
-            lr=lr, start_factor=start_factor, end_factor=end_factor, total_iters=total_iters
-        )
-        self.lr, self.start_factor, self.end_factor = lr, start_factor, end_factor
-        self.total_iters = total_iters
+    lr: float
+    start_factor: float
+    end_factor: float
+    total_iters: int
 
     def _at(self, t: int) -> float:
         frac = min(t, self.total_iters) / self.total_iters
@@ -169,13 +170,14 @@ def linear(
     )
 
 
+@dataclass(repr=False, eq=False)
 class _Polynomial(Schedule):
     __slots__ = ("lr", "power", "total_iters")
     _name = "polynomial"
 
-    def __init__(self, lr: float, total_iters: int, power: float) -> None:
-        super().__init__(lr=lr, total_iters=total_iters, power=power)
-        self.lr, self.total_iters, self.power = lr, total_iters, power
+    lr: float
+    total_iters: int
+    power: float
 
     def _at(self, t: int) -> float:
         return self.lr * (1.0 - min(t, self.total_iters) / self.total_iters) ** self.power
@@ -196,13 +198,14 @@ def polynomial(lr: float, total_iters: int = 5, power: float = 1.0) -> Schedule:
     )
 
 
+@dataclass(repr=False, eq=False)
 class _Cosine(Schedule):
     __slots__ = ("T_max", "eta_min", "lr")
     _name = "cosine"
 
-    def __init__(self, lr: float, T_max: int, eta_min: float) -> None:
-        super().__init__(lr=lr, T_max=T_max, eta_min=eta_min)
-        self.lr, self.T_max, self.eta_min = lr, T_max, eta_min
+    lr: float
+    T_max: int
+    eta_min: float
 
     def _at(self, t: int) -> float:
         if t >= self.T_max:
@@ -238,13 +241,15 @@ def cosine(lr: float, T_max: int, eta_min: float = 0.0) -> Schedule:
     )
 
 
+@dataclass(repr=False, eq=False)
 class _CosineRestarts(Schedule):
     __slots__ = ("T_0", "T_mult", "eta_min", "lr")
     _name = "cosine_restarts"
 
-    def __init__(self, lr: float, T_0: int, T_mult: int, eta_min: float) -> None:
-        super().__init__(lr=lr, T_0=T_0, T_mult=T_mult, eta_min=eta_min)
-        self.lr, self.T_0, self.T_mult, self.eta_min = lr, T_0, T_mult, eta_min
+    lr: float
+    T_0: int
+    T_mult: int
+    eta_min: float
 
     def _at(self, t: int) -> float:
         # Integer bookkeeping, exactly as PyTorch's step() does it; cycles grow

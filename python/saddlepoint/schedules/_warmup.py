@@ -4,6 +4,7 @@ exponential decay; the inverse square root of Transformer training (Noam)."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,13 +29,14 @@ def _after_warmup(factory: str, warmup: Schedule, decay: Schedule, **params: Any
     return out
 
 
+@dataclass(repr=False, eq=False)
 class _LinearWarmup(Schedule):
     __slots__ = ("init_value", "peak_value", "warmup_steps")
     _name = "linear_warmup"
 
-    def __init__(self, peak_value: float, warmup_steps: int, init_value: float) -> None:
-        super().__init__(peak_value=peak_value, warmup_steps=warmup_steps, init_value=init_value)
-        self.peak_value, self.warmup_steps, self.init_value = peak_value, warmup_steps, init_value
+    peak_value: float
+    warmup_steps: int
+    init_value: float
 
     def _at(self, t: int) -> float:
         if t >= self.warmup_steps:
@@ -67,18 +69,17 @@ def linear_warmup(peak_value: float, *, warmup_steps: int, init_value: float = 0
     )
 
 
+@dataclass(repr=False, eq=False)
 class _CosineDecay(Schedule):
     """optax ``cosine_decay_schedule``: used after the warm-up of :func:`warmup_cosine`."""
 
     __slots__ = ("alpha", "decay_steps", "exponent", "init_value")
     _name = "cosine_decay"
 
-    def __init__(self, init_value: float, decay_steps: int, alpha: float, exponent: float):
-        super().__init__(
-            init_value=init_value, decay_steps=decay_steps, alpha=alpha, exponent=exponent
-        )
-        self.init_value, self.decay_steps = init_value, decay_steps
-        self.alpha, self.exponent = alpha, exponent
+    init_value: float
+    decay_steps: int
+    alpha: float
+    exponent: float
 
     def _at(self, t: int) -> float:
         c = 0.5 * (1.0 + math.cos(math.pi * min(t, self.decay_steps) / self.decay_steps))
@@ -139,6 +140,7 @@ def warmup_cosine(
     )
 
 
+@dataclass(repr=False, eq=False)
 class _ExponentialDecay(Schedule):
     """optax ``exponential_decay``: used after the warm-up of :func:`warmup_exponential`."""
 
@@ -152,26 +154,12 @@ class _ExponentialDecay(Schedule):
     )
     _name = "exponential_decay"
 
-    def __init__(
-        self,
-        init_value: float,
-        transition_steps: int,
-        decay_rate: float,
-        transition_begin: int,
-        staircase: bool,
-        end_value: float | None,
-    ) -> None:
-        super().__init__(
-            init_value=init_value,
-            transition_steps=transition_steps,
-            decay_rate=decay_rate,
-            transition_begin=transition_begin,
-            staircase=staircase,
-            end_value=end_value,
-        )
-        self.init_value, self.transition_steps = init_value, transition_steps
-        self.decay_rate, self.transition_begin = decay_rate, transition_begin
-        self.staircase, self.end_value = staircase, end_value
+    init_value: float
+    transition_steps: int
+    decay_rate: float
+    transition_begin: int
+    staircase: bool
+    end_value: float | None
 
     def _at(self, t: int) -> float:
         count = t - self.transition_begin
