@@ -1,0 +1,192 @@
+"""How each torch optimizer maps onto its saddlepoint engine and functional kernel.
+
+The group's own keys are passed straight through: saddlepoint's optimizers take torch's
+hyper-parameter names, defaults and semantics (saddlepoint.optim, saddlepoint.kernels).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import kernels
+from .. import optim as sp_optim
+from ._optim_plan import Spec, _scalar
+
+
+def _adam_engine(arrays: list[np.ndarray], g: dict[str, Any]) -> sp_optim.Optimizer:
+    cls = sp_optim.AdamW if g["decoupled_weight_decay"] else sp_optim.Adam
+    return cls(
+        arrays,
+        lr=_scalar(g["lr"]),
+        betas=_scalar(tuple(g["betas"])),
+        eps=g["eps"],
+        weight_decay=g["weight_decay"],
+        amsgrad=bool(g["amsgrad"]),
+        maximize=bool(g["maximize"]),
+    )
+
+
+def _adam_kernel(params: Any, grads: Any, states: Any, step: int, g: dict[str, Any]) -> None:
+    kernels.adam_step(
+        params,
+        grads,
+        states["exp_avg"],
+        states["exp_avg_sq"],
+        states.get("max_exp_avg_sq"),
+        step=step,
+        lr=_scalar(g["lr"]),
+        betas=_scalar(tuple(g["betas"])),
+        eps=g["eps"],
+        weight_decay=g["weight_decay"],
+        amsgrad=bool(g["amsgrad"]),
+        maximize=bool(g["maximize"]),
+        decoupled_weight_decay=bool(g["decoupled_weight_decay"]),
+    )
+
+
+ADAM = Spec(
+    engine=_adam_engine,
+    kernel=_adam_kernel,
+    hypers=("lr", "betas", "eps", "weight_decay"),
+    flags=lambda g: (
+        ("amsgrad", bool(g["amsgrad"])),
+        ("maximize", bool(g["maximize"])),
+        ("decoupled_weight_decay", bool(g["decoupled_weight_decay"])),
+    ),
+    state_keys=lambda g: (
+        ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if g["amsgrad"] else ("exp_avg", "exp_avg_sq")
+    ),
+)
+
+
+def _sgd_engine(arrays: list[np.ndarray], g: dict[str, Any]) -> sp_optim.Optimizer:
+    return sp_optim.SGD(
+        arrays,
+        lr=_scalar(g["lr"]),
+        momentum=g["momentum"],
+        dampening=g["dampening"],
+        weight_decay=_scalar(g["weight_decay"]),
+        nesterov=bool(g["nesterov"]),
+        maximize=bool(g["maximize"]),
+    )
+
+
+def _sgd_kernel(params: Any, grads: Any, states: Any, step: int, g: dict[str, Any]) -> None:
+    # step 1 (no buffer yet) starts the momentum buffer from the gradient, as torch does
+    kernels.sgd_step(
+        params,
+        grads,
+        states.get("momentum_buffer"),
+        lr=_scalar(g["lr"]),
+        momentum=g["momentum"],
+        dampening=g["dampening"],
+        nesterov=bool(g["nesterov"]),
+        weight_decay=_scalar(g["weight_decay"]),
+        maximize=bool(g["maximize"]),
+        step=step,
+    )
+
+
+SGD = Spec(
+    engine=_sgd_engine,
+    kernel=_sgd_kernel,
+    hypers=("lr", "momentum", "dampening", "weight_decay"),
+    flags=lambda g: (
+        ("nesterov", bool(g["nesterov"])),
+        ("maximize", bool(g["maximize"])),
+        ("momentum != 0", g["momentum"] != 0),
+    ),
+    state_keys=lambda g: ("momentum_buffer",) if g["momentum"] != 0 else (),
+    counts_steps=False,
+)
+
+
+def _adagrad_engine(arrays: list[np.ndarray], g: dict[str, Any]) -> sp_optim.Optimizer:
+    return sp_optim.Adagrad(
+        arrays,
+        lr=_scalar(g["lr"]),
+        lr_decay=g["lr_decay"],
+        weight_decay=g["weight_decay"],
+        initial_accumulator_value=float(g["initial_accumulator_value"]),
+        eps=g["eps"],
+        maximize=bool(g["maximize"]),
+    )
+
+
+def _adagrad_kernel(params: Any, grads: Any, states: Any, step: int, g: dict[str, Any]) -> None:
+    kernels.adagrad_step(
+        params,
+        grads,
+        states["sum"],
+        step=step,
+        lr=_scalar(g["lr"]),
+        lr_decay=g["lr_decay"],
+        weight_decay=g["weight_decay"],
+        eps=g["eps"],
+        maximize=bool(g["maximize"]),
+    )
+
+
+ADAGRAD = Spec(
+    engine=_adagrad_engine,
+    kernel=_adagrad_kernel,
+    hypers=("lr", "lr_decay", "weight_decay", "eps"),
+    flags=lambda g: (("maximize", bool(g["maximize"])),),
+    state_keys=lambda g: ("sum",),
+    eager=True,
+    initial=lambda g, key: float(g["initial_accumulator_value"]),
+)
+
+
+def _rmsprop_engine(arrays: list[np.ndarray], g: dict[str, Any]) -> sp_optim.Optimizer:
+    return sp_optim.RMSprop(
+        arrays,
+        lr=_scalar(g["lr"]),
+        alpha=g["alpha"],
+        eps=g["eps"],
+        weight_decay=g["weight_decay"],
+        momentum=g["momentum"],
+        centered=bool(g["centered"]),
+        maximize=bool(g["maximize"]),
+    )
+
+
+def _rmsprop_kernel(params: Any, grads: Any, states: Any, step: int, g: dict[str, Any]) -> None:
+    kernels.rmsprop_step(
+        params,
+        grads,
+        states["square_avg"],
+        states.get("grad_avg"),
+        states.get("momentum_buffer"),
+        lr=_scalar(g["lr"]),
+        alpha=g["alpha"],
+        eps=g["eps"],
+        weight_decay=g["weight_decay"],
+        momentum=g["momentum"],
+        centered=bool(g["centered"]),
+        maximize=bool(g["maximize"]),
+    )
+
+
+def _rmsprop_keys(g: dict[str, Any]) -> tuple[str, ...]:
+    keys = ("square_avg",)
+    if g["momentum"] > 0:
+        keys += ("momentum_buffer",)
+    if g["centered"]:
+        keys += ("grad_avg",)
+    return keys
+
+
+RMSPROP = Spec(
+    engine=_rmsprop_engine,
+    kernel=_rmsprop_kernel,
+    hypers=("lr", "alpha", "eps", "weight_decay", "momentum"),
+    flags=lambda g: (
+        ("centered", bool(g["centered"])),
+        ("maximize", bool(g["maximize"])),
+        ("momentum > 0", g["momentum"] > 0),
+    ),
+    state_keys=_rmsprop_keys,
+)
