@@ -9,13 +9,13 @@ State follows PyTorch's conventions: a missing ``momentum_buffer`` (``None``) me
 created yet", so SGD's first momentum step copies the gradient; Adagrad's ``sum`` starts at
 ``initial_accumulator_value``; the Adam family counts ``step`` from 1.
 
-Each ``*_step`` function returns the new parameter and updates ``state`` (a dict of float64
-arrays) in place; :class:`Reference` wraps them into an optimizer over one array.
+:func:`rule` takes one step of an update by name, with torch's hyper-parameter names and
+defaults (:data:`DEFAULTS`), returns the new parameter and updates ``state`` (a dict of
+float64 arrays) in place; :class:`Reference` wraps it into an optimizer over one array.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -55,97 +55,71 @@ def _pow(base: Any, exponent: int) -> Any:
     return np.array([float(x) ** exponent for x in b.ravel()]).reshape(b.shape)
 
 
-def sgd_step(
-    p: Array,
-    g: Array,
-    state: dict[str, Any],
-    *,
-    lr: float,
-    momentum: float = 0.0,
-    dampening: float = 0.0,
-    nesterov: bool = False,
-    weight_decay: float = 0.0,
-    maximize: bool = False,
-) -> Array:
+# torch.optim's hyper-parameters and their defaults (PyTorch 2.x), in torch's argument order:
+# a rule reads them from one dict, as torch's optimizers read a param group.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "sgd": dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+                maximize=False),
+    "adagrad": dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
+                    eps=1e-10, maximize=False),
+    "rmsprop": dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                    centered=False, maximize=False),
+    "adam": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
+                 maximize=False, decoupled_weight_decay=False),
+    "adamw": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
+                  maximize=False, decoupled_weight_decay=True),
+}  # fmt: skip
+
+
+def _signed_decayed(p: Array, g: Array, group: dict[str, Any]) -> Array:
+    """The gradient a rule follows: negated to maximize, plus coupled weight decay wd p."""
+    g = -g if group["maximize"] else g
+    if group["weight_decay"] != 0:
+        g = g + group["weight_decay"] * p
+    return g
+
+
+def _sgd(p: Array, g: Array, state: dict[str, Any], group: dict[str, Any], step: int) -> Array:
     """torch.optim.SGD: g <- ±g + wd p; b <- g (first) or mu b + (1-tau) g; p <- p - lr d."""
-    g = -g if maximize else g
-    if weight_decay != 0:
-        g = g + weight_decay * p
-    if momentum != 0:
+    g = _signed_decayed(p, g, group)
+    mu = group["momentum"]
+    if mu != 0:
         buf = state.get("momentum_buffer")
-        buf = g.copy() if buf is None else momentum * buf + (1.0 - dampening) * g
+        buf = g.copy() if buf is None else mu * buf + (1.0 - group["dampening"]) * g
         state["momentum_buffer"] = buf
-        g = g + momentum * buf if nesterov else buf
-    return p - lr * g
+        g = g + mu * buf if group["nesterov"] else buf
+    return p - group["lr"] * g
 
 
-def adagrad_step(
-    p: Array,
-    g: Array,
-    state: dict[str, Any],
-    *,
-    step: int,
-    lr: float = 1e-2,
-    lr_decay: float = 0.0,
-    weight_decay: float = 0.0,
-    eps: float = 1e-10,
-    maximize: bool = False,
-) -> Array:
+def _adagrad(p: Array, g: Array, state: dict[str, Any], group: dict[str, Any], step: int) -> Array:
     """torch.optim.Adagrad (Duchi et al. 2011): eps is added outside the square root."""
-    g = -g if maximize else g
-    if weight_decay != 0:
-        g = g + weight_decay * p
-    clr = lr / (1.0 + (step - 1) * lr_decay)
+    g = _signed_decayed(p, g, group)
+    clr = group["lr"] / (1.0 + (step - 1) * group["lr_decay"])
     state["sum"] = state["sum"] + g * g
-    return p - clr * g / (np.sqrt(state["sum"]) + eps)
+    return p - clr * g / (np.sqrt(state["sum"]) + group["eps"])
 
 
-def rmsprop_step(
-    p: Array,
-    g: Array,
-    state: dict[str, Any],
-    *,
-    lr: float = 1e-2,
-    alpha: float = 0.99,
-    eps: float = 1e-8,
-    weight_decay: float = 0.0,
-    momentum: float = 0.0,
-    centered: bool = False,
-    maximize: bool = False,
-) -> Array:
+def _rmsprop(p: Array, g: Array, state: dict[str, Any], group: dict[str, Any], step: int) -> Array:
     """torch.optim.RMSprop (Hinton, lecture 6e; centered form of Graves 2013)."""
-    g = -g if maximize else g
-    if weight_decay != 0:
-        g = g + weight_decay * p
+    g = _signed_decayed(p, g, group)
+    alpha, eps, lr = group["alpha"], group["eps"], group["lr"]
     v = alpha * state["square_avg"] + (1.0 - alpha) * g * g
     state["square_avg"] = v
-    if centered:
+    if group["centered"]:
         a = lerp(state["grad_avg"], g, 1.0 - alpha)
         state["grad_avg"] = a
         denom = np.sqrt(v - a * a) + eps
     else:
         denom = np.sqrt(v) + eps
-    if momentum > 0:
-        buf = momentum * state["momentum_buffer"] + g / denom
+    if group["momentum"] > 0:
+        buf = group["momentum"] * state["momentum_buffer"] + g / denom
         state["momentum_buffer"] = buf
         return p - lr * buf
     return p - lr * g / denom
 
 
-def adam_step(
-    p: Array,
-    g: Array,
-    state: dict[str, Any],
-    *,
-    step: int,
-    lr: Any = 1e-3,
-    betas: tuple[Any, Any] = (0.9, 0.999),
-    eps: Any = 1e-8,
-    weight_decay: Any = 0.0,
-    amsgrad: bool = False,
-    maximize: bool = False,
-    decoupled_weight_decay: bool = False,
-    dtype: Any = np.float64,
+def _adam(
+    p: Array, g: Array, state: dict[str, Any], group: dict[str, Any], step: int, dtype: Any
 ) -> Array:
     """torch.optim.Adam (Kingma & Ba 2015) / AdamW (Loshchilov & Hutter 2019).
 
@@ -163,24 +137,51 @@ def adam_step(
     def c(x: Any) -> Array:
         return np.asarray(x, np.float64).astype(dtype)
 
-    beta1, beta2 = (np.asarray(b, np.float64) for b in betas)
-    wd = np.asarray(weight_decay, np.float64)
-    g = -g if maximize else g
+    lr, eps = group["lr"], group["eps"]
+    beta1, beta2 = (np.asarray(b, np.float64) for b in group["betas"])
+    wd = np.asarray(group["weight_decay"], np.float64)
+    g = -g if group["maximize"] else g
     if np.any(wd != 0):
-        if decoupled_weight_decay:
+        if group["decoupled_weight_decay"]:
             p = np.where(wd != 0, p * c(1.0 - lr * wd), p)
         else:
             g = np.where(wd != 0, g + c(wd) * p, g)
     m = lerp(state["exp_avg"], g, c(1.0 - beta1))
     v = state["exp_avg_sq"] * c(beta2) + (c(1.0 - beta2) * g) * g
     state["exp_avg"], state["exp_avg_sq"] = m, v
-    if amsgrad:
+    if group["amsgrad"]:
         # torch.maximum propagates NaN (np.maximum does too, unlike a plain comparison)
         state["max_exp_avg_sq"] = np.maximum(state["max_exp_avg_sq"], v)
         v = state["max_exp_avg_sq"]
     bc1 = 1.0 - _pow(beta1, step)
     bc2_sqrt = np.sqrt(1.0 - _pow(beta2, step))
     return p + (c(-(lr / bc1)) * m) / (np.sqrt(v) / c(bc2_sqrt) + c(eps))
+
+
+def rule(
+    name: str,
+    p: Array,
+    g: Array,
+    state: dict[str, Any],
+    *,
+    step: int = 1,
+    dtype: Any = np.float64,
+    **hyper: Any,
+) -> Array:
+    """One step of torch's update ``name`` ("sgd", "adagrad", "rmsprop", "adam", "adamw"):
+    returns the new parameter and updates ``state`` in place.
+
+    ``hyper`` holds torch's hyper-parameters by name (the others keep :data:`DEFAULTS`);
+    ``step`` counts from 1 (Adagrad's decay and Adam's bias corrections read it); ``dtype``
+    is the dtype Adam rounds in (see :func:`_adam`).
+    """
+    unknown = sorted(set(hyper) - set(DEFAULTS[name]))
+    if unknown:
+        raise TypeError(f"{name}: unknown hyper-parameters {unknown}")
+    group = {**DEFAULTS[name], **hyper}
+    if name in ("adam", "adamw"):
+        return _adam(p, g, state, group, step, dtype)
+    return {"sgd": _sgd, "adagrad": _adagrad, "rmsprop": _rmsprop}[name](p, g, state, group, step)
 
 
 def initial_state(name: str, shape: tuple[int, ...], **hyper: Any) -> dict[str, Any]:
@@ -205,24 +206,6 @@ def initial_state(name: str, shape: tuple[int, ...], **hyper: Any) -> dict[str, 
     raise ValueError(name)
 
 
-_STEPS: dict[str, Callable[..., Array]] = {
-    "sgd": sgd_step,
-    "adagrad": adagrad_step,
-    "rmsprop": rmsprop_step,
-    "adam": adam_step,
-    "adamw": adam_step,
-}
-
-# torch.optim's defaults (AdamW: weight_decay 1e-2 and decoupled decay).
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "sgd": {"lr": 1e-3},
-    "adagrad": {"lr": 1e-2},
-    "rmsprop": {"lr": 1e-2},
-    "adam": {"lr": 1e-3},
-    "adamw": {"lr": 1e-3, "weight_decay": 1e-2},
-}
-
-
 class Reference:
     """One float64 parameter array stepped by the reference update ``name``.
 
@@ -241,15 +224,13 @@ class Reference:
         self._track_state()
 
     def step(self, grad: Array) -> Array:
-        kw = {k: v for k, v in self.hyper.items() if k != "initial_accumulator_value"}
-        if callable(kw["lr"]):
-            kw["lr"] = float(kw["lr"](self.steps))
-        if self.name in ("adagrad", "adam", "adamw"):
-            kw["step"] = self.steps + 1
-        if self.name == "adamw":
-            kw["decoupled_weight_decay"] = True
+        hyper = dict(self.hyper)
+        if callable(hyper["lr"]):
+            hyper["lr"] = float(hyper["lr"](self.steps))
         before = self.param
-        self.param = _STEPS[self.name](self.param, _f64(grad), self.state, **kw)
+        self.param = rule(
+            self.name, self.param, _f64(grad), self.state, step=self.steps + 1, **hyper
+        )
         self.scale["param"] = self.scale["param"] + np.abs(self.param - before)
         self._track_state()
         self.steps += 1

@@ -163,13 +163,7 @@ def _reference_step(kernel: str, arrays: dict, state: dict, kw: dict, p: Any, g:
             pass  # the buffer is continued
         elif "momentum_buffer" in state:
             state["momentum_buffer"] = None
-        new_p = ref.sgd_step(p, g, state, **kw)
-    elif kernel == "adagrad":
-        new_p = ref.adagrad_step(p, g, state, **kw)
-    elif kernel == "rmsprop":
-        new_p = ref.rmsprop_step(p, g, state, **kw)
-    else:
-        new_p = ref.adam_step(p, g, state, **kw)
+    new_p = ref.rule(kernel, p, g, state, **kw)
     out = {"param": new_p}
     for k in arrays:
         if k in REF_STATE and state.get(REF_STATE[k]) is not None:

@@ -8,7 +8,7 @@ held to the float64 reference and to PyTorch in test_kernels.py), whatever the r
 (blocks of 128 rows, a partial last block), the column count (1..4 vectorized across rows,
 longer rows row by row), the dtype, the optimizer's switches and the mix of rows with and
 without weight decay or momentum. Adam is also held bit for bit to tests/reference_optim.py's
-adam_step run in the array's dtype (torch's order of operations, independent of the kernels).
+Adam rule run in the array's dtype (torch's order of operations, independent of the kernels).
 """
 
 from __future__ import annotations
@@ -300,8 +300,8 @@ def test_adam_rows_equal_numpy_bit_for_bit(dtype: Any, decoupled: bool, cols: in
             p, g, m, v, step=t, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=wd,
             decoupled_weight_decay=decoupled,
         )  # fmt: skip
-        ref_p = ref.adam_step(
-            ref_p, g, ref_state, step=t, betas=(beta1[:, None], beta2[:, None]), **col,
+        ref_p = ref.rule(
+            "adam", ref_p, g, ref_state, step=t, betas=(beta1[:, None], beta2[:, None]), **col,
             decoupled_weight_decay=decoupled, dtype=dtype,
         )  # fmt: skip
     expected = {"p": ref_p, "m": ref_state["exp_avg"], "v": ref_state["exp_avg_sq"]}

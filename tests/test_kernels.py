@@ -27,11 +27,11 @@ from hypothesis import strategies as st
 from reference_optim import (
     STEPS,
     Reference,
-    adam_step,
     assert_within,
     hyper_for,
     initial_state,
     problem,
+    rule,
 )
 from saddlepoint import _core, kernels
 
@@ -230,7 +230,7 @@ def test_adamw_decays_decoupled_and_adam_coupled() -> None:
     lr, wd = 0.1, 0.5
 
     def adam_update(p: np.ndarray, g: np.ndarray) -> np.ndarray:  # step 1, no decay
-        return adam_step(p, g, initial_state("adam", p.shape), step=1, lr=lr)
+        return rule("adam", p, g, initial_state("adam", p.shape), step=1, lr=lr)
 
     results = {}
     for decoupled in (False, True):
