@@ -4,6 +4,7 @@ over points of shape ``(..., dim)``; each factory registered by name (:func:`get
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ from ._critical_points import (
     _literal_points,
     _separable_points,
 )
-from ._surface import Array, Surface, _builtin, _cp, _Formula
+from ._surface import Array, CriticalPoint, Surface, _builtin, _cp, _Formula
 
 # ----------------------------------------------------------------------------------------
 # helpers for the formulas
@@ -48,6 +49,32 @@ def _diag(d: Array) -> Array:
     i = np.arange(n)
     out[..., i, i] = d
     return out
+
+
+def _separable(
+    name: str,
+    n: int,
+    value: Callable[[Array], Array],
+    grad: Callable[[Array], Array],
+    curvature: Callable[[Array], Array],
+    critical_points: list[CriticalPoint],
+    interval: tuple[float, float],
+    *,
+    start: float,
+) -> Surface:
+    """A sum of one 1-D function per coordinate over the box ``interval^n``: ``grad`` and
+    ``curvature`` are its first and second derivatives coordinate by coordinate, so the
+    Hessian is the diagonal of ``curvature``; the start is ``start`` in every coordinate."""
+    return _Formula(
+        value,
+        grad,
+        lambda X: _diag(curvature(X)),
+        name=name,
+        dim=n,
+        bounds=(interval,) * n,
+        start=np.full(n, start),
+        critical_points=critical_points,
+    )
 
 
 def _dimension(factory: str, n: Any, minimum: int = 1) -> int:
@@ -587,26 +614,14 @@ def rastrigin(n: int = 2) -> Surface:
     def grad(X: Array) -> Array:
         return 2 * X + 20 * np.pi * np.sin(2 * np.pi * X)
 
-    def hessian(X: Array) -> Array:
-        return _diag(2 + 40 * np.pi**2 * np.cos(2 * np.pi * X))
-
-    def value1(x: Array) -> Array:
-        return value(np.asarray(x, dtype=np.float64))
+    def curvature(X: Array) -> Array:
+        return 2 + 40 * np.pi**2 * np.cos(2 * np.pi * X)
 
     if n <= 2:
-        cps = _separable_points(_RASTRIGIN_1D, n, value1)
+        cps = _separable_points(_RASTRIGIN_1D, n, value)
     else:
         cps = [_cp(np.zeros(n), 0.0, "minimum", "global minimum")]
-    return _Formula(
-        value,
-        grad,
-        hessian,
-        name="rastrigin",
-        dim=n,
-        bounds=((-5.12, 5.12),) * n,
-        start=np.full(n, 3.3),
-        critical_points=cps,
-    )
+    return _separable("rastrigin", n, value, grad, curvature, cps, (-5.12, 5.12), start=3.3)
 
 
 @_builtin
@@ -626,26 +641,13 @@ def styblinski_tang(n: int = 2) -> Surface:
     def grad(X: Array) -> Array:
         return 2 * X**3 - 16 * X + 2.5
 
-    def hessian(X: Array) -> Array:
-        return _diag(6 * X**2 - 16)
+    def curvature(X: Array) -> Array:
+        return 6 * X**2 - 16
 
-    def value1(x: Array) -> Array:
-        return value(np.asarray(x, dtype=np.float64))
-
-    if n <= 6:
-        cps = _separable_points(_STYBLINSKI_TANG_1D, n, value1)
-    else:
-        cps = _separable_points(_STYBLINSKI_TANG_1D[:1], n, value1)
-    return _Formula(
-        value,
-        grad,
-        hessian,
-        name="styblinski_tang",
-        dim=n,
-        bounds=((-5.0, 5.0),) * n,
-        start=np.full(n, 0.5),
-        critical_points=cps,
-    )
+    # all 3^n for n <= 6, else only the global minimum (the first 1-D root in every coordinate)
+    roots = _STYBLINSKI_TANG_1D if n <= 6 else _STYBLINSKI_TANG_1D[:1]
+    cps = _separable_points(roots, n, value)
+    return _separable("styblinski_tang", n, value, grad, curvature, cps, (-5.0, 5.0), start=0.5)
 
 
 # ----------------------------------------------------------------------------------------
