@@ -1,6 +1,6 @@
 // The optimizer engines: each holds its checked settings (settings.hpp), names its state
 // buffers, and hands run_step the lambda that calls its kernel. The hyper-parameters an
-// engine exposes are listed once, in its settings_table(): bind_optim.cpp registers a
+// engine exposes are its settings' table(), named once there: bind_optim.cpp registers a
 // property for each, and the list is the engine's `hyper_names`, which the Python classes
 // (saddlepoint.optim) and _core.pyi are checked against (tests/test_engine_contract.py).
 #pragma once
@@ -14,26 +14,6 @@
 
 namespace saddlepoint::bindings {
 
-// One exposed hyper-parameter: a float one (settable, checked against `range`), a switch
-// fixed at construction (`flag`), or neither (the engine registers it itself, e.g. betas).
-template <typename Settings>
-struct SettingEntry {
-  const char* name;
-  HyperValue Settings::*value = nullptr;
-  const HyperSpec* range = nullptr;
-  bool Settings::*flag = nullptr;
-};
-
-template <typename Settings>
-SettingEntry<Settings> float_setting(HyperValue Settings::*value, const HyperSpec& range) {
-  return {range.name, value, &range, nullptr};
-}
-
-template <typename Settings>
-SettingEntry<Settings> flag_setting(const char* name, bool Settings::*flag) {
-  return {name, nullptr, nullptr, flag};
-}
-
 // An engine with its optimizer's settings; a setter checks the new value, and validate()
 // (the rules that tie settings to each other or to the buffers) must hold afterwards, else
 // the old value is put back and the error raised.
@@ -42,6 +22,8 @@ class EngineWith : public Engine {
  public:
   using Engine::Engine;
 
+  // The hyper-parameters it exposes, in order (settings.hpp): bind_optim.cpp registers them.
+  static const std::vector<SettingEntry<Settings>>& settings_table() { return Settings::table(); }
   const Settings& settings() const { return settings_; }
   py::object get(HyperValue Settings::*member) const { return hyper_object(settings_.*member); }
   void set(HyperValue Settings::*member, const HyperSpec& range, py::handle value) {
@@ -73,13 +55,6 @@ class SGDEngine : public EngineWith<SGDSettings> {
     momentum_buffer_ = buffer("momentum_buffer");
   }
 
-  static std::vector<SettingEntry<SGDSettings>> settings_table() {
-    return {float_setting(&SGDSettings::momentum, ranges::momentum),
-            float_setting(&SGDSettings::dampening, ranges::dampening),
-            float_setting(&SGDSettings::weight_decay, ranges::weight_decay),
-            flag_setting("nesterov", &SGDSettings::nesterov),
-            flag_setting("maximize", &SGDSettings::maximize)};
-  }
 
   void step(py::handle grads) {
     const auto make_hyper = [&](const HyperValue& lr) {
@@ -151,12 +126,6 @@ class AdagradEngine : public EngineWith<AdagradSettings> {
     sum_ = buffer("sum");
   }
 
-  static std::vector<SettingEntry<AdagradSettings>> settings_table() {
-    return {float_setting(&AdagradSettings::lr_decay, ranges::lr_decay),
-            float_setting(&AdagradSettings::weight_decay, ranges::weight_decay),
-            float_setting(&AdagradSettings::eps, ranges::eps),
-            flag_setting("maximize", &AdagradSettings::maximize)};
-  }
 
   void step(py::handle grads) {
     run_step(
@@ -191,14 +160,6 @@ class RMSpropEngine : public EngineWith<RMSpropSettings> {
     momentum_buffer_ = buffer("momentum_buffer");
   }
 
-  static std::vector<SettingEntry<RMSpropSettings>> settings_table() {
-    return {float_setting(&RMSpropSettings::alpha, ranges::alpha),
-            float_setting(&RMSpropSettings::eps, ranges::eps),
-            float_setting(&RMSpropSettings::weight_decay, ranges::weight_decay),
-            float_setting(&RMSpropSettings::momentum, ranges::momentum),
-            flag_setting("centered", &RMSpropSettings::centered),
-            flag_setting("maximize", &RMSpropSettings::maximize)};
-  }
 
   void step(py::handle grads) {
     run_step(
@@ -242,14 +203,6 @@ class AdamEngine : public EngineWith<AdamSettings> {
     max_exp_avg_sq_ = settings_.amsgrad ? buffer("max_exp_avg_sq") : nullptr;
   }
 
-  // betas is a pair, registered by bind_optim.cpp itself (betas() / set_betas()).
-  static std::vector<SettingEntry<AdamSettings>> settings_table() {
-    return {{"betas"},
-            float_setting(&AdamSettings::eps, ranges::eps),
-            float_setting(&AdamSettings::weight_decay, ranges::weight_decay),
-            flag_setting("amsgrad", &AdamSettings::amsgrad),
-            flag_setting("maximize", &AdamSettings::maximize)};
-  }
 
   void step(py::handle grads) {
     const auto make_hyper = [&](const HyperValue& lr) {
