@@ -4,6 +4,7 @@ Lanczos (ARPACK) or LOBPCG, densely for small dimensions."""
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -71,13 +72,14 @@ def _extreme_eigenpairs(
     k: int,
     *,
     lowest: bool,
-    method: str = "eigsh",
-    tol: float = 0.0,
-    maxiter: int | None = None,
-    v0: Array | None = None,
-    dtype: Any = np.float64,
-    dense_below: int = 16,
+    method: str,
+    tol: float,
+    maxiter: int | None,
+    v0: Array | None,
+    dtype: Any,
+    dense_below: int,
 ) -> Eigenpairs:
+    # the options and their defaults: lowest_eigenpairs's signature (highest binds to it)
     if not callable(hvp):
         raise TypeError(f"hvp: expected a callable v -> H v, got {type(hvp).__name__}")
     if not is_int(k):  # its range is checked against dim below
@@ -200,4 +202,9 @@ def highest_eigenpairs(hvp: HVP, dim: int, k: int = 1, **options: Any) -> Eigenp
     options (``method``, ``tol``, ``maxiter``, ``v0``, ``dtype``, ``dense_below``) are those of
     :func:`lowest_eigenpairs`. The largest eigenvalue bounds the stable learning rate of
     gradient descent, ``lr < 2 / lambda_max``."""
-    return _extreme_eigenpairs(hvp, dim, k, lowest=False, **options)
+    bound = _OPTIONS.bind(hvp, dim, k, **options)
+    bound.apply_defaults()
+    return _extreme_eigenpairs(lowest=False, **bound.arguments)
+
+
+_OPTIONS = inspect.signature(lowest_eigenpairs)
