@@ -9,6 +9,7 @@ called*, so one object follows a whole training run.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -125,8 +126,8 @@ class HessianVectorProduct:
         self.layout = layout_of(pairs)
         self._data = _batches(data)
         self._dtype = pairs[0][1].dtype
-        # "auto" tries them in this order, keeping the first that differentiates the model
-        self._methods = list(_METHODS[1:]) if method == "auto" else [method]
+        # "auto" tries these in order, keeping the first that differentiates the model
+        self._methods = ["vjp", "double_backward"] if method == "auto" else [method]
         self.n_products = 0
         # a first pass checks the data and the loss before any product is asked for
         self._sizes = [self._size(X, i) for i, (X, _) in enumerate(self._each())]
@@ -319,7 +320,11 @@ class HessianVectorProduct:
         names = self.layout.names
         primals = {n: p.detach() for n, p in self._current().items()}
         grad = torch.func.grad(lambda params: self._loss_at(params, X, y))
-        _, hv = torch.func.jvp(grad, (primals,), (dict(zip(names, tangents)),))
+        with warnings.catch_warnings():
+            # jvp's first call imports torch's jvp decompositions, which torch.jit.script
+            # itself and warns that jit.script is deprecated: torch's business, not the user's
+            warnings.filterwarnings("ignore", "`torch.jit.script`", DeprecationWarning)
+            _, hv = torch.func.jvp(grad, (primals,), (dict(zip(names, tangents)),))
         return self._flat([hv[n] for n in names])
 
     def _vjp_product(self, X: Any, y: Any, tangents: list[torch.Tensor]) -> np.ndarray:
@@ -385,9 +390,11 @@ def hvp(
         ``"jvp"``: ``torch.func.jvp`` of ``torch.func.grad`` (forward over reverse, the
         cheapest); ``"vjp"``: ``torch.func.vjp`` of it (reverse over reverse);
         ``"double_backward"``: ``torch.autograd.grad`` twice, for models the transforms
-        cannot take. ``"auto"`` tries them in that order on the first product and keeps the
-        first that works (``.method`` says which; torch 2.13's ``mse_loss`` fails under
-        ``jvp``, so an MSE model runs on ``"vjp"``).
+        cannot take. ``"auto"`` is ``"vjp"``, falling back to ``"double_backward"`` for a
+        model it cannot differentiate (``.method`` says which is in use). Not ``"jvp"``:
+        torch 2.13's ``mse_loss`` fails under it, and its forward-mode decompositions cost
+        about 80 ms a call (a 26-parameter MLP: jvp 91 ms, vjp 12 ms, double backward 8 ms;
+        a 3,658-parameter CNN on 1,438 digits: 129, 156 and 120 ms, CPU).
     seed : int
         The random state of the train-mode passes.
 
