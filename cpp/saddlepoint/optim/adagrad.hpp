@@ -89,15 +89,10 @@ void adagrad_rows_from(const AdagradHyper& h, std::int64_t first, std::int64_t n
 template <typename T, int COLS, bool ANY_WD>
 void adagrad_short_rows(T* __restrict p, const T* __restrict g, T* __restrict s, std::int64_t n,
                         const AdagradRows<T>& k) {
-  const T sign = k.sign;
-  // ivdep, not omp simd: omp simd would privatize the row's constants per lane, which GCC 12
-  // then fails to vectorize for some column counts.
-#pragma GCC ivdep
-  for (std::int64_t i = 0; i < n; ++i) {
-    const AdagradRow<T> c = k.at(i, sign);
-    const bool wd = ANY_WD && k.decays_at(i);
-    for (int j = 0; j < COLS; ++j) adagrad_at(p, g, s, i * COLS + j, c, wd);
-  }
+  for_block_elements<COLS>(k, n, [p, g, s, &k](std::int64_t i, std::int64_t e, AdagradRow<T> c)
+                                     SADDLEPOINT_INLINE_LAMBDA {
+    adagrad_at(p, g, s, e, c, ANY_WD && k.decays_at(i));
+  });
 }
 
 template <typename T>

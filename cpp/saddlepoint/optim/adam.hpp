@@ -195,15 +195,11 @@ void adam_rows_from(const AdamHyper& h, std::int64_t first, std::int64_t n, Adam
 template <typename T, int COLS, WeightDecay WD, bool AMSGRAD>
 void adam_short_rows(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
                      T* __restrict vmax, std::int64_t n, const AdamRows<T>& k) {
-  const T sign = k.sign;
-  // ivdep, not omp simd: omp simd would privatize the row's constants per lane, which GCC 12
-  // then fails to vectorize for some column counts.
-#pragma GCC ivdep
-  for (std::int64_t i = 0; i < n; ++i) {
-    const AdamRow<T> c = k.at(i, sign);
+  for_block_elements<COLS>(k, n, [p, g, m, v, vmax, &k](std::int64_t i, std::int64_t e,
+                                                        AdamRow<T> c) SADDLEPOINT_INLINE_LAMBDA {
     const WeightDecay wd = (WD != WeightDecay::none && k.decays_at(i)) ? WD : WeightDecay::none;
-    for (int j = 0; j < COLS; ++j) adam_at(p, g, m, v, vmax, i * COLS + j, c, wd, AMSGRAD);
-  }
+    adam_at(p, g, m, v, vmax, e, c, wd, AMSGRAD);
+  });
 }
 
 // vmax may be null unless amsgrad.

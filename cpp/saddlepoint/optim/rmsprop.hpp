@@ -144,18 +144,11 @@ template <typename T, int COLS, bool ANY_WD, bool CENTERED, bool BUF>
 void rmsprop_short_rows(T* __restrict p, const T* __restrict g, T* __restrict v,
                         T* __restrict avg, T* __restrict buf, std::int64_t n,
                         const RMSpropRows<T>& k) {
-  const T sign = k.sign;
-  // ivdep, not omp simd: omp simd would privatize the row's constants per lane, which GCC 12
-  // then fails to vectorize for some column counts.
-#pragma GCC ivdep
-  for (std::int64_t i = 0; i < n; ++i) {
-    const RMSpropRow<T> c = k.at(i, sign);
-    const bool wd = ANY_WD && k.decays_at(i);
-    const bool mom = BUF && k.moves_at(i);
-    for (int j = 0; j < COLS; ++j) {
-      rmsprop_at(p, g, v, avg, buf, i * COLS + j, c, wd, CENTERED, BUF, mom);
-    }
-  }
+  for_block_elements<COLS>(k, n, [p, g, v, avg, buf, &k](std::int64_t i, std::int64_t e,
+                                                         RMSpropRow<T> c) SADDLEPOINT_INLINE_LAMBDA {
+    rmsprop_at(p, g, v, avg, buf, e, c, ANY_WD && k.decays_at(i), CENTERED, BUF,
+               BUF && k.moves_at(i));
+  });
 }
 
 // avg may be null unless centered; buf may be null unless momentum > 0 in some row.

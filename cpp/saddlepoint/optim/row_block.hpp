@@ -16,6 +16,7 @@
 // from a block): called rather than inlined, they cost the loops their vectorization (5x on
 // short rows), and GCC 12's inliner does not always see it.
 #define SADDLEPOINT_ALWAYS_INLINE __attribute__((always_inline)) inline
+#define SADDLEPOINT_INLINE_LAMBDA __attribute__((always_inline))
 
 namespace saddlepoint {
 
@@ -115,6 +116,23 @@ SADDLEPOINT_ALWAYS_INLINE void fill_row_block(RowBlock<T, RowOf>& k, std::int64_
   }
   k.decaying = decaying;
   k.moving = moving;
+}
+
+// Rows [0, n) of a block of COLS-element rows, vectorized across rows: element(i, e, c) steps
+// element e of row i, whose constants are c (a Row taken by value, see RowBlock). The
+// optimizers pass a lambda capturing their restrict pointers by value, marked
+// SADDLEPOINT_INLINE_LAMBDA: a call left in the loop would keep it scalar.
+template <int COLS, typename Block, typename Element>
+SADDLEPOINT_ALWAYS_INLINE void for_block_elements(const Block& k, std::int64_t n,
+                                                  Element element) {
+  const auto sign = k.sign;
+  // ivdep, not omp simd: omp simd would privatize the row's constants per lane, which GCC 12
+  // then fails to vectorize for some column counts.
+#pragma GCC ivdep
+  for (std::int64_t i = 0; i < n; ++i) {
+    const typename Block::Row c = k.at(i, sign);
+    for (int j = 0; j < COLS; ++j) element(i, i * COLS + j, c);
+  }
 }
 
 // One step on a (rows, cols) array. Many short rows go by blocks of kRowBlock rows: fill(first,

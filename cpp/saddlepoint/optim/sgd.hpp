@@ -99,17 +99,10 @@ void sgd_rows_from(const SGDHyper& h, std::int64_t first, std::int64_t n, SGDRow
 template <typename T, int COLS, bool ANY_WD, bool MOMENTUM, bool NESTEROV, bool FIRST>
 void sgd_short_rows(T* __restrict p, const T* __restrict g, T* __restrict buf, std::int64_t n,
                     const SGDRows<T>& k) {
-  const T sign = k.sign;
-  // ivdep, not omp simd: omp simd would privatize the row's constants per lane, which GCC 12
-  // then fails to vectorize for some column counts.
-#pragma GCC ivdep
-  for (std::int64_t i = 0; i < n; ++i) {
-    const SGDRow<T> c = k.at(i, sign);
-    const bool wd = ANY_WD && k.decays_at(i);
-    for (int j = 0; j < COLS; ++j) {
-      sgd_at(p, g, buf, i * COLS + j, c, wd, MOMENTUM, NESTEROV, FIRST);
-    }
-  }
+  for_block_elements<COLS>(k, n, [p, g, buf, &k](std::int64_t i, std::int64_t e, SGDRow<T> c)
+                                     SADDLEPOINT_INLINE_LAMBDA {
+    sgd_at(p, g, buf, e, c, ANY_WD && k.decays_at(i), MOMENTUM, NESTEROV, FIRST);
+  });
 }
 
 // p, g, buf: rows*cols elements (buf may be null when momentum is 0 in every row).
