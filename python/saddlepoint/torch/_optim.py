@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import torch
+from torch.optim.optimizer import _global_optimizer_post_hooks, _global_optimizer_pre_hooks
 
 from .. import optim as sp_optim
 from . import _optim_specs as specs
@@ -90,8 +91,26 @@ class _Bridge(torch.optim.Optimizer):
 
         ``closure`` re-evaluates the model and returns the loss, as for ``torch.optim``.
         Every group is checked (tensors, grads, hyper-parameters) before any is stepped, so
-        a refused step leaves every tensor and all state unchanged.
+        a refused step leaves every tensor and all state unchanged. Step hooks and the
+        profiler's ``Optimizer.step#...`` range work as with torch.optim.
         """
+        if (
+            self._optimizer_step_pre_hooks
+            or self._optimizer_step_post_hooks
+            or _global_optimizer_pre_hooks
+            or _global_optimizer_post_hooks
+            or torch._C._autograd._profiler_enabled()
+        ):
+            return _hooked_step(self, closure)
+        return self._step(closure)
+
+    # torch.optim wraps every step in its hooks and a profiler range (Optimizer.__init__
+    # patches the class's step unless it is marked `hooked`); the range alone costs more
+    # than stepping a small model, so the wrapper runs only when there is something for it
+    # to do (above).
+    step.hooked = True  # type: ignore[attr-defined]
+
+    def _step(self, closure: Any = None) -> Any:
         loss = None
         if closure is not None:
             with torch.enable_grad():
@@ -163,6 +182,9 @@ class _Bridge(torch.optim.Optimizer):
                 f"group_index: expected 0 <= group_index < {len(plans)}, got {group_index}"
             )
         return plans[group_index].opt
+
+
+_hooked_step = torch.optim.Optimizer.profile_hook_step(_Bridge._step)
 
 
 def _carry_instruments(before: Plan, after: Plan) -> None:
