@@ -152,13 +152,13 @@ class TorchMonitor(Monitor):
         curvature_every: int = 50, window: int = 50, *, instruments: str = "auto",
         **options: Any,
     ) -> None:  # fmt: skip
-        if isinstance(optimizer, (_TorchRule, *_sp_optimizers())):
-            raise TypeError(
-                "optimizer: expected the torch optimizer (TorchMonitor.load(path, model=..., "
-                "torch_optimizer=...) resumes one)"
-            )
         if "torch_optimizer" in options:  # Monitor.load passes optimizer= through
             optimizer = options.pop("torch_optimizer")
+        if isinstance(optimizer, _sp_optimizers()):
+            raise TypeError(
+                "optimizer: expected a torch.optim.Optimizer, got saddlepoint.optim "
+                f"{type(optimizer).__name__} (watch it with saddlepoint.Monitor(optimizer=...))"
+            )
         if instruments not in ("auto", "step", "grads"):
             raise ValueError(
                 f"instruments: expected 'auto', 'step' or 'grads', got {instruments!r}"
@@ -343,7 +343,7 @@ class TorchMonitor(Monitor):
     @classmethod
     def load(cls, path: Any, optimizer: Any = None, hvp: Any = None, **kwargs: Any) -> Any:
         """A monitor resumed from :meth:`save`: ``TorchMonitor.load(path, model=model,
-        optimizer=torch_optimizer, hvp=...)``."""
+        optimizer=torch_optimizer, hvp=...)`` (``watch(..., resume=path)`` is the same)."""
         return super().load(path, hvp=hvp, torch_optimizer=optimizer, **kwargs)
 
     def __repr__(self) -> str:
@@ -368,7 +368,7 @@ def _loss_value(loss: Any) -> Any:
 
 def watch(
     model: Any, optimizer: Any, hvp: Any = None, *, curvature_every: int = 50,
-    window: int = 50, instruments: str = "auto", **options: Any,
+    window: int = 50, instruments: str = "auto", resume: Any = None, **options: Any,
 ) -> TorchMonitor:  # fmt: skip
     """A :class:`saddlepoint.Monitor` for a plain torch training loop.
 
@@ -411,6 +411,10 @@ def watch(
         saddlepoint.torch SGD, Adam or AdamW with one param group over the model's
         parameters in order; no pass of the Monitor's own); ``"grads"``, one fused pass over
         the ``.grad``\\ s and the parameters; ``"auto"``, the first where it is possible.
+    resume : path, optional
+        A file written by :meth:`~saddlepoint.Monitor.save`: the run goes on from its history,
+        windows and verdicts (give the resumed model and optimizer; ``window`` and
+        ``curvature_every`` are the file's).
     **options
         The Monitor's ``thresholds`` and ``curvature_tol``.
 
@@ -439,6 +443,10 @@ def watch(
     >>> bool(monitor.history["stability_ratio"].dropna().iloc[-1] < 1)
     True
     """
+    if resume is not None:
+        return TorchMonitor.load(
+            resume, model=model, optimizer=optimizer, hvp=hvp, instruments=instruments, **options
+        )
     return TorchMonitor(
         model, optimizer, hvp, curvature_every, window, instruments=instruments, **options
     )
