@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from ._common import CLIError
 
@@ -16,16 +17,22 @@ DESCRIPTION = (
 )
 
 
+# The axes of the benchmark (every combination is timed): one list option each, passed to
+# benchmark.run under the same name.
+_AXES: dict[str, dict[str, Any]] = {
+    "kinds": {
+        "default": ["adam", "momentum"],
+        "help": "steps to time: sgd momentum nesterov adagrad rmsprop adam adamw",
+    },
+    "sizes": {"type": int, "default": [1_000, 100_000, 10_000_000]},
+    "dtypes": {"default": ["float32"], "choices": ["float32", "float64"]},
+    "threads": {"type": int, "default": [1, 2]},
+}
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--kinds",
-        nargs="+",
-        default=["adam", "momentum"],
-        help="steps to time: sgd momentum nesterov adagrad rmsprop adam adamw",
-    )
-    p.add_argument("--sizes", nargs="+", type=int, default=[1_000, 100_000, 10_000_000])
-    p.add_argument("--dtypes", nargs="+", default=["float32"], choices=["float32", "float64"])
-    p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    for axis, spec in _AXES.items():
+        p.add_argument(f"--{axis}", nargs="+", **spec)
     p.add_argument("--budget", type=float, default=0.15, help="seconds per configuration")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch peers")
     p.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
@@ -40,10 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if any(n < 1 for n in args.sizes) or any(t < 1 for t in args.threads):
         raise CLIError("--sizes and --threads must be positive")
     results = benchmark.run(
-        sizes=args.sizes,
-        dtypes=args.dtypes,
-        threads=args.threads,
-        kinds=args.kinds,
+        **{axis: getattr(args, axis) for axis in _AXES},
         budget=args.budget,
         torch=not args.no_torch,
         progress=lambda s: print(f"  {s}", file=sys.stderr, flush=True),
