@@ -158,7 +158,7 @@ class _Bridge(torch.optim.Optimizer):
         try:
             self._build_plans()
         except Exception:
-            self.state, self.param_groups, self._plans, self._state_seen = old
+            self.state, self.param_groups, self._plans, self._state_seen = old  # type: ignore[assignment]
             raise
 
     def __setstate__(self, state: dict[str, Any]) -> None:

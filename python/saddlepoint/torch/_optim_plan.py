@@ -143,7 +143,7 @@ class Plan:
         # per-tensor step counts: torch's 'step' (its scalar dtype), or for SGD whether the
         # momentum buffer exists (0 or 1)
         dtype = np.float64 if _get_scalar_dtype() == torch.float64 else np.float32
-        self.counts = np.zeros(len(params), dtype)
+        self.counts: np.ndarray = np.zeros(len(params), dtype)
         self.count_tensors = [torch.from_numpy(self.counts[i : i + 1].reshape(())) for i in
                               range(len(params))]  # fmt: skip
         self.live = [False] * len(params)
@@ -165,7 +165,7 @@ class Plan:
             if spec.counts_steps:
                 live = bool(st)
             else:  # SGD: the state is the momentum buffer, created on a tensor's first step
-                live = bool(self.keys) and bool(st) and "momentum_buffer" in st
+                live = bool(self.keys) and st is not None and "momentum_buffer" in st
             if not live and spec.eager:
                 live = True  # torch made this state at construction; a later group gets it now
                 for key in self.keys:

@@ -171,7 +171,7 @@ def _rmsprop_kernel(params: Any, grads: Any, states: Any, step: int, g: dict[str
 
 
 def _rmsprop_keys(g: dict[str, Any]) -> tuple[str, ...]:
-    keys = ("square_avg",)
+    keys: tuple[str, ...] = ("square_avg",)
     if g["momentum"] > 0:
         keys += ("momentum_buffer",)
     if g["centered"]:
