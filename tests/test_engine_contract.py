@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import saddlepoint
 from saddlepoint import _core, optim
 
@@ -33,8 +32,9 @@ def test_python_class_takes_the_engines_hyper_names(cls) -> None:
     assert list(opt.hyperparameters()) == ["lr", *names]
 
 
-@pytest.mark.parametrize("engine", sorted(set(ENGINES.values()), key=lambda e: e.__name__),
-                         ids=lambda e: e.__name__)
+@pytest.mark.parametrize(
+    "engine", sorted(set(ENGINES.values()), key=lambda e: e.__name__), ids=lambda e: e.__name__
+)
 def test_stub_declares_the_engines_hyper_names(engine) -> None:
     tree = ast.parse(STUB.read_text())
     (node,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == engine.__name__]
@@ -43,12 +43,17 @@ def test_stub_declares_the_engines_hyper_names(engine) -> None:
     assert set(engine.hyper_names) <= members
     (init,) = [i for i in node.body if isinstance(i, ast.FunctionDef) and i.name == "__init__"]
     args = [a.arg for a in init.args.args]
-    assert args[: 4 + len(engine.hyper_names)] == ["self", "params", "state", "lr",
-                                                   *engine.hyper_names]
+    assert args[: 4 + len(engine.hyper_names)] == [
+        "self",
+        "params",
+        "state",
+        "lr",
+        *engine.hyper_names,
+    ]
 
 
 def test_refused_construction_leaves_no_engine() -> None:
-    with pytest.raises(ValueError, match="^eps: "):
+    with pytest.raises(ValueError, match=r"^eps: "):
         optim.Adam(np.zeros(3), eps=-1.0)
     opt = optim.Adam.__new__(optim.Adam)
     assert opt._engine is None and repr(opt) == "<Adam, not constructed>"
