@@ -40,8 +40,8 @@ class Spec:
     states, step, group)`` is the functional step for irregular steps (a subset of the
     group, or tensors at different step counts); ``hypers`` are the group's settable
     hyper-parameters, synced to the engine when they change (a scheduler writes them);
-    ``flags(group)`` is what the engine is built with, as (name, value) pairs (a change
-    rebuilds it);
+    ``flags(group)`` is what the engine is built with (a change rebuilds it), named by
+    ``flag_names``;
     ``state_keys(group)`` names the per-tensor state; ``counts_steps``: the state has
     torch's ``'step'`` (all but SGD); ``eager``: torch creates the state at construction
     (Adagrad).
@@ -50,7 +50,8 @@ class Spec:
     engine: Callable[[list[np.ndarray], dict[str, Any]], sp_optim.Optimizer]
     kernel: Callable[..., None]
     hypers: tuple[str, ...]
-    flags: Callable[[dict[str, Any]], tuple[tuple[str, Any], ...]]
+    flags: Callable[[dict[str, Any]], tuple[Any, ...]]
+    flag_names: tuple[str, ...]
     state_keys: Callable[[dict[str, Any]], tuple[str, ...]]
     counts_steps: bool = True
     eager: bool = False
@@ -123,7 +124,6 @@ class Plan:
         self.spec = spec
         self.group_index = group_index
         self.params = params
-        self.ids = list(map(id, params))
         self.ptrs = list(map(_PTR, params))
         self.flags = spec.flags(group)
         self.hyper_get = operator.itemgetter(*spec.hypers)
@@ -151,7 +151,7 @@ class Plan:
         self.hyper_vals: Any = None
         self.tensor_hypers = False
         self.sync(group)
-        self.grad_ids: list[int] | None = None
+        self.grads: list[torch.Tensor | None] = []
         self.grad_ptrs: list[int] = []
         self.grad_arrays: list[np.ndarray] = []
         self.grads_full = False
@@ -178,7 +178,7 @@ class Plan:
                     raise ValueError(
                         f"{param_name(self.group_index, i, p)}: its state has no {key!r} "
                         f"(has {sorted(st)}), which {type(self.opt).__name__} with "
-                        f"{dict(self.flags)} needs"
+                        f"{dict(zip(spec.flag_names, self.flags))} needs"
                     )
                 src = st[key]
                 if not isinstance(src, torch.Tensor) or src.numel() != p.numel():
@@ -221,8 +221,10 @@ class Plan:
     def current(self, group: dict[str, Any]) -> bool:
         """Whether this plan still describes ``group`` (its tensors, storage and switches)."""
         params = group["params"]
+        # a tensor replaced in the list, or given new storage (p.data = ...), has another
+        # data pointer: the memory the engine steps is checked, not the Python objects
         return (
-            list(map(id, params)) == self.ids
+            len(params) == len(self.ptrs)
             and list(map(_PTR, params)) == self.ptrs
             and self.spec.flags(group) == self.flags
         )
@@ -251,25 +253,31 @@ class Plan:
         )
 
     def load_grads(self, group: dict[str, Any]) -> None:
-        """NumPy views of the group's current grads; cached while the grads stay the same."""
+        """NumPy views of the group's current grads, cached while the grads are the same
+        tensors with the same storage (a grad changed in place is read afresh anyway)."""
         grads = list(map(_GRAD, self.params))
-        if self.grad_ids is not None and list(map(id, grads)) == self.grad_ids:
-            if list(map(_PTR, grads)) == self.grad_ptrs:
-                return
+        cached = self.grads
+        if (
+            self.grads_full
+            and len(cached) == len(grads)
+            and all(map(operator.is_, grads, cached))
+            and list(map(_PTR, grads)) == self.grad_ptrs
+        ):
+            return
         arrays = []
         for i, (p, g) in enumerate(zip(self.params, grads)):
             arrays.append(None if g is None else _grad_array(self.group_index, i, p, g))
+        # the cache holds the grads themselves, so their ids cannot be reused meanwhile
         self.grads = grads
         self.grad_arrays = arrays  # type: ignore[assignment]
         self.grads_full = all(g is not None for g in grads)
-        self.grad_ids = list(map(id, grads)) if self.grads_full else None
         self.grad_ptrs = list(map(_PTR, grads)) if self.grads_full else []
 
     def forget_grads(self) -> None:
         """Drop the cached grads (so that zero_grad(set_to_none=True) frees them, as torch)."""
-        self.grad_ids = None
         self.grads = []
         self.grad_arrays = []
+        self.grads_full = False
 
     def run(self, group: dict[str, Any], state: dict[torch.Tensor, dict[str, Any]]) -> None:
         """The step, after current()/sync()/load_grads() passed for every group."""

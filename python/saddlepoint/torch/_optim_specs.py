@@ -50,11 +50,8 @@ ADAM = Spec(
     engine=_adam_engine,
     kernel=_adam_kernel,
     hypers=("lr", "betas", "eps", "weight_decay"),
-    flags=lambda g: (
-        ("amsgrad", bool(g["amsgrad"])),
-        ("maximize", bool(g["maximize"])),
-        ("decoupled_weight_decay", bool(g["decoupled_weight_decay"])),
-    ),
+    flags=lambda g: (g["amsgrad"], g["maximize"], g["decoupled_weight_decay"]),
+    flag_names=("amsgrad", "maximize", "decoupled_weight_decay"),
     state_keys=lambda g: (
         ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if g["amsgrad"] else ("exp_avg", "exp_avg_sq")
     ),
@@ -93,11 +90,8 @@ SGD = Spec(
     engine=_sgd_engine,
     kernel=_sgd_kernel,
     hypers=("lr", "momentum", "dampening", "weight_decay"),
-    flags=lambda g: (
-        ("nesterov", bool(g["nesterov"])),
-        ("maximize", bool(g["maximize"])),
-        ("momentum != 0", g["momentum"] != 0),
-    ),
+    flags=lambda g: (g["nesterov"], g["maximize"], g["momentum"] != 0),
+    flag_names=("nesterov", "maximize", "momentum != 0"),
     state_keys=lambda g: ("momentum_buffer",) if g["momentum"] != 0 else (),
     counts_steps=False,
 )
@@ -133,7 +127,8 @@ ADAGRAD = Spec(
     engine=_adagrad_engine,
     kernel=_adagrad_kernel,
     hypers=("lr", "lr_decay", "weight_decay", "eps"),
-    flags=lambda g: (("maximize", bool(g["maximize"])),),
+    flags=lambda g: (g["maximize"],),
+    flag_names=("maximize",),
     state_keys=lambda g: ("sum",),
     eager=True,
     initial=lambda g, key: float(g["initial_accumulator_value"]),
@@ -183,10 +178,7 @@ RMSPROP = Spec(
     engine=_rmsprop_engine,
     kernel=_rmsprop_kernel,
     hypers=("lr", "alpha", "eps", "weight_decay", "momentum"),
-    flags=lambda g: (
-        ("centered", bool(g["centered"])),
-        ("maximize", bool(g["maximize"])),
-        ("momentum > 0", g["momentum"] > 0),
-    ),
+    flags=lambda g: (g["centered"], g["maximize"], g["momentum"] > 0),
+    flag_names=("centered", "maximize", "momentum > 0"),
     state_keys=_rmsprop_keys,
 )
