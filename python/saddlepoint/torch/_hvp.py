@@ -55,7 +55,9 @@ def parameters_of(model: Any, name: str = "model") -> list[tuple[str, torch.Tens
     model (and the parameter) for none at all, a meta-device or complex parameter."""
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"{name}: expected a torch.nn.Module, got {type(model).__name__}")
-    pairs = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    pairs: list[tuple[str, torch.Tensor]] = [
+        (n, p) for n, p in model.named_parameters() if p.requires_grad
+    ]
     if not pairs:
         raise ValueError(
             f"{name}: {type(model).__name__} has no parameters that require a gradient"
@@ -324,7 +326,7 @@ class HessianVectorProduct:
             # jvp's first call imports torch's jvp decompositions, which torch.jit.script
             # itself and warns that jit.script is deprecated: torch's business, not the user's
             warnings.filterwarnings("ignore", "`torch.jit.script`", DeprecationWarning)
-            _, hv = torch.func.jvp(grad, (primals,), (dict(zip(names, tangents)),))
+            hv = torch.func.jvp(grad, (primals,), (dict(zip(names, tangents)),))[1]
         return self._flat([hv[n] for n in names])
 
     def _vjp_product(self, X: Any, y: Any, tangents: list[torch.Tensor]) -> np.ndarray:
@@ -332,7 +334,7 @@ class HessianVectorProduct:
         names = self.layout.names
         primals = {n: p.detach() for n, p in self._current().items()}
         grad = torch.func.grad(lambda params: self._loss_at(params, X, y))
-        _, pullback = torch.func.vjp(grad, primals)
+        pullback = torch.func.vjp(grad, primals)[1]
         (hv,) = pullback(dict(zip(names, tangents)))
         return self._flat([hv[n] for n in names])
 
@@ -346,7 +348,9 @@ class HessianVectorProduct:
             pairs = [(g, t) for g, t in zip(grads, tangents) if g is not None and g.requires_grad]
             if not pairs:  # the loss is linear in every parameter: H = 0
                 return np.zeros(self.dim)
-            dot = sum((g * t).sum() for g, t in pairs)
+            dot = (pairs[0][0] * pairs[0][1]).sum()
+            for g, t in pairs[1:]:  # a plain loop: the parameters may differ in dtype
+                dot = dot + (g * t).sum()
             hv = torch.autograd.grad(dot, inputs, allow_unused=True)
         return self._flat(hv)
 

@@ -295,7 +295,7 @@ class TorchMonitor(Monitor):
 
     def _check_fused_step(self) -> None:
         opt = self.torch_optimizer
-        if opt._saddlepoint_optimizer(0) is not self.optimizer:
+        if opt._saddlepoint_optimizer(0) is not self.optimizer:  # type: ignore[attr-defined]
             raise ValueError(
                 "optimizer: its engine was rebuilt (a parameter replaced, a switch such as "
                 "amsgrad changed, or a state dict loaded) since watch(); watch it again"
