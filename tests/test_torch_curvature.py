@@ -435,6 +435,9 @@ def test_spectral_density_plot():
     ax = d.plot()
     assert ax.get_yscale() == "log" and "negative" in ax.get_title()
     assert len(ax.lines) == 2  # the density and the zero line
+    # the grid resolves every smoothed node: spacing at most sigma / 4
+    grid = d.grid()
+    assert grid[1] - grid[0] <= d.sigma / 4 and grid[0] < d.lambda_min < d.lambda_max < grid[-1]
 
 
 # --- bad input ----------------------------------------------------------------------------------

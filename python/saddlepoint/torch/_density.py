@@ -114,11 +114,16 @@ class SpectralDensity:
         """The highest node."""
         return float(self.nodes.max())
 
-    def grid(self, points: int = 1000) -> np.ndarray:
-        """Evenly spaced eigenvalues from below the lowest node to above the highest."""
-        points = checked_int("points", points, 2)
+    def grid(self, points: int | None = None) -> np.ndarray:
+        """Evenly spaced eigenvalues from below the lowest node to above the highest; by
+        default spaced at most ``sigma / 4`` apart (at least 1,000, at most 100,000 points),
+        so that no smoothed node falls between two points."""
         margin = 0.05 * (self.lambda_max - self.lambda_min) + 5.0 * self.sigma
-        return np.linspace(self.lambda_min - margin, self.lambda_max + margin, points)
+        lo, hi = self.lambda_min - margin, self.lambda_max + margin
+        if points is None:
+            points = int(min(100_000, max(1000, math.ceil(4.0 * (hi - lo) / self.sigma))))
+        points = checked_int("points", points, 2)
+        return np.linspace(lo, hi, points)
 
     def density(self, t: Any = None, *, sigma: float | None = None) -> np.ndarray:
         """The smoothed density ``(1 / n_vectors) sum_l sum_i tau_li^2 N(t; theta_li,
