@@ -121,7 +121,7 @@ class SpectralDensity:
         margin = 0.05 * (self.lambda_max - self.lambda_min) + 5.0 * self.sigma
         lo, hi = self.lambda_min - margin, self.lambda_max + margin
         if points is None:
-            points = int(min(100_000, max(1000, math.ceil(4.0 * (hi - lo) / self.sigma))))
+            points = int(min(100_000, max(1000, math.ceil(4.0 * (hi - lo) / self.sigma) + 1)))
         points = checked_int("points", points, 2)
         return np.linspace(lo, hi, points)
 
