@@ -94,6 +94,12 @@ def check_params(group_index: int, params: Sequence[torch.Tensor]) -> None:
 
 
 def _grad_array(group_index: int, i: int, p: torch.Tensor, g: torch.Tensor) -> np.ndarray:
+    """A NumPy view of a new grad; the checks are cheap, the message is built only to raise."""
+    if g.layout == torch.strided and g.dtype == p.dtype and g.is_contiguous():
+        try:
+            return g.detach().numpy() if g.requires_grad else g.numpy()
+        except (RuntimeError, TypeError):
+            pass  # not on the CPU, or another reason numpy() refuses: named below
     name = param_name(group_index, i, p)
     if g.layout != torch.strided:
         raise ValueError(f"{name}: sparse gradients are not supported ({g.layout})")
@@ -106,7 +112,7 @@ def _grad_array(group_index: int, i: int, p: torch.Tensor, g: torch.Tensor) -> n
             f"{name}: its grad is not contiguous (strides {g.stride()}); assign a contiguous "
             "grad (p.grad = p.grad.contiguous())"
         )
-    return g.detach().numpy() if g.requires_grad else g.numpy()
+    return g.detach().numpy()  # raises torch's own error for anything else
 
 
 class Plan:
