@@ -78,11 +78,12 @@ def test_sgd_above_the_stability_limit_oscillates_with_the_exact_ratio(optimizer
     assert isinstance(monitor, sp.Monitor) and "oscillation" in monitor.explain()
 
 
-def test_the_lr_is_read_from_param_groups_every_step():
+@pytest.mark.parametrize("optimizer", [torch.optim.SGD, st.SGD])
+def test_the_lr_is_read_from_param_groups_every_step(optimizer):
     X, y, H = least_squares()
     lam_max = np.linalg.eigvalsh(H)[-1]
     model = linear()
-    opt = torch.optim.SGD(model.parameters(), lr=1.0 / lam_max, momentum=0.5)
+    opt = optimizer(model.parameters(), lr=1.0 / lam_max, momentum=0.5)
     scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=30, gamma=0.5)
     monitor = st.watch(model, opt, st.hvp(model, nn.MSELoss(), (X, y)), curvature_every=40)
     run(monitor, model, opt, X, y, 90, scheduler)
