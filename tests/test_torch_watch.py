@@ -257,6 +257,10 @@ def test_bad_watch_calls():
         st.watch(linear(), opt)
     with pytest.raises(ValueError, match="model: Identity has no parameters"):
         st.watch(nn.Identity(), opt)
+    with torch.device("meta"):
+        meta = nn.Linear(5, 1)
+    with pytest.raises(ValueError, match="model: parameter 'weight' is on the meta device"):
+        st.watch(meta, torch.optim.SGD(meta.parameters(), lr=0.1))
     with pytest.raises(ValueError, match=r"instruments: 'step' needs a saddlepoint\.torch SGD"):
         st.watch(model, opt, instruments="step")
     with pytest.raises(ValueError, match="instruments: expected 'auto', 'step' or 'grads'"):
