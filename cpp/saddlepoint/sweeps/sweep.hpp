@@ -86,14 +86,16 @@ namespace detail {
 inline constexpr std::int64_t kBlock = 256;  // runs per block: a block's state stays in L1
 inline constexpr int kMaxLocalDim = 64;      // native sweeps take surfaces up to this dimension
 
-// Loss bookkeeping of one run at x_t.
+// Loss bookkeeping of one run at x_t. Selects stored unconditionally, not conditional
+// stores: GCC 12 does not if-convert a store that might not happen, and that control flow
+// alone kept the whole run loop scalar.
 template <typename T>
 inline void track(T f, std::int64_t t, double threshold, double divergence, double& best,
                   std::int64_t& hit, std::int64_t& div) {
   const double fd = static_cast<double>(f);
-  if (fd < best) best = fd;
-  if (hit < 0 && fd <= threshold) hit = t;
-  if (!(std::abs(fd) <= divergence)) div = 1;
+  best = fd < best ? fd : best;
+  hit = (hit < 0 && fd <= threshold) ? t : hit;
+  div = !(std::abs(fd) <= divergence) ? std::int64_t{1} : div;
 }
 
 // The optimizer's switches, uniform over a call: as run-time values, or as compile-time
