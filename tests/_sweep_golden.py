@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _sweep_surfaces import Bowl, Rosen, TinyNet  # noqa: E402
+from _sweep_surfaces import Bowl, Rosen, TinyNet
 
 PATH = Path(__file__).parent / "data" / "sweep_golden.json"
 

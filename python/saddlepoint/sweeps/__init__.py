@@ -46,6 +46,8 @@ each worker with saddlepoint installed) and pass ``client=Client("tcp://host:878
 are written by the calling process as tasks finish, so ``out`` works unchanged.
 """
 
+from ._lock import OutInUseError
+from ._stores import load
 from ._sweep import sweep
 
-__all__ = ["sweep"]
+__all__ = ["OutInUseError", "load", "sweep"]

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ._run import _compute_chunk, _Plan
 
 
-def run_dask(plan: _Plan, chunks: list[list[int]], client: Any) -> Any:
+def run_dask(plan: _Plan, chunks: list[np.ndarray], client: Any) -> Any:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover
@@ -22,10 +24,13 @@ def run_dask(plan: _Plan, chunks: list[list[int]], client: Any) -> Any:
         client = own
     futures: list[Any] = []
     try:
-        # hash=False: a unique key per sweep; a content-hashed key could be the one a previous,
-        # identical sweep is releasing (dask then reports the plan as lost data).
-        plan_f = client.scatter(plan, broadcast=True, hash=False)
-        futures = [client.submit(_compute_chunk, plan_f, ids, pure=False) for ids in chunks]
+        # Each task carries the settings of its own runs only (plan.take): a worker never holds
+        # the whole grid, and a task's memory is that of its chunk. pure=False: a unique key
+        # per task, never one a previous identical sweep is still releasing.
+        futures = [
+            client.submit(_compute_chunk, plan.take(ids), np.arange(len(ids)), pure=False)
+            for ids in chunks
+        ]
         for fut in as_completed(futures):
             yield fut.result()
     finally:

@@ -1,22 +1,22 @@
-"""Sweep grids: expansion into runs, validation of every key and value, optimizer defaults.
+"""Sweep grids: the keys, the validation of one value, optimizer defaults, schedules.
 
-A grid is a dict of lists (the full product, the last key varying fastest) or a list of dicts
-(one run each). In a dict grid that crosses optimizers, a key only some of them take (``momentum``
-with ``["sgd", "adam"]``) is an axis for those optimizers alone: the others run once per
-combination of their own keys, with None in that column, rather than once per value of a
-setting they ignore. Keys are the optimizer's keyword arguments (``beta1`` / ``beta2`` for Adam's
-pair), ``optimizer`` (to compare optimizers in one sweep), ``x0`` (start points), ``noise`` (the
-standard deviation of Gaussian noise added to every gradient the optimizer sees, as
-:func:`saddlepoint.train.minimize` does) and ``seed`` (of that noise, and of random start
-points with ``x0="random"``). ``lr`` may be a number or a schedule (any callable
-``step -> lr``, such as those of :mod:`saddlepoint.schedules`).
+A grid is a dict of lists (the full product, the last key varying fastest), a list of dicts
+(one run each) or a pandas DataFrame (one run per row, a column per key: the columnar form for
+large grids; see _columns). In a dict grid that crosses optimizers, a key only some of them
+take (``momentum`` with ``["sgd", "adam"]``) is an axis for those optimizers alone: the others
+run once per combination of their own keys, with None in that column, rather than once per
+value of a setting they ignore. Keys are the optimizer's keyword arguments (``beta1`` /
+``beta2`` for Adam's pair), ``optimizer`` (to compare optimizers in one sweep), ``x0`` (start
+points), ``noise`` (the standard deviation of Gaussian noise added to every gradient the
+optimizer sees, as :func:`saddlepoint.train.minimize` does) and ``seed`` (of that noise, and
+of random start points with ``x0="random"``). ``lr`` may be a number or a schedule (any
+callable ``step -> lr``, such as those of :mod:`saddlepoint.schedules`).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import Any
 
 # Each optimizer's hyper-parameters and torch.optim's defaults.
@@ -119,106 +119,6 @@ def check_value(key: str, value: Any) -> Any:
             f"got {value!r}"
         )
     return v
-
-
-def expand(grid: Any) -> tuple[list[str], list[dict[str, Any]], list[tuple[int, ...]] | None]:
-    """The grid's keys (in order), its runs (one dict each) and, for a dict grid, each run's
-    position on every axis (None for a list of dicts, whose runs are exactly as given)."""
-    if isinstance(grid, Mapping):
-        if not grid:
-            raise ValueError("grid: expected a non-empty dict of lists, got an empty dict")
-        keys = [str(k) for k in grid]
-        axes = []
-        for key, values in grid.items():
-            if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-                values = [values]  # a single value is an axis of one
-            if len(values) == 0:
-                raise ValueError(
-                    f"grid key {key!r}: expected at least one value, got an empty list"
-                )
-            axes.append(list(values))
-        positions = list(itertools.product(*(range(len(axis)) for axis in axes)))
-        runs = [{k: axes[j][i] for j, (k, i) in enumerate(zip(keys, pos))} for pos in positions]
-        return keys, runs, positions
-    elif isinstance(grid, Sequence) and not isinstance(grid, (str, bytes)):
-        if len(grid) == 0:
-            raise ValueError("grid: expected a non-empty list of dicts, got an empty list")
-        keys = []
-        runs = []
-        for i, run in enumerate(grid):
-            if not isinstance(run, Mapping):
-                raise TypeError(
-                    f"grid[{i}]: expected a dict of settings, got {type(run).__name__}"
-                )
-            for k in run:
-                if k not in keys:
-                    keys.append(str(k))
-            runs.append(dict(run))
-        return keys, runs, None
-    else:
-        raise TypeError(
-            f"grid: expected a dict of lists or a list of dicts, got {type(grid).__name__}"
-        )
-
-
-def settle(
-    keys: list[str],
-    runs: list[dict[str, Any]],
-    optimizer: str,
-    positions: list[tuple[int, ...]] | None = None,
-) -> list[dict[str, Any]]:
-    """Every run's complete settings: its optimizer, defaults filled in, values checked.
-
-    With `positions` (a dict grid), a run is kept only at the first value of every axis its
-    optimizer does not take: the other values would repeat it exactly.
-    """
-    known = set(SPECIAL_KEYS).union(*OPTIMIZER_DEFAULTS.values())
-    for key in keys:
-        if key not in known:
-            raise ValueError(
-                f"grid key {key!r}: unknown; expected an optimizer hyper-parameter "
-                f"({', '.join(sorted(known - set(SPECIAL_KEYS)))}) or one of {list(SPECIAL_KEYS)}"
-            )
-    default_opt = check_value("optimizer", optimizer)
-    optimizers = {check_value("optimizer", r.get("optimizer", default_opt)) for r in runs}
-    for key in keys:  # a key that no optimizer of the sweep takes is a mistake, not a no-op
-        if key not in SPECIAL_KEYS and not any(key in OPTIMIZER_DEFAULTS[o] for o in optimizers):
-            raise ValueError(
-                f"grid key {key!r}: not a hyper-parameter of {' or '.join(sorted(optimizers))}"
-            )
-    takes = {name: set(SPECIAL_KEYS).union(d) for name, d in OPTIMIZER_DEFAULTS.items()}
-    checked: dict[tuple[str, type, Any], Any] = {}  # grids repeat values: check each once
-
-    def check(key: str, value: Any) -> Any:
-        try:
-            memo = (key, type(value), value)
-            return checked[memo]
-        except KeyError:
-            checked[memo] = out = check_value(key, value)
-            return out
-        except TypeError:  # unhashable (a start point given as a list)
-            return check_value(key, value)
-
-    ignored = {  # per optimizer, the axes (by position) of keys it does not take
-        name: [j for j, key in enumerate(keys) if key not in takes[name]] for name in takes
-    }
-    settled = []
-    for i, run in enumerate(runs):
-        name = check("optimizer", run.get("optimizer", default_opt))
-        s: dict[str, Any] = {"optimizer": name, **OPTIMIZER_DEFAULTS[name]}
-        for key, value in run.items():
-            value = check(key, value)
-            if key in takes[name]:
-                s[key] = value
-        if positions is not None and any(positions[i][j] for j in ignored[name]):
-            continue
-        if s.get("nesterov") and not (s["momentum"] > 0 and s["dampening"] == 0):
-            raise ValueError(
-                "grid key 'nesterov': requires momentum > 0 and dampening == 0, got a run with "
-                f"momentum={s['momentum']!r}, dampening={s['dampening']!r}"
-            )
-        settled.append(s)
-    return settled
 
 
 def lr_values(schedule: Callable[[Any], Any], steps: int) -> Any:

@@ -7,13 +7,15 @@ run's result never depends on which chunk it was in."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from .. import _core
-from ._grid import OPTIMIZER_DEFAULTS
+from ._columns import OPTIMIZERS, Coded
+from ._grid import _FLAGS, OPTIMIZER_DEFAULTS
+from ._runs import Runs, variant_key
 
 _NATIVE_OPTIMIZER = {
     "sgd": "sgd",
@@ -41,36 +43,42 @@ class _NativeSpec:
 class _Plan:
     surface: Any
     native: _NativeSpec | None
-    settings: list[dict[str, Any]]
-    x0: np.ndarray  # (runs, dim) float64
+    runs: Runs
+    starts: np.ndarray  # (distinct start points + the default, dim) float64
+    random_start: np.ndarray  # (rows of starts,) bool: drawn from the run's seed instead
+    bounds: np.ndarray | None  # (dim, 2), for random start points
     steps: int
     dtype: np.dtype
     threshold: float
     divergence: float
     grad_tol: float
     lr_tables: np.ndarray  # (schedules, steps)
-    lr_index: np.ndarray  # (runs,) int64, -1: constant lr
     use_native: bool = True
     dim: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.dim = int(self.x0.shape[1])
+        self.dim = int(self.starts.shape[1])
 
+    def take(self, rows: Any) -> _Plan:
+        """The plan of some of the runs only (what a Dask task needs, and no more)."""
+        return replace(self, runs=self.runs.take(rows))
 
-def _variant(s: dict[str, Any]) -> tuple[Any, ...]:
-    """Runs that may share one kernel call: same optimizer and switches, and the same
-    zero/non-zero pattern of weight decay and momentum (the kernels pick their code path
-    per row by it, so a group must not mix them)."""
-    return (
-        s["optimizer"],
-        s.get("weight_decay", 0.0) != 0.0,
-        s.get("momentum", 0.0) != 0.0,
-        s.get("nesterov", False),
-        s.get("amsgrad", False),
-        s.get("centered", False),
-        s.get("maximize", False),
-        s.get("noise", 0.0) > 0,  # noisy runs take the vectorized path (NumPy's generator)
-    )
+    def x0(self) -> np.ndarray:
+        """The runs' start points (runs, dim) float64."""
+        col = self.runs.cols.get("x0")
+        code = np.full(len(self.runs), len(self.starts) - 1, dtype=np.int64)
+        if col is not None:
+            assert isinstance(col, Coded)
+            np.copyto(code, col.codes, where=col.codes >= 0)
+        x = self.starts[code]
+        drawn = self.random_start[code]
+        if drawn.any():  # one generator per distinct seed, as for a single run
+            assert self.bounds is not None
+            seeds = self.runs.seed()
+            for seed in np.unique(seeds[drawn]).tolist():
+                rng = np.random.default_rng(seed)
+                x[drawn & (seeds == seed)] = rng.uniform(self.bounds[:, 0], self.bounds[:, 1])
+        return x
 
 
 def _uniform_or_array(values: np.ndarray) -> Any:
@@ -78,34 +86,27 @@ def _uniform_or_array(values: np.ndarray) -> Any:
     return float(values[0]) if values.size and np.all(values == values[0]) else values
 
 
-def _hyper_arrays(plan: _Plan, ids: np.ndarray) -> dict[str, np.ndarray]:
-    names = set().union(*(OPTIMIZER_DEFAULTS[plan.settings[i]["optimizer"]] for i in ids))
-    out = {}
-    for name in names:
-        if name in ("lr", "nesterov", "maximize", "amsgrad", "centered"):
-            continue
-        out[name] = np.array([plan.settings[i].get(name, 0.0) for i in ids], dtype=np.float64)
-    out["lr"] = np.array(
-        [0.0 if callable(plan.settings[i]["lr"]) else plan.settings[i]["lr"] for i in ids],
-        dtype=np.float64,
-    )
+def _hyper_arrays(runs: Runs) -> dict[str, np.ndarray]:
+    names = set().union(*(OPTIMIZER_DEFAULTS[OPTIMIZERS[o]] for o in np.unique(runs.opt)))
+    out = {n: runs.setting(n) for n in names if n not in _FLAGS}
+    out["lr"] = runs.setting("lr")  # 0 for scheduled runs: their lr comes from the table
     return out
 
 
-def _run_native(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[str, np.ndarray]:
+def _run_native(plan: _Plan, key: tuple[Any, ...]) -> dict[str, np.ndarray]:
     opt, wd_on, mom_on, nesterov, amsgrad, centered, maximize, _ = key
     native = plan.native
     assert native is not None  # only called for surfaces with a native twin
-    hyper = _hyper_arrays(plan, ids)
+    hyper = _hyper_arrays(plan.runs)
     native_opt = _NATIVE_OPTIMIZER[opt]
-    x = np.ascontiguousarray(plan.x0[ids], dtype=plan.dtype)
+    x = np.ascontiguousarray(plan.x0(), dtype=plan.dtype)
     res = _core.native_sweep(
         native.name,
         x,
         plan.steps,
         native_opt,
         {k: hyper[k] for k in _HYPER_FOR_NATIVE[native_opt]},
-        plan.lr_index[ids],
+        plan.runs.lr_index(),
         plan.lr_tables,
         matrix=native.matrix,
         threshold=plan.threshold,
@@ -124,7 +125,7 @@ def _run_native(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[str,
     return dict(res)
 
 
-def _run_vectorized(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[str, np.ndarray]:
+def _run_vectorized(plan: _Plan, key: tuple[Any, ...]) -> dict[str, np.ndarray]:
     """All runs of one variant as the rows of one array: one surface call and one kernel
     call per step."""
     from .. import kernels
@@ -132,14 +133,15 @@ def _run_vectorized(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[
     opt, _wd_on, mom_on, nesterov, amsgrad, centered, maximize, noisy = key
     dtype = plan.dtype
     surface = plan.surface
-    h = {k: _uniform_or_array(v) for k, v in _hyper_arrays(plan, ids).items()}
-    x = np.ascontiguousarray(plan.x0[ids], dtype=dtype)
-    n = len(ids)
+    hyper = _hyper_arrays(plan.runs)
+    h = {k: _uniform_or_array(v) for k, v in hyper.items()}
+    x = np.ascontiguousarray(plan.x0(), dtype=dtype)
+    n = len(plan.runs)
     zeros = lambda: np.zeros_like(x)  # noqa: E731
-    lr_index = plan.lr_index[ids]
+    lr_index = plan.runs.lr_index()
     scheduled = lr_index >= 0
     lr_rows = plan.lr_tables[np.maximum(lr_index, 0)] if scheduled.any() else None
-    lr = _hyper_arrays(plan, ids)["lr"] if scheduled.any() else h["lr"]
+    lr = hyper["lr"] if scheduled.any() else h["lr"]
     best = np.full(n, np.inf)
     hit = np.full(n, -1, dtype=np.int64)
     bounded = np.ones(n, dtype=bool)  # |f| <= divergence at every step so far
@@ -238,7 +240,7 @@ def _run_vectorized(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[
                 maximize=maximize,
             )
 
-    noise = _noise(plan, ids) if noisy else None
+    noise = _noise(plan) if noisy else None
     with np.errstate(all="ignore"):  # diverging runs are data, not warnings
         for t in range(plan.steps):
             _, g = evaluate(t)
@@ -262,15 +264,15 @@ def _run_vectorized(plan: _Plan, ids: np.ndarray, key: tuple[Any, ...]) -> dict[
     }
 
 
-def _noise(plan: _Plan, ids: np.ndarray) -> Callable[[int], np.ndarray]:
+def _noise(plan: _Plan) -> Callable[[int], np.ndarray]:
     """Gradient noise of step t for the runs `ids`: noise * xi with xi drawn from
     ``numpy.random.default_rng(seed)`` of each run, the same numbers in the same order as
     :func:`saddlepoint.train.minimize` draws them (``rng.standard_normal(dim)`` per step).
     Drawn a block of steps at a time: a Generator's stream does not depend on how it is cut."""
     block = 128
-    std = np.array([plan.settings[i].get("noise", 0.0) for i in ids])[:, None]
-    rngs = [np.random.default_rng(plan.settings[i].get("seed", 0)) for i in ids]
-    drawn = np.empty((len(ids), block, plan.dim))
+    std = plan.runs.setting("noise")[:, None]
+    rngs = [np.random.default_rng(seed) for seed in plan.runs.seed().tolist()]
+    drawn = np.empty((len(rngs), block, plan.dim))
 
     def at(t: int) -> np.ndarray:
         if t % block == 0:
@@ -281,72 +283,61 @@ def _noise(plan: _Plan, ids: np.ndarray) -> Callable[[int], np.ndarray]:
     return at
 
 
-def _classify(plan: _Plan, x: np.ndarray, grad_norm: np.ndarray) -> list[str]:
-    """The final points' kinds from the surface's analytic Hessians."""
-    kinds = ["not critical"] * len(x)
+KINDS = ("not critical", "minimum", "maximum", "saddle", "degenerate", "unknown")
+
+
+def _classify(plan: _Plan, x: np.ndarray, grad_norm: np.ndarray) -> np.ndarray:
+    """The final points' kinds (codes into KINDS) from the surface's analytic Hessians."""
+    kinds = np.zeros(len(x), dtype=np.int8)
     critical = np.flatnonzero(np.isfinite(grad_norm) & (grad_norm <= plan.grad_tol))
     if critical.size == 0:
         return kinds
     hess = getattr(plan.surface, "hessian", None)
     if hess is None:
-        for i in critical:
-            kinds[i] = "unknown"
+        kinds[critical] = KINDS.index("unknown")
         return kinds
     with np.errstate(all="ignore"):
         H = np.asarray(hess(x[critical].astype(np.float64)), dtype=np.float64)
     H = H.reshape(len(critical), plan.dim, plan.dim)
-    for i, kind in zip(critical, _kinds_from_hessians(H)):
-        kinds[i] = kind
+    finite = np.all(np.isfinite(H), axis=(1, 2))  # a non-finite Hessian: "not critical"
+    if finite.any():
+        from ..hessian import classify
+
+        names = np.asarray(classify(H[finite], symmetrize=True).kind).reshape(-1)
+        where = critical[finite]
+        for code, kind in enumerate(KINDS):
+            kinds[where[names == kind]] = code
     return kinds
 
 
-def _kinds_from_hessians(H: np.ndarray) -> list[str]:
-    """Minimum / maximum / saddle / degenerate for a stack of Hessians (non-finite ones:
-    "not critical"), by :func:`saddlepoint.hessian.classify` and its default tolerance."""
-    kinds = np.full(len(H), "not critical", dtype=object)
-    finite = np.all(np.isfinite(H), axis=(1, 2))
-    if finite.any():
-        kinds[finite] = _classify_stack(H[finite])
-    return kinds.tolist()
-
-
-def _classify_stack(H: np.ndarray) -> list[str]:
-    from ..hessian import classify
-
-    return np.asarray(classify(H, symmetrize=True).kind).reshape(-1).tolist()
-
-
-def _compute_chunk(plan: _Plan, ids: Sequence[int]) -> dict[str, Any]:
-    """The results of the runs `ids` as columns (``run`` first): runs grouped by optimizer
-    variant, each group one native call or one vectorized loop."""
-    groups: dict[tuple[Any, ...], list[int]] = {}
-    for i in np.asarray(ids, dtype=np.int64).tolist():
-        groups.setdefault(_variant(plan.settings[i]), []).append(i)
+def _compute_chunk(plan: _Plan, rows: Sequence[int] | np.ndarray) -> dict[str, Any]:
+    """The results of the plan's runs at `rows` as columns (``run``: their numbers in the
+    sweep, ascending; ``kind`` as codes into KINDS): runs grouped by optimizer variant, each
+    group one native call or one vectorized loop."""
+    chunk = plan.take(np.asarray(rows, dtype=np.int64))
+    variants = chunk.runs.variant()
     parts = []
-    for key, members in groups.items():
-        # Rows sharing betas next to each other: the kernels look each distinct beta up once
-        # per block of rows, so sorted betas are cheapest. A run's result does not depend on
-        # its row, so the order is free.
-        members.sort(
-            key=lambda i: (
-                plan.settings[i].get("beta1", 0.0),
-                plan.settings[i].get("beta2", 0.0),
-                i,
-            )
-        )
-        gid = np.asarray(members, dtype=np.int64)
-        native = plan.native is not None and plan.use_native and not key[-1]
-        run = _run_native if native else _run_vectorized
-        res = run(plan, gid, key)
-        res["kind"] = np.array(_classify(plan, res["x"], res["grad_norm"]), dtype=object)
-        res["run"] = gid
+    for code in np.unique(variants).tolist():
+        key = variant_key(code)
+        members = np.flatnonzero(variants == code)
+        native = chunk.native is not None and chunk.use_native and not key[-1]
+        if not native:
+            # Rows sharing betas next to each other: the kernels look each distinct beta up
+            # once per block of rows. A run's result does not depend on its row.
+            group = chunk.runs.take(members)
+            members = members[np.lexsort((group.setting("beta2"), group.setting("beta1")))]
+        group_plan = chunk.take(members)
+        res = (_run_native if native else _run_vectorized)(group_plan, key)
+        res["kind"] = _classify(group_plan, res["x"], res["grad_norm"])
+        res["run"] = group_plan.runs.ids
         parts.append(res)
     cols = {c: np.concatenate([p[c] for p in parts]) for c in ("run", *RESULT_COLUMNS)}
     cols["x_final"] = np.concatenate([np.asarray(p["x"], dtype=np.float64) for p in parts])
-    order = np.argsort(cols["run"], kind="stable")
-    cols = {c: v[order] for c, v in cols.items()}
-    cols["threshold_step"] = cols["threshold_step"].astype(np.int64)
-    cols["diverged"] = cols["diverged"].astype(bool)
+    if len(parts) > 1 or not np.all(cols["run"][1:] > cols["run"][:-1]):
+        order = np.argsort(cols["run"], kind="stable")
+        cols = {c: v[order] for c, v in cols.items()}
+    cols["threshold_step"] = cols["threshold_step"].astype(np.int64, copy=False)
+    cols["diverged"] = cols["diverged"].astype(bool, copy=False)
     for c in ("final_loss", "best_loss", "grad_norm"):
-        cols[c] = cols[c].astype(np.float64)
+        cols[c] = cols[c].astype(np.float64, copy=False)
     return cols

@@ -3,9 +3,8 @@ tables), resuming from the store, and the rows of the result table (see the pack
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,9 +12,12 @@ import numpy as np
 
 from .. import _core
 from .._checks import int_at_least
+from ._columns import Coded
 from ._dask import run_dask
-from ._grid import expand, lr_values, settle
-from ._run import RESULT_COLUMNS, _compute_chunk, _NativeSpec, _Plan
+from ._plan import fingerprint, make_plan, schedule_name
+from ._run import _compute_chunk, _NativeSpec, _Plan
+from ._runs import Runs, build_runs
+from ._table import Results
 
 __all__ = ["sweep"]
 
@@ -67,92 +69,6 @@ def _native_spec(surface: Any) -> _NativeSpec | None:
     return None
 
 
-def _surface_identity(surface: Any) -> dict[str, Any]:
-    """What identifies a surface's maths across processes: its type and its values and
-    gradients at fixed probe points (object reprs may hold memory addresses)."""
-    rng = np.random.default_rng(20240611)
-    probe = rng.uniform(-1.5, 1.5, size=(3, surface.dim))
-    with np.errstate(all="ignore"):
-        v = np.asarray(surface.value(probe), dtype=np.float64)
-        g = np.asarray(surface.grad(probe), dtype=np.float64)
-    return {
-        "type": f"{type(surface).__module__}.{type(surface).__qualname__}",
-        "name": getattr(surface, "name", None),
-        "dim": surface.dim,
-        "probe": hashlib.sha256(v.tobytes() + g.tobytes()).hexdigest(),
-    }
-
-
-# --------------------------------------------------------------------------------------------
-# The plan: everything a chunk needs
-# --------------------------------------------------------------------------------------------
-def _start_points(surface: Any, settings: list[dict[str, Any]], x0: Any) -> np.ndarray:
-    dim = surface.dim
-    points = np.empty((len(settings), dim), dtype=np.float64)
-    if not any("x0" in s for s in settings) and not (isinstance(x0, str) and x0 == "random"):
-        settings = settings[:1]  # one start point for every run: check it once, broadcast it
-    for i, s in enumerate(settings):
-        point = s.get("x0", x0)
-        if isinstance(point, str) and point == "random":
-            seed = s.get("seed", 0)
-            bounds = np.asarray(getattr(surface, "bounds", None), dtype=np.float64)
-            if bounds.shape == (2,):
-                bounds = np.tile(bounds, (dim, 1))
-            if bounds.shape != (dim, 2):
-                raise ValueError(
-                    f"x0: 'random' needs the surface's bounds as (dim, 2), got {bounds.shape}"
-                )
-            point = np.random.default_rng(seed).uniform(bounds[:, 0], bounds[:, 1])
-        elif point is None:
-            point = getattr(surface, "start", None)
-            if point is None:
-                raise ValueError("x0: the surface has no default start; pass x0=")
-        try:
-            p = np.asarray(point, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
-            raise ValueError(f"x0: expected a point of {dim} numbers, got {point!r}") from None
-        if p.shape != (dim,) or not np.all(np.isfinite(p)):
-            raise ValueError(f"x0: expected {dim} finite numbers, got {point!r}")
-        points[i] = p
-    if len(settings) == 1:
-        points[:] = points[0]
-    return points
-
-
-def _schedule_name(schedule: Any) -> str:
-    """A schedule's readable repr, without a memory address (stable across processes, so a
-    resumed sweep recognises its own grid; the values themselves are fingerprinted too)."""
-    text = repr(schedule)
-    if " at 0x" in text:
-        text = getattr(schedule, "__qualname__", type(schedule).__qualname__)
-    return text
-
-
-def _fingerprint(plan: _Plan, keys: list[str], optimizer: str) -> str:
-    def enc(v: Any) -> Any:
-        if callable(v):
-            return f"schedule:{_schedule_name(v)}"
-        if isinstance(v, np.ndarray):
-            return v.tolist()
-        return v
-
-    doc = {
-        "format": 1,
-        "surface": _surface_identity(plan.surface),
-        "keys": keys,
-        "optimizer": optimizer,
-        "settings": [{k: enc(v) for k, v in s.items()} for s in plan.settings],
-        "x0": hashlib.sha256(plan.x0.tobytes()).hexdigest(),
-        "lr_tables": hashlib.sha256(plan.lr_tables.tobytes()).hexdigest(),
-        "steps": plan.steps,
-        "dtype": plan.dtype.name,
-        "threshold": repr(plan.threshold),
-        "divergence": repr(plan.divergence),
-        "grad_tol": repr(plan.grad_tol),
-    }
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=repr).encode()).hexdigest()
-
-
 # --------------------------------------------------------------------------------------------
 # The public function
 # --------------------------------------------------------------------------------------------
@@ -164,7 +80,8 @@ def sweep(
     optimizer: str = "adam",
     x0: Any = None,
     seeds: int | Sequence[int] | None = None,
-    out: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+    store: str | None = None,
     resume: bool = True,
     overwrite: bool = False,
     backend: str = "local",
@@ -259,81 +176,77 @@ def sweep(
         grid = {**grid, "seed": [seeds] if isinstance(seeds, int) else list(seeds)}
     elif seeds is not None:
         raise ValueError("seeds: only with a grid given as a dict of lists")
-    keys, runs, positions = expand(grid)
-    settings = settle(keys, runs, optimizer, positions)
-    if any("seed" in s for s in settings) and not (
-        (isinstance(x0, str) and x0 == "random")
-        or any(s.get("x0") == "random" or s.get("noise", 0.0) > 0 for s in settings)
+    runs = build_runs(grid, optimizer)
+    if isinstance(x0, str) and x0 != "random":
+        raise ValueError(f"x0: expected a point, 'random' or None, got {x0!r}")
+    if "seed" in runs.cols and not (
+        (isinstance(x0, str) and x0 == "random") or _draws_randomly(runs)
     ):
         raise ValueError(
             "seeds: a seed draws gradient noise or random start points; give the grid a "
             "'noise' > 0 or pass x0='random'"
         )
-    if isinstance(x0, str) and x0 != "random":
-        raise ValueError(f"x0: expected a point, 'random' or None, got {x0!r}")
     surf = _resolve_surface(surface, surface_kw)
-    points = _start_points(surf, settings, x0)
-
-    schedules: dict[int, int] = {}
-    tables: list[np.ndarray] = []
-    lr_index = np.full(len(settings), -1, dtype=np.int64)
-    for i, s in enumerate(settings):
-        if callable(s["lr"]):
-            k = schedules.get(id(s["lr"]))
-            if k is None:
-                k = schedules[id(s["lr"])] = len(tables)
-                tables.append(lr_values(s["lr"], steps))
-            lr_index[i] = k
-    lr_tables = np.array(tables, dtype=np.float64).reshape(len(tables), steps)
-    if len(tables) == 0:
-        lr_tables = np.zeros((1, steps))  # the native loop reads row 0 of a non-empty table
-
-    plan = _Plan(
-        surf,
-        _native_spec(surf),
-        settings,
-        points,
-        steps,
-        dt,
-        thr,
-        float(divergence),
-        tol,
-        lr_tables,
-        lr_index,
-        use_native=native,
+    plan = make_plan(
+        surf, _native_spec(surf), runs, x0, steps, dt, thr, float(divergence), tol, native
     )
-    store = None
-    chunks: list[dict[str, Any]] = []
+    runs.variant()  # once for the whole sweep, not per chunk
+    results = Results(len(runs), plan.dim)
+    session = None
     if out is not None:
-        from ._store import SweepStore
+        from ._stores import open_store
 
-        store = SweepStore(out, _fingerprint(plan, keys, optimizer), overwrite=overwrite)
-        if resume:
-            saved = store.columns(plan.dim)
-            if saved is not None:
-                chunks.append(saved)
-        else:
-            store.clear()
+        session = open_store(
+            out,
+            fingerprint(plan),
+            runs,
+            plan.dim,
+            (schedule_name, _show),
+            overwrite=overwrite,
+            store=store,
+        )
     try:
-        done = set(chunks[0]["run"].tolist()) if chunks else set()
-        missing = [i for i in range(len(settings)) if i not in done]
+        if session is not None and resume:
+            for cols in session.read_results():
+                results.put(cols)
+        elif session is not None:
+            session.clear()
+        missing = np.flatnonzero(~results.done)
         work = [missing[a : a + chunk_size] for a in range(0, len(missing), chunk_size)]
-        bar = _progress_bar(len(settings), len(done), progress)
+        bar = _progress_bar(len(runs), len(runs) - len(missing), progress)
         try:
             runner = run_dask if backend == "dask" else _run_local
             for cols in runner(plan, work, client):
-                if store is not None:
-                    store.write(cols)
-                chunks.append(cols)
+                if session is not None:
+                    session.write(cols)
+                results.put(cols)
                 if bar is not None:
                     bar.update(len(cols["run"]))
         finally:
             if bar is not None:
                 bar.close()
     finally:
-        if store is not None:
-            store.close()
-    return _table(pd, keys, settings, chunks, plan.dim)
+        if session is not None:
+            session.close()
+    return results.frame(pd, runs, schedule_name, _show)
+
+
+def _draws_randomly(runs: Runs) -> bool:
+    """Whether some run has gradient noise or a random start point (what a seed is for)."""
+    x0 = runs.cols.get("x0")
+    random_x0 = isinstance(x0, Coded) and any(
+        isinstance(v, str) and v == "random" for v in x0.values
+    )
+    return random_x0 or bool(np.any(runs.setting("noise") > 0))
+
+
+def _show(v: Any) -> Any:
+    """A grid value as the table shows it (start points as tuples)."""
+    if isinstance(v, np.ndarray):
+        return tuple(v.tolist())
+    if isinstance(v, list):
+        return tuple(v)
+    return v
 
 
 def _progress_bar(total: int, done: int, enabled: bool) -> Any:
@@ -349,46 +262,8 @@ def _progress_bar(total: int, done: int, enabled: bool) -> Any:
     return tqdm(total=total, initial=done, unit="run", desc="sweep", smoothing=0.1)
 
 
-def _run_local(plan: _Plan, chunks: list[list[int]], client: Any) -> Any:
+def _run_local(plan: _Plan, chunks: list[np.ndarray], client: Any) -> Any:
     if client is not None:
         raise ValueError("client: only used with backend='dask'")
     for ids in chunks:
         yield _compute_chunk(plan, ids)
-
-
-def _table(
-    pd: Any,
-    keys: list[str],
-    settings: list[dict[str, Any]],
-    chunks: list[dict[str, Any]],
-    dim: int,
-) -> Any:
-    def show(v: Any) -> Any:
-        if type(v) is float:
-            return v
-        if callable(v):
-            return _schedule_name(v)
-        if isinstance(v, np.ndarray):
-            return tuple(v.tolist())
-        if isinstance(v, list):
-            return tuple(v)
-        return v
-
-    cols = {c: np.concatenate([ch[c] for ch in chunks]) for c in ("run", *RESULT_COLUMNS)}
-    x_final = np.concatenate([ch["x_final"].reshape(-1, dim) for ch in chunks])
-    order = np.argsort(cols["run"], kind="stable")
-    runs = cols["run"][order].tolist()
-    data: dict[str, Any] = {}
-    for key in keys:
-        data[key] = [show(settings[i].get(key)) for i in runs]
-    for col in RESULT_COLUMNS:
-        data[col] = cols[col][order]
-    for k in range(dim):
-        data[f"x_final_{k}"] = x_final[order, k]
-    df = pd.DataFrame(data, index=pd.Index(runs, name="run"))
-    step = cols["threshold_step"][order]
-    df["threshold_step"] = pd.array(np.where(step < 0, 0, step), dtype="Int64")
-    df.loc[step < 0, "threshold_step"] = pd.NA
-    df["diverged"] = df["diverged"].astype(bool)
-    df["kind"] = df["kind"].astype(object)
-    return df
