@@ -18,25 +18,9 @@ import pytest
 
 pd = pytest.importorskip("pandas")
 
+from _sweep_script import CHUNK, GRID, HERE, SCRIPT, STEPS  # noqa: E402
 from _sweep_surfaces import Rosen  # noqa: E402
 from saddlepoint import sweep  # noqa: E402
-
-HERE = Path(__file__).parent
-GRID = {"lr": np.logspace(-4, 0, 24).tolist(), "beta1": [0.8, 0.9]}
-STEPS = 4000  # a chunk of 4 runs takes ~0.1 s in NumPy: the kill lands mid-sweep
-CHUNK = 4
-
-SCRIPT = textwrap.dedent(
-    f"""
-    import sys
-    sys.path.insert(0, {str(HERE)!r})
-    import numpy as np
-    from saddlepoint import sweep
-    from _sweep_surfaces import Rosen
-    grid = {{"lr": np.logspace(-4, 0, 24).tolist(), "beta1": [0.8, 0.9]}}
-    sweep(Rosen(), grid, steps={STEPS}, out=sys.argv[1], chunk_size={CHUNK}, progress=False)
-    """
-)
 
 
 def _rows_in(path: Path) -> int:

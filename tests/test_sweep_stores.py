@@ -10,7 +10,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -20,27 +19,11 @@ import pytest
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 
+from _sweep_script import CHUNK, GRID, SCRIPT, STEPS  # noqa: E402
 from _sweep_surfaces import Rosen  # noqa: E402
 from saddlepoint import sweep  # noqa: E402
 from saddlepoint.sweeps import OutInUseError, load  # noqa: E402
 from saddlepoint.sweeps import _sweep as sweep_mod  # noqa: E402
-
-HERE = Path(__file__).parent
-GRID = {"lr": np.logspace(-4, 0, 24).tolist(), "beta1": [0.8, 0.9]}
-STEPS = 4000  # a chunk of 4 runs takes ~0.1 s in NumPy: the kill lands mid-sweep
-CHUNK = 4
-SCRIPT = textwrap.dedent(
-    f"""
-    import sys
-    sys.path.insert(0, {str(HERE)!r})
-    import numpy as np
-    from saddlepoint import sweep
-    from _sweep_surfaces import Rosen
-    grid = {{"lr": np.logspace(-4, 0, 24).tolist(), "beta1": [0.8, 0.9]}}
-    sweep(Rosen(), grid, steps=int(sys.argv[2]), out=sys.argv[1], chunk_size={CHUNK},
-          progress=False)
-    """
-)
 
 
 @pytest.mark.parametrize("name", ["r.sqlite", "r.parquet"])
