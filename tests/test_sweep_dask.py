@@ -68,3 +68,45 @@ def test_dask_backend_runs_the_native_loop_identically(client, monkeypatch):
         Rosen(), GRID, steps=500, chunk_size=9, backend="dask", client=client, progress=False
     )
     pd.testing.assert_frame_equal(remote, local, check_exact=True)
+
+
+def test_worker_processes_give_the_local_table_bit_for_bit(tmp_path):
+    """Two worker processes (each task pickled with its own runs' settings only): the native
+    loop and the vectorized path give the local table, and out= works as locally."""
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
+    try:
+        with distributed.Client(cluster) as c:
+            grid = {"optimizer": ["sgd", "adam"], "lr": np.logspace(-4, -1, 12).tolist()}
+            for surface, kw in (("rosenbrock", {}), (Rosen(), {"native": False})):
+                local = sweep(surface, grid, steps=300, chunk_size=5, progress=False, **kw)
+                remote = sweep(
+                    surface,
+                    grid,
+                    steps=300,
+                    chunk_size=3,
+                    backend="dask",
+                    client=c,
+                    progress=False,
+                    **kw,
+                )
+                pd.testing.assert_frame_equal(remote, local, check_exact=True)
+            out = tmp_path / "r.parquet"
+            saved = sweep(
+                "rosenbrock",
+                grid,
+                steps=300,
+                chunk_size=4,
+                backend="dask",
+                client=c,
+                out=out,
+                progress=False,
+            )
+            pd.testing.assert_frame_equal(saved, local_native(grid), check_exact=True)
+    finally:
+        cluster.close()
+
+
+def local_native(grid):
+    return sweep("rosenbrock", grid, steps=300, progress=False)
