@@ -5,14 +5,15 @@
    single 1e7 tensor; saddlepoint.torch.Adam against torch.optim.Adam(fused=True) and
    (foreach=True). Each contender steps its own copy of the parameters (lr 1e-6, so the
    copies stay alike); calls interleaved, medians; ratios torch / ours.
-   "fresh grads": before every timed step each contender gets new grad tensors (as after
-   zero_grad(set_to_none=True) and a backward), so ours takes a NumPy view of each new grad
-   instead of reusing the last step's (the real loop's case).
+   "fresh grads": before every timed step (untimed) each contender's zero_grad() and new
+   grad tensors, as in a real loop, so ours takes a NumPy view of each new grad instead of
+   reusing the last step's.
 2. ``--agreement``: float32 agreement over 200 steps of the digits MLP, every option of the
    tests (tests/test_torch_optim.py computes the same numbers and asserts on them).
 
-Threads: torch's and ours as set by OMP_NUM_THREADS / torch.set_num_threads (2 on the
-project's VMs); bench/torch_threads.py measures the two runtimes together. The host is
+Threads: both libraries' from OMP_NUM_THREADS (2 on the project's VMs); the results keep
+one table per OMP_NUM_THREADS / OMP_WAIT_POLICY setting. bench/torch_threads.py measures
+the two libraries' OpenMP use together. The host is
 shared and noisy: read the ratios, not the times. Writes bench/results/torch_optim.json.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -122,10 +124,12 @@ def timed_with_fresh_grads(
     return {k: float(np.median(v)) for k, v in times.items()}
 
 
-def fresh(params: list[torch.Tensor], grads: list[torch.Tensor]) -> Callable[[], None]:
-    """New grad tensors (same values), as a backward after zero_grad(set_to_none=True)."""
+def fresh(params: list[torch.Tensor], opt: Any, grads: list[torch.Tensor]) -> Callable[[], None]:
+    """The real loop's grads: zero_grad() (set_to_none=True, which also frees the grads an
+    optimizer holds), then new grad tensors with the same values, as a backward makes."""
 
     def setup() -> None:
+        opt.zero_grad()
         for p, g in zip(params, grads):
             p.grad = g.clone()
 
@@ -137,6 +141,7 @@ def bench_steps(quick: bool) -> list[dict[str, Any]]:
     from _timing import interleaved_medians
 
     models: list[tuple[str, Callable[[], nn.Module]]] = [
+        ("MLP digits 64-32x8-10", lambda: mlp(10, 32)),
         ("MLP digits 64-64x8-10", lambda: mlp(10)),
         ("CNN digits 5 conv+BN blocks", lambda: SmallCNN(5)),
         ("MLP digits 64-64x48-10", lambda: mlp(50)),
@@ -156,7 +161,7 @@ def bench_steps(quick: bool) -> list[dict[str, Any]]:
             same = interleaved_medians({k: opt.step for k, (_, opt) in cs.items()}, budget)
 
             fresh_t = timed_with_fresh_grads(
-                {k: (fresh(ps, grads), opt.step) for k, (ps, opt) in cs.items()}, budget
+                {k: (fresh(ps, opt, grads), opt.step) for k, (ps, opt) in cs.items()}, budget
             )
             ours = "saddlepoint.torch"
             for grads_case, med in (("same grads", same), ("fresh grads", fresh_t)):
@@ -205,17 +210,19 @@ def main() -> None:
     out: dict[str, Any] = {
         "machine": platform.processor() or platform.machine(),
         "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "saddlepoint_threads": sp.get_num_threads(),
     }
     path = Path(__file__).parent / "results" / "torch_optim.json"
     previous = json.loads(path.read_text()) if path.exists() else {}
+    # one table per thread setting (OMP_NUM_THREADS, OMP_WAIT_POLICY), kept across runs
+    steps = previous.get("steps") if isinstance(previous.get("steps"), dict) else {}
     if args.agreement:
         out["agreement"] = bench_agreement()
-        out["steps"] = previous.get("steps")
     else:
-        out["steps"] = bench_steps(args.quick)
+        policy = os.environ.get("OMP_WAIT_POLICY")
+        key = f"{sp.get_num_threads()} threads, OMP_WAIT_POLICY={policy}"
+        steps[key] = bench_steps(args.quick)
         out["agreement"] = previous.get("agreement")
+    out["steps"] = steps
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(out, indent=1))
     print(f"wrote {path}", file=sys.stderr)
