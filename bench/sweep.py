@@ -3,12 +3,16 @@ run with its own learning rate (log-spaced 1e-4..1) and betas, in million run-st
 
 Peers, interleaved in one process and timed as medians after a warm-up:
   native      the compiled sweep loop (saddlepoint._core.native_sweep, as sweep() calls it)
-  sweep()     saddlepoint.sweep on the built-in surface, end to end (grid, DataFrame)
+  sweep()     saddlepoint.sweep on the built-in surface, end to end (a DataFrame of runs in, the
+              result table out)
   custom      sweep() on a user-defined NumPy surface: the vectorized kernel path
   numpy       the same sweep written as a NumPy program vectorized over runs
   jax         optax.adam + jax.vmap + lax.scan, jit-compiled (compile time reported apart)
 
-Usage: python bench/sweep.py [--runs N] [--steps T] [--repeats R] [--threads K]
+Then the scale row: 10^6 runs x 100 steps, sweep() against the compiled loop alone, and the
+peak memory of sweep() (tracemalloc) against its result table; --stores adds out= timings.
+
+Usage: python bench/sweep.py [--runs N] [--steps T] [--repeats R] [--threads K] [--stores]
 Writes bench/results/sweep.json.
 """
 
@@ -74,9 +78,12 @@ def run_native(n, steps, dtype):
     return x
 
 
-def run_sweep(n, steps, dtype, surface):
+def run_sweep(n, steps, dtype, surface, chunk_size=None, **kw):
+    """sweep() end to end, the grid given as a DataFrame of runs (the columnar form)."""
+    import pandas as pd
+
     lr, b1, b2 = settings(n)
-    grid = [{"lr": a, "beta1": b, "beta2": c} for a, b, c in zip(lr, b1, b2)]
+    grid = pd.DataFrame({"lr": lr, "beta1": b1, "beta2": b2})
     df = sweep(
         surface,
         grid,
@@ -84,10 +91,72 @@ def run_sweep(n, steps, dtype, surface):
         x0=X0,
         dtype=dtype,
         progress=False,
-        native=surface != "custom",
-        chunk_size=n,
+        native=not isinstance(surface, NumpyRosenbrock),
+        chunk_size=chunk_size or n,
+        **kw,
     )
     return df
+
+
+def scale_row(n, steps, repeats):
+    """10^6 runs x 100 steps: sweep() (default chunks) against the compiled loop alone, and
+    sweep()'s peak traced memory (tracemalloc: NumPy's buffers included) against its table."""
+    import tracemalloc
+
+    peers = {
+        "native": lambda: run_native(n, steps, np.float64),
+        "sweep()": lambda: run_sweep(n, steps, np.float64, "rosenbrock", chunk_size=65536),
+    }
+    for fn in peers.values():
+        fn()
+    times = {k: [] for k in peers}
+    for _ in range(repeats):
+        for name, fn in peers.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    tracemalloc.start()
+    df = run_sweep(n, steps, np.float64, "rosenbrock", chunk_size=65536)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # the table's own bytes; kind's 6 strings are shared, so its column costs its pointers
+    table = int(df.memory_usage(deep=False, index=True).sum())
+    row = {
+        "runs": n,
+        "steps": steps,
+        "median_s": med,
+        "sweep_over_native": med["sweep()"] / med["native"],
+        "peak_traced_bytes": peak,
+        "table_bytes": table,
+        "peak_over_table": peak / table,
+    }
+    print(
+        f"\n{n} runs x {steps} steps (float64): native {med['native']:.3f} s, sweep() "
+        f"{med['sweep()']:.3f} s: {row['sweep_over_native']:.2f}x the compiled loop"
+    )
+    print(
+        f"  peak traced memory {peak / 1e6:.0f} MB = {row['peak_over_table']:.2f}x the "
+        f"result table ({table / 1e6:.0f} MB)"
+    )
+    return row
+
+
+def store_row(n, steps, folder):
+    """The same sweep written to each store (one run each: writes are not repeatable)."""
+    import shutil
+
+    row = {}
+    for name in ("results.sqlite", "results.parquet"):
+        path = Path(folder) / name
+        shutil.rmtree(path, ignore_errors=True)
+        if path.exists():
+            path.unlink()
+        t0 = time.perf_counter()
+        run_sweep(n, steps, np.float64, "rosenbrock", chunk_size=65536, out=str(path))
+        row[name] = time.perf_counter() - t0
+        print(f"  with out={name}: {row[name]:.2f} s")
+    return row
 
 
 def run_numpy(n, steps, dtype):
@@ -158,6 +227,9 @@ def main():
     ap.add_argument("--steps", type=int, default=1_000)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=saddlepoint.get_num_threads())
+    ap.add_argument("--scale-runs", type=int, default=1_000_000, help="runs of the scale row")
+    ap.add_argument("--scale-steps", type=int, default=100)
+    ap.add_argument("--stores", action="store_true", help="also time out= (SQLite, Parquet)")
     args = ap.parse_args()
     saddlepoint.set_num_threads(args.threads)
     n, steps = args.runs, args.steps
@@ -207,6 +279,12 @@ def main():
 
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
+    scale = scale_row(args.scale_runs, args.scale_steps, args.repeats)
+    if args.stores:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            scale["stores_s"] = store_row(args.scale_runs, args.scale_steps, tmp)
     doc = {
         "benchmark": "sweep",
         "runs": n,
@@ -215,6 +293,7 @@ def main():
         "machine": platform.processor() or platform.machine(),
         "build": dict(_core.build_config()),
         "results": results,
+        "scale": scale,
     }
     (out / "sweep.json").write_text(json.dumps(doc, indent=2, default=str))
 
