@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <stdexcept>
 #include <type_traits>
 #include <vector>
 
@@ -86,16 +87,30 @@ namespace detail {
 inline constexpr std::int64_t kBlock = 256;  // runs per block: a block's state stays in L1
 inline constexpr int kMaxLocalDim = 64;      // native sweeps take surfaces up to this dimension
 
-// Loss bookkeeping of one run at x_t. Selects stored unconditionally, not conditional
-// stores: GCC 12 does not if-convert a store that might not happen, and that control flow
-// alone kept the whole run loop scalar.
+// The largest T at or below x: for every T f, f <= at_or_below<T>(x) exactly when
+// double(f) <= x. The loss bookkeeping compares in T with these, so that a float32 loop holds
+// no double lanes (same answers as comparing double(f) with x).
 template <typename T>
-inline void track(T f, std::int64_t t, double threshold, double divergence, double& best,
-                  std::int64_t& hit, std::int64_t& div) {
-  const double fd = static_cast<double>(f);
-  best = fd < best ? fd : best;
-  hit = (hit < 0 && fd <= threshold) ? t : hit;
-  div = !(std::abs(fd) <= divergence) ? std::int64_t{1} : div;
+T at_or_below(double x) {
+  T y = static_cast<T>(x);
+  if (static_cast<double>(y) > x) y = std::nextafter(y, -std::numeric_limits<T>::infinity());
+  return y;
+}
+
+// Step indices in the run loop: 32-bit lanes beside float32 (the caller checks the range).
+template <typename T>
+using StepIndex = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+
+// Loss bookkeeping of one run at x_t, in T (threshold and divergence from at_or_below; the
+// best loss in T is the double best, as the conversion keeps order). Selects stored
+// unconditionally, not conditional stores: GCC 12 does not if-convert a store that might not
+// happen, and that control flow alone kept the whole run loop scalar.
+template <typename T>
+inline void track(T f, StepIndex<T> t, T threshold, T divergence, T& best, StepIndex<T>& hit,
+                  StepIndex<T>& div) {
+  best = f < best ? f : best;
+  hit = (hit < 0 && f <= threshold) ? t : hit;
+  div = !(std::abs(f) <= divergence) ? StepIndex<T>{1} : div;
 }
 
 // The optimizer's switches, uniform over a call: as run-time values, or as compile-time
@@ -112,6 +127,51 @@ struct StaticFlags {
   static constexpr bool wd_on = WD_ON, mom_on = MOM_ON;
 };
 
+// Adam's row constants for a block's runs, one array per AdamRow field (adam_row_from_sqrt's
+// values exactly): those of a run's settings once per block, those of its step (lr / bc1,
+// sqrt(bc2), 1 - lr * wd) once per step in a loop of their own. Formed inside the run loop,
+// their double arithmetic and gathers left the float32 loop little faster than float64.
+template <typename T>
+struct AdamRowArrays {
+  std::vector<T> wd, decay, w1, one_minus_w1, beta2, one_minus_beta2, bc2_sqrt, eps,
+      neg_step_size, low_weight;
+
+  AdamRowArrays(std::int64_t B, std::int64_t r0, const SweepHyper& h) {
+    for (auto* a : {&wd, &decay, &w1, &one_minus_w1, &beta2, &one_minus_beta2, &bc2_sqrt, &eps,
+                    &neg_step_size, &low_weight}) {
+      a->assign(static_cast<std::size_t>(B), T(0));
+    }
+    for (std::int64_t j = 0; j < B; ++j) {
+      const std::int64_t r = r0 + j;
+      const double w = 1.0 - h.beta1[r];
+      wd[j] = T(h.weight_decay[r]);
+      w1[j] = T(w);
+      one_minus_w1[j] = T(1) - T(w);
+      beta2[j] = T(h.beta2[r]);
+      one_minus_beta2[j] = T(1.0 - h.beta2[r]);
+      eps[j] = T(h.eps[r]);
+      low_weight[j] = std::abs(w) < 0.5 ? T(1) : T(0);
+    }
+  }
+
+  // The constants of step t (0-based; the tables' column t is step t + 1).
+  void set_step(std::int64_t B, std::int64_t r0, std::int64_t t, std::int64_t steps,
+                const double* __restrict lrs, const double* __restrict wdec,
+                const double* __restrict bc1_table, const std::int64_t* __restrict bc1_index,
+                const double* __restrict bc2_table, const std::int64_t* __restrict bc2_index) {
+    T* __restrict neg = neg_step_size.data();
+    T* __restrict dec = decay.data();
+    T* __restrict bc2 = bc2_sqrt.data();
+    for (std::int64_t j = 0; j < B; ++j) {
+      const std::int64_t r = r0 + j;
+      const double lr = lrs[j];
+      dec[j] = T(1.0 - lr * wdec[r]);
+      bc2[j] = T(bc2_table[bc2_index[r] * steps + t]);
+      neg[j] = T(-(lr / bc1_table[bc1_index[r] * steps + t]));
+    }
+  }
+};
+
 template <typename T, SweepOptimizer OPT, typename Surface>
 void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
                std::int64_t steps, const SweepHyper& h, const BiasTables* bc1,
@@ -120,9 +180,10 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
   const int d = D > 0 ? D : dim;
   const std::size_t n = static_cast<std::size_t>(d * B);
   std::vector<T> X(n), S0(n, T(0)), S1(n, T(0)), S2(n, T(0));
-  std::vector<double> best(static_cast<std::size_t>(B), std::numeric_limits<double>::infinity());
-  std::vector<std::int64_t> hit(static_cast<std::size_t>(B), -1);
-  std::vector<std::int64_t> div(static_cast<std::size_t>(B), 0);  // int64: one lane width
+  using Index = StepIndex<T>;  // one lane width with T
+  std::vector<T> best(static_cast<std::size_t>(B), std::numeric_limits<T>::infinity());
+  std::vector<Index> hit(static_cast<std::size_t>(B), -1);
+  std::vector<Index> div(static_cast<std::size_t>(B), 0);
   for (std::int64_t j = 0; j < B; ++j) {
     for (int k = 0; k < d; ++k) X[k * B + j] = out.x[(r0 + j) * d + k];
   }
@@ -130,9 +191,9 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
   T* const s0_ = S0.data();
   T* const s1_ = S1.data();
   T* const s2_ = S2.data();
-  double* const bst_ = best.data();
-  std::int64_t* const ht_ = hit.data();
-  std::int64_t* const dv_ = div.data();
+  T* const bst_ = best.data();
+  Index* const ht_ = hit.data();
+  Index* const dv_ = div.data();
   const std::int64_t B_ = B, r0_ = r0, steps_ = steps;
   const WeightDecay wd_mode = !h.weight_decay_on ? WeightDecay::none
                               : h.decoupled      ? WeightDecay::decoupled
@@ -156,7 +217,7 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
   const std::int64_t* __restrict bc1_index = bc1 ? bc1->index.data() : nullptr;
   const std::int64_t* __restrict bc2_index = bc2 ? bc2->index.data() : nullptr;
   const bool maximize = h.maximize;
-  const double threshold = h.threshold, divergence = h.divergence;
+  const T threshold = at_or_below<T>(h.threshold), divergence = at_or_below<T>(h.divergence);
   // The block's learning rates at step t: straight from lr when no run of the block follows a
   // schedule, else gathered into a buffer first (a conditional gather inside the run loop
   // would keep it from vectorizing).
@@ -164,6 +225,9 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
   for (std::int64_t j = 0; j < B; ++j) scheduled = scheduled || lr_index[r0 + j] >= 0;
   std::vector<double> lr_buffer(scheduled ? static_cast<std::size_t>(B) : 0);
   const double* const lrs_ = scheduled ? lr_buffer.data() : lr_const + r0;
+
+  // Adam's row constants (empty for the other optimizers)
+  AdamRowArrays<T> ar(OPT == SweepOptimizer::adam ? B : 0, r0, h);
 
   // One step of every run of the block. `fl` holds the optimizer's switches: compile-time
   // constants for the common variants (GCC 12 vectorizes the run loop only when no select
@@ -178,10 +242,21 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
     T* __restrict s0 = s0_;
     T* __restrict s1 = s1_;
     T* __restrict s2 = s2_;
-    double* __restrict bst = bst_;
-    std::int64_t* __restrict ht = ht_;
-    std::int64_t* __restrict dv = dv_;
+    T* __restrict bst = bst_;
+    Index* __restrict ht = ht_;
+    Index* __restrict dv = dv_;
     const double* __restrict lrs = lrs_;
+    // Adam's row constants: restrict locals too (through `ar` they could alias the state)
+    const T* __restrict a_wd = ar.wd.data();
+    const T* __restrict a_decay = ar.decay.data();
+    const T* __restrict a_w1 = ar.w1.data();
+    const T* __restrict a_omw1 = ar.one_minus_w1.data();
+    const T* __restrict a_beta2 = ar.beta2.data();
+    const T* __restrict a_omb2 = ar.one_minus_beta2.data();
+    const T* __restrict a_bc2 = ar.bc2_sqrt.data();
+    const T* __restrict a_eps = ar.eps.data();
+    const T* __restrict a_neg = ar.neg_step_size.data();
+    const T* __restrict a_low = ar.low_weight.data();
     // Runs are independent (ivdep); no omp simd here: it would privatize the coordinate arrays
     // per lane, which GCC 12 then fails to vectorize.
 #pragma GCC ivdep
@@ -190,12 +265,13 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
       T xl[D > 0 ? D : kMaxLocalDim], gl[D > 0 ? D : kMaxLocalDim];
       for (int k = 0; k < (D > 0 ? D : d); ++k) xl[k] = xs[k * B + j];
       const T f = surface(xl, gl);
-      track(f, t, threshold, divergence, bst[j], ht[j], dv[j]);
+      track(f, static_cast<Index>(t), threshold, divergence, bst[j], ht[j], dv[j]);
       const double lr = lrs[j];
       if constexpr (OPT == SweepOptimizer::adam) {
-        const AdamRow<T> c = adam_row_from_sqrt<T>(lr, beta1[r], beta2[r], eps[r], wdec[r],
-                                                   maximize, bc1_table[bc1_index[r] * steps + t],
-                                                   bc2_table[bc2_index[r] * steps + t]);
+        (void)lr;  // in the step's row constants (adam_step_rows)
+        const AdamRow<T> c{T(maximize ? -1 : 1), a_wd[j],  a_decay[j], a_w1[j],
+                           a_omw1[j],           a_beta2[j], a_omb2[j], a_bc2[j],
+                           a_eps[j],            a_neg[j],   a_low[j] != T(0)};
         for (int k = 0; k < (D > 0 ? D : d); ++k) {
           T mi = s0[k * B + j], vi = s1[k * B + j], ai = s2[k * B + j];
           adam_element(xl[k], gl[k], mi, vi, ai, c, fl.wd, fl.amsgrad);
@@ -244,6 +320,9 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
               i < 0 ? lr_const[r0 + j] : lr_table[i * steps + t];
         }
       }
+      if constexpr (OPT == SweepOptimizer::adam) {
+        ar.set_step(B, r0, t, steps, lrs_, wdec, bc1_table, bc1_index, bc2_table, bc2_index);
+      }
       if (t == 0) {
         step_all(t, fl, std::true_type{});
       } else {
@@ -285,13 +364,13 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
     T xl[D > 0 ? D : kMaxLocalDim], gl[D > 0 ? D : kMaxLocalDim];
     for (int k = 0; k < d; ++k) xl[k] = xs_[k * B + j];
     const T f = surface(xl, gl);
-    track(f, steps, threshold, divergence, bst_[j], ht_[j], dv_[j]);
+    track(f, static_cast<Index>(steps), threshold, divergence, bst_[j], ht_[j], dv_[j]);
     double g2 = 0.0;
     for (int k = 0; k < d; ++k) g2 += static_cast<double>(gl[k]) * static_cast<double>(gl[k]);
     const std::int64_t r = r0 + j;
     for (int k = 0; k < d; ++k) out.x[r * d + k] = xl[k];
     out.final_loss[r] = static_cast<double>(f);
-    out.best_loss[r] = bst_[j];
+    out.best_loss[r] = static_cast<double>(bst_[j]);
     out.grad_norm[r] = std::sqrt(g2);
     out.threshold_step[r] = ht_[j];
     out.diverged[r] = static_cast<std::uint8_t>(dv_[j]);
@@ -307,6 +386,9 @@ void native_sweep(surfaces::SurfaceId id, int dim, const double* surface_matrix,
                   std::int64_t runs, std::int64_t steps, const SweepHyper& h,
                   const SweepOut<T>& out) {
   if (runs == 0) return;
+  if (steps >= std::numeric_limits<detail::StepIndex<T>>::max()) {
+    throw std::invalid_argument("steps: a float32 native sweep takes fewer than 2**31 - 1 steps");
+  }
   std::vector<BiasTables> bc;  // Adam's bias corrections, per distinct beta1 and beta2
   if (h.optimizer == SweepOptimizer::adam) {
     bc.emplace_back(h.beta1, runs, steps, false);  // bc1
