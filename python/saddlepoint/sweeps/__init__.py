@@ -30,12 +30,24 @@ surface maths they agree bit for bit, and a run's result never depends on how ru
 into chunks, threads, SIMD lanes or Dask workers. A run also equals a single run of the
 optimizer object (:mod:`saddlepoint.optim`) with the same settings.
 
+Grids
+-----
+A dict of lists (the product), a list of dicts (one run each) or, for large grids, a
+:class:`pandas.DataFrame` with a run per row and a column per key: the columnar form, checked
+and run with array operations only (no Python object per run).
+
 Persistence and resuming
 ------------------------
-With ``out="results.sqlite"`` each chunk's rows are written in one SQLite transaction as the
-chunk finishes. A sweep killed at any moment and started again with the same arguments
-computes only the missing runs. A different sweep (surface, grid, optimizer, steps, dtype,
-threshold...) against an existing file is refused unless ``overwrite=True``.
+``out="results.sqlite"`` writes each chunk's rows in one SQLite transaction as the chunk
+finishes, a real column per grid key and result (``SELECT lr, final_loss FROM results WHERE
+final_loss < 1e-3`` in any SQLite tool; NaN is NULL). ``out="results.parquet"`` (or
+``store="parquet"``; needs pyarrow) writes a Parquet file per finished chunk into that folder,
+each under a temporary name then renamed, for large sweeps. Either way a sweep killed at any
+moment loses at most the chunks in flight, and started again with the same arguments computes
+only the missing runs; :func:`load` reads either store back as the table. A different sweep
+against an existing `out` is refused unless ``overwrite=True``; a second process on the same
+`out` is refused in one line naming the first (:class:`OutInUseError`, from a lock file next
+to the store; the lock of a killed process is taken over).
 
 Dask
 ----
@@ -43,7 +55,8 @@ Dask
 ``Client`` passed as ``client=``, or a local in-process cluster by default. To use a real
 cluster, start a scheduler and workers (``dask scheduler``, ``dask worker tcp://host:8786``,
 each worker with saddlepoint installed) and pass ``client=Client("tcp://host:8786")``. Results
-are written by the calling process as tasks finish, so ``out`` works unchanged.
+are written by the calling process as tasks finish, so ``out`` works unchanged. Each task
+carries the settings of its own chunk only. See docs/sweeps.md for a deployment.
 """
 
 from ._lock import OutInUseError

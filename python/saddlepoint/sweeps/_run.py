@@ -66,6 +66,8 @@ class _Plan:
     def x0(self) -> np.ndarray:
         """The runs' start points (runs, dim) float64."""
         col = self.runs.cols.get("x0")
+        if col is None and not self.random_start[-1]:  # one start point for every run
+            return np.broadcast_to(self.starts[-1], (len(self.runs), self.dim))
         code = np.full(len(self.runs), len(self.starts) - 1, dtype=np.int64)
         if col is not None:
             assert isinstance(col, Coded)
@@ -99,7 +101,7 @@ def _run_native(plan: _Plan, key: tuple[Any, ...]) -> dict[str, np.ndarray]:
     assert native is not None  # only called for surfaces with a native twin
     hyper = _hyper_arrays(plan.runs)
     native_opt = _NATIVE_OPTIMIZER[opt]
-    x = np.ascontiguousarray(plan.x0(), dtype=plan.dtype)
+    x = np.array(plan.x0(), dtype=plan.dtype, order="C")  # a copy: updated in place
     res = _core.native_sweep(
         native.name,
         x,
@@ -135,7 +137,7 @@ def _run_vectorized(plan: _Plan, key: tuple[Any, ...]) -> dict[str, np.ndarray]:
     surface = plan.surface
     hyper = _hyper_arrays(plan.runs)
     h = {k: _uniform_or_array(v) for k, v in hyper.items()}
-    x = np.ascontiguousarray(plan.x0(), dtype=dtype)
+    x = np.array(plan.x0(), dtype=dtype, order="C")  # a copy: updated in place
     n = len(plan.runs)
     zeros = lambda: np.zeros_like(x)  # noqa: E731
     lr_index = plan.runs.lr_index()
@@ -316,17 +318,20 @@ def _compute_chunk(plan: _Plan, rows: Sequence[int] | np.ndarray) -> dict[str, A
     group one native call or one vectorized loop."""
     chunk = plan.take(np.asarray(rows, dtype=np.int64))
     variants = chunk.runs.variant()
+    one = chunk.runs.uniform_variant()
     parts = []
-    for code in np.unique(variants).tolist():
+    for code in [one] if one is not None else np.unique(variants).tolist():
         key = variant_key(code)
-        members = np.flatnonzero(variants == code)
+        members = np.flatnonzero(variants == code) if one is None else None
         native = chunk.native is not None and chunk.use_native and not key[-1]
         if not native:
+            if members is None:
+                members = np.arange(len(chunk.runs))
             # Rows sharing betas next to each other: the kernels look each distinct beta up
             # once per block of rows. A run's result does not depend on its row.
             group = chunk.runs.take(members)
             members = members[np.lexsort((group.setting("beta2"), group.setting("beta1")))]
-        group_plan = chunk.take(members)
+        group_plan = chunk if members is None else chunk.take(members)
         res = (_run_native if native else _run_vectorized)(group_plan, key)
         res["kind"] = _classify(group_plan, res["x"], res["grad_norm"])
         res["run"] = group_plan.runs.ids

@@ -34,6 +34,12 @@ class Runs:
     schedules: list[Any] = field(default_factory=list)  # distinct lr schedules
     lr_codes: np.ndarray | None = None  # per distinct lr value: its schedule's index or -1
     variants: np.ndarray | None = None  # (runs,) int64, see variant()
+    # the optimizer code when every run has it (the common case: no per-run gathers then)
+    single: int | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if len(self.opt) and np.all(self.opt == self.opt[0]):
+            self.single = int(self.opt[0])
 
     def __len__(self) -> int:
         return len(self.opt)
@@ -51,6 +57,11 @@ class Runs:
             variants,
         )
 
+    def uniform_variant(self) -> int | None:
+        """The variant code when every run shares it (one kernel call for them all)."""
+        v = self.variant()
+        return int(v[0]) if len(v) and np.all(v == v[0]) else None
+
     def _given(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(value per run, whether the run gives it) of a grid key, or None if not in the grid."""
         col = self.cols.get(name)
@@ -66,6 +77,12 @@ class Runs:
         """Every run's value of a hyper-parameter (or noise), its optimizer's default when not
         given, 0 when its optimizer does not take it; float64, or bool for switches."""
         dtype = bool if name in _FLAGS else np.float64
+        if self.single is not None:  # one optimizer: a default is one number, taken or not
+            col = self.cols.get(name)
+            if not _TAKES[name][self.single] or col is None:
+                return np.full(len(self), _DEFAULT[name][self.single], dtype=dtype)
+            if not isinstance(col, Coded):
+                return col.astype(dtype)  # a copy: callers may write into it
         out = _DEFAULT[name].astype(dtype)[self.opt]
         given = self._given(name)
         if given is not None:
@@ -89,10 +106,13 @@ class Runs:
         """A code per run: the optimizer and the switches its kernel call shares (see _run);
         computed once for the whole sweep, then taken along with the runs."""
         if self.variants is None:
-            code = self.opt.astype(np.int64)
+            code: Any = self.single if self.single is not None else self.opt.astype(np.int64)
             for name in _BITS:
-                code = code * 2 + (self.setting(name) != 0)
-            self.variants = code
+                if self.single is not None and name not in self.cols:  # the same for all
+                    code = code * 2 + int(_DEFAULT[name][self.single] != 0)
+                else:
+                    code = code * 2 + (self.setting(name) != 0)
+            self.variants = np.broadcast_to(np.asarray(code, dtype=np.int64), (len(self),))
         return self.variants
 
     def present(self, key: str) -> np.ndarray:
@@ -103,6 +123,8 @@ class Runs:
         given = np.ones(len(self), bool) if not isinstance(col, Coded) else col.codes >= 0
         if key in SPECIAL_KEYS:
             return given
+        if self.single is not None:
+            return np.full(len(self), _TAKES[key][self.single])
         return _TAKES[key][self.opt]
 
 

@@ -103,8 +103,10 @@ def sweep(
         A built-in name (``"rosenbrock"``; ``surface_kw`` passes its arguments, e.g.
         ``{"n": 5}``), or any object with ``dim``, ``value(X)`` and ``grad(X)`` vectorized over
         ``X`` of shape ``(..., dim)`` (and ``hessian(X)`` for the ``kind`` column).
-    grid : dict of lists or list of dicts
-        Optimizer keyword arguments (``lr`` a number or a schedule; ``beta1``/``beta2`` for
+    grid : dict of lists, list of dicts, or DataFrame
+        A dict of lists is the product of its axes; a list of dicts or a DataFrame (a run per
+        row, a column per key; the fast form for large grids) lists the runs. Keys: optimizer
+        keyword arguments (``lr`` a number or a schedule; ``beta1``/``beta2`` for
         Adam's ``betas``), ``optimizer``, ``x0``, ``noise`` (standard deviation of Gaussian
         noise added to each gradient, drawn from ``default_rng(seed)`` as
         :func:`saddlepoint.train.minimize` does; noisy runs take the vectorized path) and
@@ -124,7 +126,11 @@ def sweep(
         Adds a ``seed`` axis to the grid: one run per seed of the gradient noise and of
         ``x0="random"`` start points.
     out : path, optional
-        SQLite file the rows are written to chunk by chunk (see the module docs).
+        Where the rows are written chunk by chunk: an SQLite file, or a Parquet folder for a
+        name ending in ``.parquet`` or an existing folder (see the module docs; read it back
+        with :func:`saddlepoint.sweeps.load`).
+    store : ``"sqlite"``, ``"parquet"`` or None
+        The store of `out` when its name does not say.
     resume : bool
         Reuse the finished runs in `out` (False: recompute them all).
     overwrite : bool

@@ -22,7 +22,7 @@ class Results:
         self.cols["threshold_step"] = np.empty(runs, dtype=np.int64)
         self.cols["diverged"] = np.empty(runs, dtype=bool)
         self.cols["kind"] = np.empty(runs, dtype=np.int8)  # codes into KINDS
-        self.x_final = np.empty((dim, runs))  # a row per coordinate: each a contiguous column
+        self.x_final = np.empty((runs, dim))  # as chunks return them; columns are its views
         self.done = np.zeros(runs, dtype=bool)
 
     def put(self, chunk: dict[str, Any]) -> None:
@@ -32,7 +32,7 @@ class Results:
             run = slice(int(run[0]), int(run[-1]) + 1)
         for c in RESULT_COLUMNS:
             self.cols[c][run] = chunk[c]
-        self.x_final[:, run] = np.asarray(chunk["x_final"]).reshape(len(self.done[run]), -1).T
+        self.x_final[run] = np.asarray(chunk["x_final"]).reshape(len(self.done[run]), -1)
         self.done[run] = True
 
     def frame(self, pd: Any, runs: Runs, schedule_name: Any, show: Any) -> Any:
@@ -49,6 +49,6 @@ class Results:
         # kind stays an object column of str, as it always was (not pandas' string dtype)
         kinds = np.array(KINDS, dtype=object)[self.cols["kind"]]
         data["kind"] = pd.Series(kinds, index=index, dtype=object, copy=False)
-        for k, col in enumerate(self.x_final):
-            data[f"x_final_{k}"] = col
+        for k in range(self.x_final.shape[1]):
+            data[f"x_final_{k}"] = self.x_final[:, k]
         return pd.DataFrame(data, index=index, copy=False)
