@@ -199,6 +199,39 @@ def test_float64_matches_torch(name: str, opts: dict[str, Any]) -> None:
     assert opt._saddlepoint_optimizer(0).steps == STEPS
 
 
+def small_cnn(dtype: Any, seed: int = 0) -> Any:
+    """Two 3x3 conv blocks with batch norm on the 8x8 digits, then a linear layer."""
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Unflatten(1, (1, 8, 8)),
+        nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 16, 10),
+    ).to(dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["f64", "f32"])
+def test_small_cnn_has_torchs_loss_curve(dtype: Any) -> None:
+    """The issue's CNN check: Adam on a small CNN, same seed, the same loss curve (float64
+    1e-12; float32 within the fused/foreach spread, measured on the curve itself)."""
+
+    def curve(make: Callable[[Any], Any]) -> list[float]:
+        model = small_cnn(dtype)
+        return train(model, make(model), batches(dtype))
+
+    ours_curve = np.array(curve(lambda m: spt.Adam(m.parameters(), lr=3e-3)))
+    if dtype == torch.float64:
+        ref = np.array(curve(lambda m: torch.optim.Adam(m.parameters(), lr=3e-3, foreach=False)))
+        np.testing.assert_allclose(ours_curve, ref, rtol=1e-12, atol=0)
+    else:
+        fused = np.array(curve(lambda m: torch.optim.Adam(m.parameters(), lr=3e-3, fused=True)))
+        each = np.array(curve(lambda m: torch.optim.Adam(m.parameters(), lr=3e-3, foreach=True)))
+        spread = np.max(np.abs(fused - each) / np.abs(fused))
+        assert 0 < spread < 1e-4
+        assert np.max(np.abs(ours_curve - fused) / np.abs(fused)) <= 4 * spread
+    assert ours_curve[-20:].mean() < 0.3 * ours_curve[:5].mean()  # it learned
+
+
 def test_param_groups_with_different_options() -> None:
     def groups(m: Any) -> list[dict[str, Any]]:
         layers = [m[0], m[2], m[4]]
