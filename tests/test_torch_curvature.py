@@ -304,6 +304,22 @@ def test_escape_along_a_given_direction_and_no_descent_leaves_the_model():
         st.escape(net, nn.MSELoss(), data, direction=[1.0, 1.0, 1.0])
 
 
+def test_escape_undoes_its_trial_points_when_the_loss_fails():
+    net = TwoWeights(torch.float64)
+    calls = [0]
+
+    def flaky(out, target):  # fails on the fifth evaluation, inside the line search
+        calls[0] += 1
+        if calls[0] == 5:
+            raise RuntimeError("data loader went away")
+        return F.mse_loss(out, target)
+
+    with pytest.raises(RuntimeError, match="data loader went away"):
+        st.escape(net, flaky, lecture_data(torch.float64), direction=[1.0, 1.0])
+    assert calls[0] == 5
+    assert float(net.w1.detach()) == 0.0 == float(net.w2.detach())
+
+
 # --- eigenpairs and classify against dense references -----------------------------------------
 
 
