@@ -141,6 +141,29 @@ def test_adam_stability_ratio_uses_torchs_second_moments():
     assert math.isclose(ratio, expected, rel_tol=1e-6)
 
 
+@pytest.mark.parametrize("kind", ["RMSprop", "Adagrad"])
+def test_rmsprop_and_adagrad_ratios_use_torchs_state(kind):
+    X, y, H = least_squares()
+    model = linear()
+    if kind == "RMSprop":
+        opt = torch.optim.RMSprop(model.parameters(), lr=0.01, momentum=0.5, centered=True)
+    else:
+        opt = torch.optim.Adagrad(model.parameters(), lr=0.3, lr_decay=0.01)
+    monitor = st.watch(model, opt, st.hvp(model, nn.MSELoss(), (X, y)), curvature_every=25)
+    run(monitor, model, opt, X, y, 26)
+    state, t = opt.state[model.weight], 26
+    if kind == "RMSprop":  # D = 1 / (sqrt(square_avg - grad_avg^2) + eps), heavy-ball limit
+        second = (state["square_avg"] - state["grad_avg"] ** 2).reshape(-1).numpy()
+        lr, scale = 0.01, 1.0 / (2.0 * 1.5)
+    else:  # D = 1 / (sqrt(sum) + eps), the decayed lr / (1 + (t - 1) lr_decay)
+        second = state["sum"].reshape(-1).numpy()
+        lr, scale = 0.3 / (1.0 + (t - 1) * 0.01), 0.5
+    d = 1.0 / (np.sqrt(np.maximum(second, 0.0)) + opt.param_groups[0]["eps"])
+    lam = np.linalg.eigvalsh(np.sqrt(d)[:, None] * H * np.sqrt(d)[None, :])[-1]
+    ratio = monitor.history["stability_ratio"].dropna().iloc[-1]
+    assert math.isclose(ratio, lr * lam * scale, rel_tol=1e-6)
+
+
 def test_in_step_instruments_equal_the_grad_pass():
     X, y, _ = least_squares()
     histories = []
