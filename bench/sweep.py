@@ -78,8 +78,9 @@ def run_native(n, steps, dtype):
     return x
 
 
-def run_sweep(n, steps, dtype, surface, chunk_size=None, **kw):
-    """sweep() end to end, the grid given as a DataFrame of runs (the columnar form)."""
+def run_sweep(n, steps, dtype, surface, **kw):
+    """sweep() end to end, the grid given as a DataFrame of runs (the columnar form), with
+    sweep's default chunks."""
     import pandas as pd
 
     lr, b1, b2 = settings(n)
@@ -92,20 +93,19 @@ def run_sweep(n, steps, dtype, surface, chunk_size=None, **kw):
         dtype=dtype,
         progress=False,
         native=not isinstance(surface, NumpyRosenbrock),
-        chunk_size=chunk_size or n,
         **kw,
     )
     return df
 
 
 def scale_row(n, steps, repeats):
-    """10^6 runs x 100 steps: sweep() (default chunks) against the compiled loop alone, and
+    """10^6 runs x 100 steps: sweep() (its default chunks) against the compiled loop alone, and
     sweep()'s peak traced memory (tracemalloc: NumPy's buffers included) against its table."""
     import tracemalloc
 
     peers = {
         "native": lambda: run_native(n, steps, np.float64),
-        "sweep()": lambda: run_sweep(n, steps, np.float64, "rosenbrock", chunk_size=65536),
+        "sweep()": lambda: run_sweep(n, steps, np.float64, "rosenbrock"),
     }
     for fn in peers.values():
         fn()
@@ -117,7 +117,7 @@ def scale_row(n, steps, repeats):
             times[name].append(time.perf_counter() - t0)
     med = {k: statistics.median(v) for k, v in times.items()}
     tracemalloc.start()
-    df = run_sweep(n, steps, np.float64, "rosenbrock", chunk_size=65536)
+    df = run_sweep(n, steps, np.float64, "rosenbrock")
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     # the table's own bytes; kind's 6 strings are shared, so its column costs its pointers
@@ -153,7 +153,7 @@ def store_row(n, steps, folder):
         if path.exists():
             path.unlink()
         t0 = time.perf_counter()
-        run_sweep(n, steps, np.float64, "rosenbrock", chunk_size=65536, out=str(path))
+        run_sweep(n, steps, np.float64, "rosenbrock", out=str(path))
         row[name] = time.perf_counter() - t0
         print(f"  with out={name}: {row[name]:.2f} s")
     return row
