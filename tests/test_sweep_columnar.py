@@ -84,3 +84,20 @@ def test_bad_dataframe_columns_are_named(frame, match):
 def test_empty_dataframe_is_refused():
     with pytest.raises(ValueError, match="grid: expected a DataFrame with at least one row"):
         sweep(Rosen(), pd.DataFrame({"lr": []}), steps=2, progress=False)
+
+
+def test_values_are_checked_once_each_not_once_per_run(monkeypatch):
+    """The grid is checked per distinct value (a dict's axes) or by array operations (a
+    DataFrame's numeric columns), never value by value over the runs."""
+    from saddlepoint.sweeps import _columns
+
+    calls = []
+    real = _columns.check_value
+    monkeypatch.setattr(_columns, "check_value", lambda k, v: calls.append(k) or real(k, v))
+    grid = {"lr": np.logspace(-4, -1, 200).tolist(), "beta1": [0.8, 0.9], "beta2": [0.99, 0.999]}
+    df = sweep("rosenbrock", grid, steps=3, progress=False)
+    assert len(df) == 800 and len(calls) == 200 + 2 + 2
+    calls.clear()
+    frame = pd.DataFrame({"lr": np.logspace(-4, -1, 5000), "beta1": 0.9})
+    assert len(sweep("rosenbrock", frame, steps=3, progress=False)) == 5000
+    assert calls == []
