@@ -18,9 +18,12 @@ from __future__ import annotations
 try:
     import torch as _torch  # noqa: F401  (fail here, with the fix, rather than deep inside)
 except ImportError as exc:  # pragma: no cover - exercised only without torch
-    raise ImportError(
+    # ModuleNotFoundError naming torch, as the bare import would: code (and the docstring
+    # tests) that skips the bridge without torch checks exactly that
+    raise ModuleNotFoundError(
         "saddlepoint.torch needs PyTorch: pip install \"saddlepoint[torch]\" "
-        "(or install a torch build for your platform first)"
+        "(or install a torch build for your platform first)",
+        name="torch",
     ) from exc
 
 from .._lazy import lazy_attributes
