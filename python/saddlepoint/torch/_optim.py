@@ -18,6 +18,7 @@ no effect here: the step is always one fused pass. docs/torch.md has the measure
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 import torch
@@ -50,6 +51,20 @@ class _Bridge(torch.optim.Optimizer):
     _spec: ClassVar[Spec]
     _plans: list[Plan] | None = None
     _state_seen: Any = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The constructor is the torch.optim namesake's own (signature, defaults, checks),
+        # followed by the engines' set-up: the two cannot drift apart across torch versions.
+        torch_class = next(b for b in cls.__mro__[1:] if b.__module__.startswith("torch.optim"))
+        torch_init = vars(torch_class)["__init__"]
+
+        @functools.wraps(torch_init)
+        def __init__(self: _Bridge, *args: Any, **kwargs: Any) -> None:
+            torch_init(self, *args, **kwargs)
+            self._ready()
+
+        cls.__init__ = __init__  # type: ignore[method-assign,assignment]
 
     def _ready(self) -> None:
         # GradScaler hands an optimizer that supports AMP scaling its scale instead of
@@ -212,34 +227,6 @@ class SGD(_Bridge, torch.optim.SGD):
 
     _spec = specs.SGD
 
-    def __init__(
-        self,
-        params: Any,
-        lr: float | torch.Tensor = 0.001,
-        momentum: float = 0,
-        dampening: float = 0,
-        weight_decay: float | torch.Tensor = 0,
-        nesterov: bool = False,
-        *,
-        maximize: bool = False,
-        foreach: bool | None = None,
-        differentiable: bool = False,
-        fused: bool | None = None,
-    ) -> None:
-        super().__init__(
-            params,
-            lr,
-            momentum,
-            dampening,
-            weight_decay,
-            nesterov,
-            maximize=maximize,
-            foreach=foreach,
-            differentiable=differentiable,
-            fused=fused,
-        )
-        self._ready()
-
 
 class Adagrad(_Bridge, torch.optim.Adagrad):
     """:class:`torch.optim.Adagrad` stepped by saddlepoint's fused kernel (lr_decay,
@@ -257,34 +244,6 @@ class Adagrad(_Bridge, torch.optim.Adagrad):
 
     _spec = specs.ADAGRAD
 
-    def __init__(
-        self,
-        params: Any,
-        lr: float | torch.Tensor = 0.01,
-        lr_decay: float = 0,
-        weight_decay: float = 0,
-        initial_accumulator_value: float = 0,
-        eps: float = 1e-10,
-        foreach: bool | None = None,
-        *,
-        maximize: bool = False,
-        differentiable: bool = False,
-        fused: bool | None = None,
-    ) -> None:
-        super().__init__(
-            params,
-            lr,
-            lr_decay,
-            weight_decay,
-            initial_accumulator_value,
-            eps,
-            foreach,
-            maximize=maximize,
-            differentiable=differentiable,
-            fused=fused,
-        )
-        self._ready()
-
 
 class RMSprop(_Bridge, torch.optim.RMSprop):
     """:class:`torch.optim.RMSprop` stepped by saddlepoint's fused kernel (alpha, eps,
@@ -301,35 +260,6 @@ class RMSprop(_Bridge, torch.optim.RMSprop):
     """
 
     _spec = specs.RMSPROP
-
-    def __init__(
-        self,
-        params: Any,
-        lr: float | torch.Tensor = 0.01,
-        alpha: float = 0.99,
-        eps: float = 1e-08,
-        weight_decay: float = 0,
-        momentum: float = 0,
-        centered: bool = False,
-        capturable: bool = False,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        differentiable: bool = False,
-    ) -> None:
-        super().__init__(
-            params,
-            lr,
-            alpha,
-            eps,
-            weight_decay,
-            momentum,
-            centered,
-            capturable,
-            foreach,
-            maximize,
-            differentiable,
-        )
-        self._ready()
 
 
 class Adam(_Bridge, torch.optim.Adam):
@@ -358,38 +288,6 @@ class Adam(_Bridge, torch.optim.Adam):
 
     _spec = specs.ADAM
 
-    def __init__(
-        self,
-        params: Any,
-        lr: float | torch.Tensor = 0.001,
-        betas: tuple[float | torch.Tensor, float | torch.Tensor] = (0.9, 0.999),
-        eps: float = 1e-08,
-        weight_decay: float = 0,
-        amsgrad: bool = False,
-        *,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        capturable: bool = False,
-        differentiable: bool = False,
-        fused: bool | None = None,
-        decoupled_weight_decay: bool = False,
-    ) -> None:
-        super().__init__(
-            params,
-            lr,
-            betas,
-            eps,
-            weight_decay,
-            amsgrad,
-            foreach=foreach,
-            maximize=maximize,
-            capturable=capturable,
-            differentiable=differentiable,
-            fused=fused,
-            decoupled_weight_decay=decoupled_weight_decay,
-        )
-        self._ready()
-
 
 class AdamW(_Bridge, torch.optim.AdamW):
     """:class:`torch.optim.AdamW` (Adam with decoupled weight decay, default 1e-2) stepped
@@ -406,33 +304,3 @@ class AdamW(_Bridge, torch.optim.AdamW):
     """
 
     _spec = specs.ADAM
-
-    def __init__(
-        self,
-        params: Any,
-        lr: float | torch.Tensor = 0.001,
-        betas: tuple[float | torch.Tensor, float | torch.Tensor] = (0.9, 0.999),
-        eps: float = 1e-08,
-        weight_decay: float = 0.01,
-        amsgrad: bool = False,
-        *,
-        maximize: bool = False,
-        foreach: bool | None = None,
-        capturable: bool = False,
-        differentiable: bool = False,
-        fused: bool | None = None,
-    ) -> None:
-        super().__init__(
-            params,
-            lr,
-            betas,
-            eps,
-            weight_decay,
-            amsgrad,
-            maximize=maximize,
-            foreach=foreach,
-            capturable=capturable,
-            differentiable=differentiable,
-            fused=fused,
-        )
-        self._ready()

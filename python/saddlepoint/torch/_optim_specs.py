@@ -15,17 +15,20 @@ from .. import optim as sp_optim
 from ._optim_plan import Spec, _scalar
 
 
+def _adam_settings(g: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "lr": _scalar(g["lr"]),
+        "betas": _scalar(tuple(g["betas"])),
+        "eps": g["eps"],
+        "weight_decay": g["weight_decay"],
+        "amsgrad": bool(g["amsgrad"]),
+        "maximize": bool(g["maximize"]),
+    }
+
+
 def _adam_engine(arrays: list[np.ndarray], g: dict[str, Any]) -> sp_optim.Optimizer:
     cls = sp_optim.AdamW if g["decoupled_weight_decay"] else sp_optim.Adam
-    return cls(
-        arrays,
-        lr=_scalar(g["lr"]),
-        betas=_scalar(tuple(g["betas"])),
-        eps=g["eps"],
-        weight_decay=g["weight_decay"],
-        amsgrad=bool(g["amsgrad"]),
-        maximize=bool(g["maximize"]),
-    )
+    return cls(arrays, **_adam_settings(g))
 
 
 def _adam_kernel(params: Any, grads: Any, states: Any, step: int, g: dict[str, Any]) -> None:
@@ -36,13 +39,8 @@ def _adam_kernel(params: Any, grads: Any, states: Any, step: int, g: dict[str, A
         states["exp_avg_sq"],
         states.get("max_exp_avg_sq"),
         step=step,
-        lr=_scalar(g["lr"]),
-        betas=_scalar(tuple(g["betas"])),
-        eps=g["eps"],
-        weight_decay=g["weight_decay"],
-        amsgrad=bool(g["amsgrad"]),
-        maximize=bool(g["maximize"]),
         decoupled_weight_decay=bool(g["decoupled_weight_decay"]),
+        **_adam_settings(g),
     )
 
 
@@ -58,32 +56,24 @@ ADAM = Spec(
 )
 
 
+def _sgd_settings(g: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "lr": _scalar(g["lr"]),
+        "momentum": g["momentum"],
+        "dampening": g["dampening"],
+        "weight_decay": _scalar(g["weight_decay"]),
+        "nesterov": bool(g["nesterov"]),
+        "maximize": bool(g["maximize"]),
+    }
+
+
 def _sgd_engine(arrays: list[np.ndarray], g: dict[str, Any]) -> sp_optim.Optimizer:
-    return sp_optim.SGD(
-        arrays,
-        lr=_scalar(g["lr"]),
-        momentum=g["momentum"],
-        dampening=g["dampening"],
-        weight_decay=_scalar(g["weight_decay"]),
-        nesterov=bool(g["nesterov"]),
-        maximize=bool(g["maximize"]),
-    )
+    return sp_optim.SGD(arrays, **_sgd_settings(g))
 
 
 def _sgd_kernel(params: Any, grads: Any, states: Any, step: int, g: dict[str, Any]) -> None:
     # step 1 (no buffer yet) starts the momentum buffer from the gradient, as torch does
-    kernels.sgd_step(
-        params,
-        grads,
-        states.get("momentum_buffer"),
-        lr=_scalar(g["lr"]),
-        momentum=g["momentum"],
-        dampening=g["dampening"],
-        nesterov=bool(g["nesterov"]),
-        weight_decay=_scalar(g["weight_decay"]),
-        maximize=bool(g["maximize"]),
-        step=step,
-    )
+    kernels.sgd_step(params, grads, states.get("momentum_buffer"), step=step, **_sgd_settings(g))
 
 
 SGD = Spec(
@@ -97,30 +87,26 @@ SGD = Spec(
 )
 
 
+def _adagrad_settings(g: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "lr": _scalar(g["lr"]),
+        "lr_decay": g["lr_decay"],
+        "weight_decay": g["weight_decay"],
+        "eps": g["eps"],
+        "maximize": bool(g["maximize"]),
+    }
+
+
 def _adagrad_engine(arrays: list[np.ndarray], g: dict[str, Any]) -> sp_optim.Optimizer:
     return sp_optim.Adagrad(
         arrays,
-        lr=_scalar(g["lr"]),
-        lr_decay=g["lr_decay"],
-        weight_decay=g["weight_decay"],
         initial_accumulator_value=float(g["initial_accumulator_value"]),
-        eps=g["eps"],
-        maximize=bool(g["maximize"]),
+        **_adagrad_settings(g),
     )
 
 
 def _adagrad_kernel(params: Any, grads: Any, states: Any, step: int, g: dict[str, Any]) -> None:
-    kernels.adagrad_step(
-        params,
-        grads,
-        states["sum"],
-        step=step,
-        lr=_scalar(g["lr"]),
-        lr_decay=g["lr_decay"],
-        weight_decay=g["weight_decay"],
-        eps=g["eps"],
-        maximize=bool(g["maximize"]),
-    )
+    kernels.adagrad_step(params, grads, states["sum"], step=step, **_adagrad_settings(g))
 
 
 ADAGRAD = Spec(
@@ -135,17 +121,20 @@ ADAGRAD = Spec(
 )
 
 
+def _rmsprop_settings(g: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "lr": _scalar(g["lr"]),
+        "alpha": g["alpha"],
+        "eps": g["eps"],
+        "weight_decay": g["weight_decay"],
+        "momentum": g["momentum"],
+        "centered": bool(g["centered"]),
+        "maximize": bool(g["maximize"]),
+    }
+
+
 def _rmsprop_engine(arrays: list[np.ndarray], g: dict[str, Any]) -> sp_optim.Optimizer:
-    return sp_optim.RMSprop(
-        arrays,
-        lr=_scalar(g["lr"]),
-        alpha=g["alpha"],
-        eps=g["eps"],
-        weight_decay=g["weight_decay"],
-        momentum=g["momentum"],
-        centered=bool(g["centered"]),
-        maximize=bool(g["maximize"]),
-    )
+    return sp_optim.RMSprop(arrays, **_rmsprop_settings(g))
 
 
 def _rmsprop_kernel(params: Any, grads: Any, states: Any, step: int, g: dict[str, Any]) -> None:
@@ -155,13 +144,7 @@ def _rmsprop_kernel(params: Any, grads: Any, states: Any, step: int, g: dict[str
         states["square_avg"],
         states.get("grad_avg"),
         states.get("momentum_buffer"),
-        lr=_scalar(g["lr"]),
-        alpha=g["alpha"],
-        eps=g["eps"],
-        weight_decay=g["weight_decay"],
-        momentum=g["momentum"],
-        centered=bool(g["centered"]),
-        maximize=bool(g["maximize"]),
+        **_rmsprop_settings(g),
     )
 
 
