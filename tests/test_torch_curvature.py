@@ -18,14 +18,7 @@ from torch.func import functional_call  # noqa: E402
 F = nn.functional
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # these models have a few dozen parameters: a product is ~1 ms on one thread, but torch's
-    # second OpenMP thread waiting for a busy core (the suite shares 2) can make it 100 ms
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # --- models and their dense reference Hessians ------------------------------------------------

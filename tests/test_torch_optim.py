@@ -82,15 +82,7 @@ CASE_IDS = [f"{n}-" + ("-".join(f"{k}={v}" for k, v in o.items())) for n, o in C
 _BATCHES: dict[Any, list[tuple[Any, Any]]] = {}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Any:
-    """torch's forward/backward on one thread: the results do not depend on it, and on a
-    shared 2-core host torch's OpenMP workers spin-wait for a busy core (a 200-step run took
-    13 s on 2 threads under load, 0.4 s on one; docs/torch.md, Threads)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def batches(dtype: Any, steps: int = STEPS, size: int = 64) -> list[tuple[Any, Any]]:

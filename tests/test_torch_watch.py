@@ -18,13 +18,7 @@ from torch import nn  # noqa: E402
 F = nn.functional
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # small models: one thread is fastest, and a second one waiting for a busy core is slow
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def least_squares(n=64, seed=0):

@@ -411,21 +411,16 @@ def hvp(
 
     Examples
     --------
-    The lecture's two-weight network ``y = w1 w2 x`` on ``x = 1``, target 1, loss
-    ``(y - 1)^2``, at the origin: ``H = [[0, -2], [-2, 0]]``.
+    Least squares ``mean((X w - y)^2)`` with a linear model: ``H = 2 X^T X / n``, here
+    ``diag(1, 4)`` (classify's example has the lecture's two-weight saddle).
 
     >>> import numpy as np, torch
-    >>> class TwoWeights(torch.nn.Module):
-    ...     def __init__(self):
-    ...         super().__init__()
-    ...         self.w1 = torch.nn.Parameter(torch.zeros(()))
-    ...         self.w2 = torch.nn.Parameter(torch.zeros(()))
-    ...     def forward(self, x):
-    ...         return self.w1 * self.w2 * x
-    >>> h = hvp(TwoWeights(), torch.nn.MSELoss(), (torch.ones(1), torch.ones(1)))
+    >>> model = torch.nn.Linear(2, 1, bias=False)
+    >>> X, y = torch.tensor([[1.0, 0.0], [0.0, 2.0]]), torch.zeros(2, 1)
+    >>> h = hvp(model, torch.nn.MSELoss(), (X, y))
     >>> h.dim, h.layout.names
-    (2, ('w1', 'w2'))
-    >>> h(np.array([1.0, 0.0]))
-    array([ 0., -2.])
+    (2, ('weight',))
+    >>> h(np.array([1.0, 0.0])), h(np.array([0.0, 1.0]))
+    (array([1., 0.]), array([0., 4.]))
     """
     return HessianVectorProduct(model, loss_fn, data, mode=mode, method=method, seed=seed)
