@@ -34,7 +34,8 @@ import saddlepoint.torch as st
 import torch
 from saddlepoint.hessian import highest_eigenpairs
 from saddlepoint.monitor import check_curvature
-from saddlepoint.monitor._curvature import CountingOperator, _lanczos
+from saddlepoint.monitor._curvature import _lanczos
+from saddlepoint.torch._density import _Recording
 from scipy.linalg import eigvalsh_tridiagonal
 from torch import nn
 
@@ -71,28 +72,8 @@ def training_points(steps: list[int]):  # type: ignore[no-untyped-def]
         yield target, model, (X[:512], y[:512])
 
 
-class Recording(CountingOperator):
-    """Lanczos' tridiagonal read off its calls (basis vectors in order): alpha_j = q_j.Hq_j,
-    beta_j = q_{j+1}.Hq_j."""
-
-    def __init__(self, hvp, dim):  # type: ignore[no-untyped-def]
-        super().__init__(hvp, dim, np.float64)
-        self.alpha: list[float] = []
-        self.beta: list[float] = []
-        self.last: np.ndarray | None = None
-
-    def __call__(self, v):  # type: ignore[no-untyped-def]
-        q = np.asarray(v, dtype=np.float64)
-        out = super().__call__(q)
-        if self.last is not None:
-            self.beta.append(float(q @ self.last))
-        self.alpha.append(float(q @ out))
-        self.last = out
-        return out
-
-
 def lanczos_products(h, start: np.ndarray, ref: float, max_steps: int) -> int | None:  # type: ignore[no-untyped-def]
-    op = Recording(h, h.dim)
+    op = _Recording(h, h.dim)  # the SLQ's own: the tridiagonal read off the calls
     _lanczos(op, start, 1e300, low=False, min_steps=max_steps)  # exactly max_steps steps
     alpha, beta = np.array(op.alpha), np.array(op.beta)
     for m in range(1, alpha.size + 1):
