@@ -60,6 +60,16 @@ def stepped(name: str, **kw: Any) -> tuple[Any, list[Any]]:
     return opt, [*a.parameters(), *b.parameters()]
 
 
+def refused_unchanged(opt: Any, error: type[Exception], match: str) -> list[Any]:
+    """opt.step() raises ``error`` matching ``match`` and leaves every tensor and all state
+    as they were; returns that state."""
+    before = snapshot(opt)
+    with pytest.raises(error, match=match):
+        opt.step()
+    assert same(snapshot(opt), before)
+    return before
+
+
 # ----------------------------------------------------------------------------------------
 # At construction (and add_param_group)
 # ----------------------------------------------------------------------------------------
@@ -151,30 +161,21 @@ def test_foreach_and_fused_are_accepted_and_do_not_change_the_step() -> None:
 def test_sparse_grad_is_refused_unchanged(name: str) -> None:
     opt, params = stepped(name)
     params[2].grad = torch.eye(2, 4).to_sparse()  # group 1's weight
-    before = snapshot(opt)
-    with pytest.raises(ValueError, match=r"param_groups\[1\]\['params'\]\[0\] .*sparse"):
-        opt.step()
-    assert same(snapshot(opt), before)
+    refused_unchanged(opt, ValueError, r"param_groups\[1\]\['params'\]\[0\] .*sparse")
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_non_contiguous_grad_is_refused_unchanged(name: str) -> None:
     opt, params = stepped(name)
     params[2].grad = torch.ones(4, 2).t()
-    before = snapshot(opt)
-    with pytest.raises(ValueError, match=r"param_groups\[1\]\['params'\]\[0\] .*not contiguous"):
-        opt.step()
-    assert same(snapshot(opt), before)
+    refused_unchanged(opt, ValueError, r"param_groups\[1\]\['params'\]\[0\] .*not contiguous")
 
 
 def test_grad_of_another_dtype_is_refused_unchanged() -> None:
     opt, params = stepped("Adam")
     params[1].grad_dtype = None  # torch lets a grad differ from its tensor's dtype then
     params[1].grad = torch.ones(4, dtype=torch.float64)
-    before = snapshot(opt)
-    with pytest.raises(TypeError, match=r"params\[1\] .*grad is torch.float64, expected"):
-        opt.step()
-    assert same(snapshot(opt), before)
+    refused_unchanged(opt, TypeError, r"params\[1\] .*grad is torch.float64, expected")
 
 
 @pytest.mark.parametrize(
@@ -192,10 +193,7 @@ def test_bad_setting_written_into_a_group_is_refused_unchanged(
 ) -> None:
     opt, _ = stepped(name, momentum=0.5) if name == "SGD" else stepped(name)
     opt.param_groups[1][key] = value
-    before = snapshot(opt)
-    with pytest.raises(ValueError, match=match):
-        opt.step()
-    assert same(snapshot(opt), before)
+    before = refused_unchanged(opt, ValueError, match)
     # and once it is put right, the step goes on
     opt.param_groups[1][key] = opt.param_groups[0][key]
     opt.step()
@@ -206,10 +204,7 @@ def test_switch_needing_state_that_was_never_made_is_refused() -> None:
     """torch raises KeyError when amsgrad is switched on after steps; we name the state."""
     opt, _ = stepped("Adam")
     opt.param_groups[0]["amsgrad"] = True
-    before = snapshot(opt)
-    with pytest.raises(ValueError, match=r"params\[0\] .*no 'max_exp_avg_sq'"):
-        opt.step()
-    assert same(snapshot(opt), before)
+    refused_unchanged(opt, ValueError, r"params\[0\] .*no 'max_exp_avg_sq'")
 
 
 @pytest.mark.parametrize("name", NAMES)
