@@ -11,6 +11,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bindings/common.hpp"
@@ -130,39 +131,38 @@ py::object decompose(py::handle a, bool vectors, bool symmetrize, std::optional<
                                  : solve<double>(s, vectors, symmetrize);
 }
 
+// The three stack functions take the same arguments: f(a, symmetrize, symmetry_rtol, name).
+template <typename F>
+void def_stack_function(py::module_& m, const char* function, F&& f, const char* doc) {
+  m.def(function, std::forward<F>(f), py::arg("a"), py::kw_only(), py::arg("symmetrize") = false,
+        py::arg("symmetry_rtol") = py::none(), py::arg("name") = "a", doc);
+}
+
 }  // namespace
 
 void bind_linalg(py::module_& m) {
-  m.def(
-      "eigh_stack",
-      [](py::handle a, bool symmetrize, std::optional<double> symmetry_rtol,
-         const std::string& name) { return decompose(a, true, symmetrize, symmetry_rtol, name); },
-      py::arg("a"), py::kw_only(), py::arg("symmetrize") = false,
-      py::arg("symmetry_rtol") = py::none(), py::arg("name") = "a",
+  def_stack_function(
+      m, "eigh_stack",
+      [](py::handle a, bool symmetrize, std::optional<double> rtol, const std::string& name) {
+        return decompose(a, true, symmetrize, rtol, name);
+      },
       "Eigenvalues (ascending) and eigenvectors (columns) of a C-contiguous float32/float64 "
       "stack (..., n, n) of symmetric matrices; returns (w, v) in the input's dtype. The lower "
       "triangle is used, or (a + a^T)/2 with symmetrize=True. Raises ValueError for non-finite "
       "entries or asymmetry above symmetry_rtol * max|a_ij| (default sqrt(eps)). `name` is "
       "the argument name used in error messages.");
-  m.def(
-      "eigvalsh_stack",
-      [](py::handle a, bool symmetrize, std::optional<double> symmetry_rtol,
-         const std::string& name) {
-        return decompose(a, false, symmetrize, symmetry_rtol, name);
+  def_stack_function(
+      m, "eigvalsh_stack",
+      [](py::handle a, bool symmetrize, std::optional<double> rtol, const std::string& name) {
+        return decompose(a, false, symmetrize, rtol, name);
       },
-      py::arg("a"), py::kw_only(), py::arg("symmetrize") = false,
-      py::arg("symmetry_rtol") = py::none(), py::arg("name") = "a",
       "Eigenvalues (ascending) of a C-contiguous float32/float64 stack (..., n, n) of symmetric "
       "matrices, checked like eigh_stack.");
-  m.def(
-      "check_symmetric_stack",
-      [](py::handle a, bool symmetrize, std::optional<double> symmetry_rtol,
-         const std::string& name) {
-        const Stack s = checked_stack(a, name, symmetry_rtol);
-        check_values(s, name, symmetrize);
+  def_stack_function(
+      m, "check_symmetric_stack",
+      [](py::handle a, bool symmetrize, std::optional<double> rtol, const std::string& name) {
+        check_values(checked_stack(a, name, rtol), name, symmetrize);
       },
-      py::arg("a"), py::kw_only(), py::arg("symmetrize") = false,
-      py::arg("symmetry_rtol") = py::none(), py::arg("name") = "a",
       "Raise as eigh_stack would for this stack (shape, dtype, finite values, symmetry), "
       "without decomposing it: the check in front of the LAPACK path.");
 }
