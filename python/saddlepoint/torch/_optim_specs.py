@@ -6,6 +6,7 @@ hyper-parameter names, defaults and semantics (saddlepoint.optim, saddlepoint.ke
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,15 +16,25 @@ from .. import optim as sp_optim
 from ._optim_plan import Spec, _scalar
 
 
-def _adam_settings(g: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "lr": _scalar(g["lr"]),
-        "betas": _scalar(tuple(g["betas"])),
-        "eps": g["eps"],
-        "weight_decay": g["weight_decay"],
-        "amsgrad": bool(g["amsgrad"]),
-        "maximize": bool(g["maximize"]),
-    }
+def _settings(
+    *, scalars: tuple[str, ...], values: tuple[str, ...], flags: tuple[str, ...]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The keyword arguments an engine and its functional kernel take from a group: those
+    torch lets be tensors as numbers (lr, betas), the other settings as they are, and the
+    switches as bools."""
+
+    def settings(g: dict[str, Any]) -> dict[str, Any]:
+        out = {k: _scalar(tuple(g[k]) if isinstance(g[k], list) else g[k]) for k in scalars}
+        out.update({k: g[k] for k in values})
+        out.update({k: bool(g[k]) for k in flags})
+        return out
+
+    return settings
+
+
+_adam_settings = _settings(
+    scalars=("lr", "betas"), values=("eps", "weight_decay"), flags=("amsgrad", "maximize")
+)
 
 
 def _adam_engine(arrays: list[np.ndarray], g: dict[str, Any]) -> sp_optim.Optimizer:
@@ -56,15 +67,11 @@ ADAM = Spec(
 )
 
 
-def _sgd_settings(g: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "lr": _scalar(g["lr"]),
-        "momentum": g["momentum"],
-        "dampening": g["dampening"],
-        "weight_decay": _scalar(g["weight_decay"]),
-        "nesterov": bool(g["nesterov"]),
-        "maximize": bool(g["maximize"]),
-    }
+_sgd_settings = _settings(
+    scalars=("lr", "weight_decay"),
+    values=("momentum", "dampening"),
+    flags=("nesterov", "maximize"),
+)
 
 
 def _sgd_engine(arrays: list[np.ndarray], g: dict[str, Any]) -> sp_optim.Optimizer:
@@ -87,14 +94,9 @@ SGD = Spec(
 )
 
 
-def _adagrad_settings(g: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "lr": _scalar(g["lr"]),
-        "lr_decay": g["lr_decay"],
-        "weight_decay": g["weight_decay"],
-        "eps": g["eps"],
-        "maximize": bool(g["maximize"]),
-    }
+_adagrad_settings = _settings(
+    scalars=("lr",), values=("lr_decay", "weight_decay", "eps"), flags=("maximize",)
+)
 
 
 def _adagrad_engine(arrays: list[np.ndarray], g: dict[str, Any]) -> sp_optim.Optimizer:
@@ -121,16 +123,11 @@ ADAGRAD = Spec(
 )
 
 
-def _rmsprop_settings(g: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "lr": _scalar(g["lr"]),
-        "alpha": g["alpha"],
-        "eps": g["eps"],
-        "weight_decay": g["weight_decay"],
-        "momentum": g["momentum"],
-        "centered": bool(g["centered"]),
-        "maximize": bool(g["maximize"]),
-    }
+_rmsprop_settings = _settings(
+    scalars=("lr",),
+    values=("alpha", "eps", "weight_decay", "momentum"),
+    flags=("centered", "maximize"),
+)
 
 
 def _rmsprop_engine(arrays: list[np.ndarray], g: dict[str, Any]) -> sp_optim.Optimizer:
