@@ -21,7 +21,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
     # ModuleNotFoundError naming torch, as the bare import would: code (and the docstring
     # tests) that skips the bridge without torch checks exactly that
     raise ModuleNotFoundError(
-        "saddlepoint.torch needs PyTorch: pip install \"saddlepoint[torch]\" "
+        'saddlepoint.torch needs PyTorch: pip install "saddlepoint[torch]" '
         "(or install a torch build for your platform first)",
         name="torch",
     ) from exc
