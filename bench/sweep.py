@@ -78,13 +78,18 @@ def run_native(n, steps, dtype):
     return x
 
 
-def run_sweep(n, steps, dtype, surface, **kw):
-    """sweep() end to end, the grid given as a DataFrame of runs (the columnar form), with
-    sweep's default chunks."""
+def grid_of(n):
+    """The runs as a DataFrame, a run per row (the columnar form of a grid)."""
     import pandas as pd
 
     lr, b1, b2 = settings(n)
-    grid = pd.DataFrame({"lr": lr, "beta1": b1, "beta2": b2})
+    return pd.DataFrame({"lr": lr, "beta1": b1, "beta2": b2})
+
+
+def run_sweep(n, steps, dtype, surface, grid=None, **kw):
+    """sweep() end to end from a DataFrame of runs (built here unless given), with sweep's
+    default chunks."""
+    grid = grid_of(n) if grid is None else grid
     df = sweep(
         surface,
         grid,
@@ -116,8 +121,9 @@ def scale_row(n, steps, repeats):
             fn()
             times[name].append(time.perf_counter() - t0)
     med = {k: statistics.median(v) for k, v in times.items()}
+    grid = grid_of(n)  # the input is the caller's, not sweep's: built before tracing
     tracemalloc.start()
-    df = run_sweep(n, steps, np.float64, "rosenbrock")
+    df = run_sweep(n, steps, np.float64, "rosenbrock", grid=grid)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     # the table's own bytes; kind's 6 strings are shared, so its column costs its pointers

@@ -88,10 +88,10 @@ def _uniform_or_array(values: np.ndarray) -> Any:
     return float(values[0]) if values.size and np.all(values == values[0]) else values
 
 
-def _hyper_arrays(runs: Runs) -> dict[str, np.ndarray]:
+def _hyper_arrays(runs: Runs, copy: bool = True) -> dict[str, np.ndarray]:
     names = set().union(*(OPTIMIZER_DEFAULTS[OPTIMIZERS[o]] for o in np.unique(runs.opt)))
-    out = {n: runs.setting(n) for n in names if n not in _FLAGS}
-    out["lr"] = runs.setting("lr")  # 0 for scheduled runs: their lr comes from the table
+    out = {n: runs.setting(n, copy) for n in names if n not in _FLAGS}
+    out["lr"] = runs.setting("lr", copy)  # 0 for scheduled runs: their lr comes from the table
     return out
 
 
@@ -99,7 +99,7 @@ def _run_native(plan: _Plan, key: tuple[Any, ...]) -> dict[str, np.ndarray]:
     opt, wd_on, mom_on, nesterov, amsgrad, centered, maximize, _ = key
     native = plan.native
     assert native is not None  # only called for surfaces with a native twin
-    hyper = _hyper_arrays(plan.runs)
+    hyper = _hyper_arrays(plan.runs, copy=False)  # the native loop only reads them
     native_opt = _NATIVE_OPTIMIZER[opt]
     x = np.array(plan.x0(), dtype=plan.dtype, order="C")  # a copy: updated in place
     res = _core.native_sweep(

@@ -73,7 +73,7 @@ class Runs:
         table = np.array([0 if callable(v) else v for v in col.values] + [0], dtype=dtype)
         return table[col.codes], col.codes >= 0
 
-    def setting(self, name: str) -> np.ndarray:
+    def setting(self, name: str, copy: bool = True) -> np.ndarray:
         """Every run's value of a hyper-parameter (or noise), its optimizer's default when not
         given, 0 when its optimizer does not take it; float64, or bool for switches."""
         dtype = bool if name in _FLAGS else np.float64
@@ -82,7 +82,7 @@ class Runs:
             if not _TAKES[name][self.single] or col is None:
                 return np.full(len(self), _DEFAULT[name][self.single], dtype=dtype)
             if not isinstance(col, Coded):
-                return col.astype(dtype)  # a copy: callers may write into it
+                return col.astype(dtype, copy=copy)  # copy: callers may write into it
         out = _DEFAULT[name].astype(dtype)[self.opt]
         given = self._given(name)
         if given is not None:
