@@ -139,6 +139,7 @@ class Monitor:
         self._active: dict[str, int] = {}
         self._ema: list[float] = []
         self._noise: list[tuple[float, float] | None] = []  # (tr Sigma, |G|^2) per step
+        self._noise_given = False  # some step had batch gradients (else the windows skip them)
         self._gdu: list[float] = []  # g . dtheta per step (the first-order promised drop)
         self._signature: list[tuple[tuple[int, ...], np.dtype]] | None = None
         self._buffers: dict[str, np.ndarray] = {}
@@ -342,7 +343,11 @@ class Monitor:
                 rule.momentum,
                 not self._rows,
             )
-        self._noise.append((noise.trace_sigma, noise.signal_sq) if noise is not None else None)
+        if noise is not None:
+            self._noise.append((noise.trace_sigma, noise.signal_sq))
+            self._noise_given = True
+        else:
+            self._noise.append(None)
         self._record(value, lr_now, sums, noise, spread)
         return self._judge(rule, sums)
 
@@ -452,11 +457,11 @@ class Monitor:
         # the window's noise scale as McCandlish et al. form it: numerator and denominator
         # averaged separately (a per-step ratio from a few examples is mostly inf or noise)
         # plain Python on these short lists: NumPy's per-call cost would dominate a check
-        pairs = [n for n in self._noise[-w:] if n is not None]
+        pairs = [n for n in self._noise[-w:] if n is not None] if self._noise_given else []
         trace = sum(p[0] for p in pairs) / len(pairs) if pairs else _NAN
         signal = sum(p[1] for p in pairs) / len(pairs) if pairs else _NAN
         noise_scale = _NAN if not pairs else (trace / signal if signal > 0 else math.inf)
-        eff = sorted(e for e in c["effective_lr"][-w:] if math.isfinite(e))
+        eff = sorted(filter(math.isfinite, c["effective_lr"][-w:]))
         median_eff = (eff[(len(eff) - 1) // 2] + eff[len(eff) // 2]) / 2 if eff else _NAN
         loss = np.asarray(c["loss"][-w:])
         improvement, upper = loss_trend(loss, self.thresholds.loss_atol)
@@ -486,7 +491,7 @@ class Monitor:
         )
 
     def _fire(self, kind: str, verdict: _verdicts.Verdict | None, new: list[Event]) -> None:
-        t = len(self._cols["step"])
+        t = self._rows
         if verdict is None:
             if kind in self._active and t - self._active[kind] >= self.window:
                 del self._active[kind]

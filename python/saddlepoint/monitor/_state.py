@@ -107,6 +107,7 @@ def load_state_dict(mon: Any, state: dict[str, Any]) -> None:
     mon._ema = list(np.asarray(state["ema"]).tolist())
     mon._gdu = list(np.asarray(state["gdu"]).tolist())
     mon._noise = [None if np.isnan(a) else (a, b) for a, b in np.asarray(state["noise"]).tolist()]
+    mon._noise_given = any(n is not None for n in mon._noise)
     mon._signature = None if sig is None else [(tuple(s), np.dtype(d)) for s, d in sig]
     mon._buffers = {k[4:]: np.array(v) for k, v in state.items() if k.startswith("buf:")}
     mon._events = [Event(k, int(s), m, d) for k, s, m, d in meta["events"]]
