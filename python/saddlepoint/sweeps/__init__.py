@@ -60,7 +60,8 @@ carries the settings of its own chunk only. See docs/sweeps.md for a deployment.
 """
 
 from ._lock import OutInUseError
+from ._models import sweep_model
 from ._stores import load
 from ._sweep import sweep
 
-__all__ = ["OutInUseError", "load", "sweep"]
+__all__ = ["OutInUseError", "load", "sweep", "sweep_model"]
