@@ -48,6 +48,7 @@ _FUNCTIONS = {
     "classify": "hessian",
     "sweep": "sweeps",
     "Monitor": "monitor",
+    "compare_fixes": "experiments",
 }
 
 __all__ = [

@@ -1,6 +1,6 @@
-"""The ``saddlepoint`` command line: ``saddlepoint {demo,bench,sweep,classify} ...``.
+"""The ``saddlepoint`` command line: ``saddlepoint {demo,bench,sweep,classify,fixes} ...``.
 
-One module per subcommand (``_demo``, ``_bench``, ``_sweep``, ``_classify``), each with
+One module per subcommand (``_demo``, ``_bench``, ``_sweep``, ``_classify``, ``_fixes``), each with
 ``NAME``, ``HELP``, ``DESCRIPTION`` (and ``EPILOG``), ``add_arguments(parser)`` and
 ``run(args) -> int``; ``_main`` builds the parser and turns errors into one line on stderr.
 Entry points: the ``saddlepoint`` script (``saddlepoint.cli:main``) and

@@ -9,11 +9,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import _bench, _classify, _demo, _sweep
+from . import _bench, _classify, _demo, _fixes, _sweep
 from ._common import CLIError
 
 # in the order --help lists them
-_SUBCOMMANDS = (_demo, _bench, _sweep, _classify)
+_SUBCOMMANDS = (_demo, _bench, _sweep, _classify, _fixes)
 
 
 def build_parser() -> argparse.ArgumentParser:

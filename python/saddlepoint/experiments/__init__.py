@@ -8,6 +8,8 @@
   minima are rare; most points have some negative curvature left).
 - :func:`optimizer_comparison`: several optimizers and schedules from the same start on
   one surface; loss curves and paths.
+- :func:`compare_fixes`: the lecture's remedies tuned over a small learning-rate grid and
+  ranked against plain GD, next to the Monitor's verdict on GD (``plot_fixes``).
 
 Every function returns a :class:`pandas.DataFrame` (``pip install "saddlepoint[sweep]"``)
 and is deterministic for its ``seed``; each has a plot helper (``plot_batch_size_study``,
@@ -18,6 +20,7 @@ small settings that run in seconds on two cores.
 
 from ._batch_size import batch_size_study
 from ._comparison import LectureRMS, lecture_comparisons, optimizer_comparison
+from ._fixes import compare_fixes, format_fixes, plot_fixes
 from ._minimum_ratio import minimum_ratio_study
 from ._plots import plot_batch_size_study, plot_minimum_ratio_study, plot_optimizer_comparison
 from ._sharpness import epsilon_sharpness, top_hessian_eigenvalue
@@ -25,11 +28,14 @@ from ._sharpness import epsilon_sharpness, top_hessian_eigenvalue
 __all__ = [
     "LectureRMS",
     "batch_size_study",
+    "compare_fixes",
     "epsilon_sharpness",
+    "format_fixes",
     "lecture_comparisons",
     "minimum_ratio_study",
     "optimizer_comparison",
     "plot_batch_size_study",
+    "plot_fixes",
     "plot_minimum_ratio_study",
     "plot_optimizer_comparison",
     "top_hessian_eigenvalue",
