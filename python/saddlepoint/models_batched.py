@@ -8,8 +8,9 @@ backward passes batched over the runs (one ``numpy.matmul`` per layer over a sta
 on the 2-D array, with one hyper-parameter value per row (see :mod:`saddlepoint.optim`).
 
 Row ``r`` of every result equals the MLP's own result for ``P[r]`` on ``X[idx[r]]`` to
-rounding (measured: relative 1e-13 on the digits MLP in float64; sums over samples are
-taken over another axis, so the last bits may differ).
+rounding: the same products and reductions per row, measured bit for bit in float64
+(tests/test_sweep_models.py holds rtol 1e-12; a BLAS may order a stacked product's sums
+differently on other builds).
 """
 
 from __future__ import annotations
