@@ -151,10 +151,10 @@ def _resolve(problem: Any, x0: Any) -> tuple[str, Any, Any]:
                 raise ValueError("problem: the start point must be a finite, non-empty vector")
             return "function", _Function(first, start), start
     if all(hasattr(problem, a) for a in ("value", "grad", "dim")):
-        start = getattr(problem, "start", None) if x0 is None else x0
-        if start is None:
+        given = getattr(problem, "start", None) if x0 is None else x0
+        if given is None:
             raise ValueError("x0: the surface has no start point; give x0")
-        start = np.asarray(start, dtype=float).ravel()
+        start = np.asarray(given, dtype=float).ravel()
         if start.shape != (problem.dim,):
             raise ValueError(f"x0: expected {problem.dim} coordinates, got {start.size}")
         return "surface", problem, start
@@ -181,6 +181,7 @@ def _surface_runs(
     from ..sweeps import sweep
 
     f0 = float(surface.value(x0))
+    floor: float | None = None
     if target is None:
         lows = [c.value for c in getattr(surface, "critical_points", ()) if c.kind != "saddle"]
         lows = [v for v in lows if v < f0]
@@ -200,6 +201,7 @@ def _surface_runs(
         first = run(None)
         floor = float(np.nanmin(first["best_loss"].where(~first["diverged"])))
     if target is None:
+        assert floor is not None
         target = f0 - fraction * (f0 - floor)
     df = run(target)
     rows = []
@@ -307,7 +309,7 @@ def _run_one(
     per_epoch = max(1, math.ceil(len(data.X_train) / bs))
     epochs = max(1, math.ceil(steps / per_epoch))
     sched = _lr(lr, fix.schedule, epochs * per_epoch)
-    res = train(
+    tres = train(
         run_model,
         data,
         fix.optimizer,
@@ -320,15 +322,15 @@ def _run_one(
         params=model.init(seed),
         **fix.hyper,
     )
-    hist = res.history
+    hist = tres.history
     at = np.asarray(hist["updates"], float)
     if run_model is model:
         loss = np.asarray(hist["train_loss"], float)
     else:  # only the end point can be scored by the original loss
         loss = np.full(at.shape, math.nan)
         loss[0] = model.loss(model.init(seed), data.X_train, data.y_train)
-        loss[-1] = model.loss(res.params, data.X_train, data.y_train)
-    return res, at, loss
+        loss[-1] = model.loss(tres.params, data.X_train, data.y_train)
+    return tres, at, loss
 
 
 def _model_fixes(model: Any, batch_size: int) -> list[_Fix]:
@@ -500,7 +502,7 @@ def compare_fixes(
         rows, f0, tgt = _loop_runs(
             kind, obj, start, fixes, grid, steps, seed, target, float(target_fraction), batch_size
         )
-    best = {}
+    best: dict[int, dict[str, Any]] = {}
     for row in rows:
         if row["fix"] not in best or _rank_key(row) < _rank_key(best[row["fix"]]):
             best[row["fix"]] = row
