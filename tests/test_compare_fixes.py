@@ -69,7 +69,7 @@ def test_table_agrees_with_independent_runs(tiny):
     # target: 90% of the way from the start loss to the valley's loss 0
     assert tiny.attrs["start_loss"] == pytest.approx(start)
     assert tiny.attrs["target"] == pytest.approx(0.1 * start)
-    checked = tiny.head(3)["fix"].tolist() + ["momentum", "Nesterov", "GD"]
+    checked = [*tiny.head(3)["fix"].tolist(), "momentum", "Nesterov", "GD"]
     for _, row in tiny[tiny["fix"].isin(checked)].iterrows():
         losses = _replay(surface, NEAR_SADDLE, row, 100)
         assert row["best_loss"] == pytest.approx(losses.min(), rel=1e-6, abs=1e-12)
