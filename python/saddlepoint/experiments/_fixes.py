@@ -368,7 +368,7 @@ def _verdict(result: Any, kind: str) -> tuple[str, str, int | None]:
     events = list(result.events)
     if events:
         e = events[0]
-        return e.kind, e.message.split(":")[0] if e.message else e.kind, int(e.step)
+        return e.kind, e.message or e.kind, int(e.step)
     if kind != "model":
         return result.reason, result.message, None
     return "none", "no event", None
