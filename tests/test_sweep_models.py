@@ -141,3 +141,9 @@ def test_sweep_model_bad_input(small_digits):
         batched.loss(
             batched.init([0, 1]), small_digits.X_train, small_digits.y_train, np.zeros((3, 4), int)
         )
+
+
+def test_mlp_batched_is_batched_mlp():
+    model = MLP([3, 2])
+    batched = model.batched(4)
+    assert isinstance(batched, BatchedMLP) and batched.n_runs == 4 and batched.model is model

@@ -493,6 +493,13 @@ class MLP:
             H[start:stop] = self._hvp(params, zs, acts, y, eye[start:stop])
         return 0.5 * (H + H.T)
 
+    def batched(self, n_runs: int) -> Any:
+        """``n_runs`` independent copies of this model as the rows of one parameter array:
+        :class:`saddlepoint.models_batched.BatchedMLP` (batched loss, gradient, accuracy)."""
+        from .models_batched import BatchedMLP
+
+        return BatchedMLP(self, n_runs)
+
     # ------------------------------------------------------------- convenience closures
     def functions(self, X: Any, y: Any) -> tuple[Any, Any]:
         """``(f, grad_fn)`` of the parameters alone on fixed data, for Hessian tools."""

@@ -42,7 +42,7 @@ class BatchedMLP:
     >>> X = np.zeros((6, 2)); y = np.array([0, 1, 2, 0, 1, 2])
     >>> loss, grad = batched.loss_and_grad(P, X, y, np.zeros((5, 3), dtype=int))
     >>> loss.shape, grad.shape
-    ((5,), (5, 43))
+    ((5,), (5, 27))
     """
 
     def __init__(self, model: MLP, n_runs: int) -> None:
