@@ -304,6 +304,36 @@ def test_class_one_and_two_threads_agree(name: str, restore_threads: None) -> No
     assert results[0] == results[1]
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_many_small_arrays_split_across_threads_agree(name: str, restore_threads: None) -> None:
+    """A model of many arrays each below the parallel threshold, together above it: its
+    arrays are shared out across threads (each whole), and the bits are those of one thread
+    and of each array stepped alone."""
+    if not _core.build_config().get("openmp", False):
+        pytest.skip("built without OpenMP")
+    threshold = int(_core.build_config()["parallel_threshold"])
+    sizes = [threshold // 4 + k for k in range(9)]  # 9 arrays, about 2.25x the threshold
+    hyper = {"momentum": 0.9} if name == "sgd" else {}
+    results = []
+    for threads in (1, 2):
+        saddlepoint.set_num_threads(threads)
+        rng = np.random.default_rng(7)
+        params = [rng.standard_normal(n).astype(np.float32) for n in sizes]
+        opt = CLASSES[name](params, lr=0.01, **hyper)
+        for _ in range(3):
+            opt.step([rng.standard_normal(n).astype(np.float32) for n in sizes])
+        results.append([p.tobytes() for p in params])
+    assert results[0] == results[1]
+    # each array alone (one segment, one thread) takes the same steps
+    rng = np.random.default_rng(7)
+    params = [rng.standard_normal(n).astype(np.float32) for n in sizes]
+    alone = [CLASSES[name](p, lr=0.01, **hyper) for p in params]
+    for _ in range(3):
+        for opt, n in zip(alone, sizes):
+            opt.step(rng.standard_normal(n).astype(np.float32))
+    assert [p.tobytes() for p in params] == results[0]
+
+
 # --------------------------------------------------------------------------------------------
 # state_dict / load_state_dict
 # --------------------------------------------------------------------------------------------

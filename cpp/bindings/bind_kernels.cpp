@@ -67,7 +67,7 @@ struct ParamsAndGrads {
   template <typename Kernel>
   void step(bool varies_by_row, Kernel&& kernel) const {
     const auto segs = segments(params, varies_by_row);
-    step_segments(dtype(), segs.size(), [&](auto zero, std::size_t i) {
+    step_segments(dtype(), segs, true, [&](auto zero, std::size_t i) {
       using T = decltype(zero);
       kernel(params.items[i].ptr<T>(), grads.items[i].ptr<T>(), segs[i], i);
     });

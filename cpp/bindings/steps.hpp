@@ -2,11 +2,13 @@
 // into segments, each a (rows, cols) block handed to a kernel, and the scalar argument checks.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "bindings/common.hpp"
+#include "saddlepoint/parallel.hpp"
 
 namespace saddlepoint::bindings {
 
@@ -95,11 +97,27 @@ void with_dtype(DType d, F&& f) {
 // `step_segment(T{}, i)` runs the optimizer's kernel on segment i. The optimizer names its
 // own arrays and kernel in that lambda; a variant of the kernel (one that also reduces, say)
 // is another lambda here, not another copy of this loop. No Python objects below.
+//
+// A segment below the parallel threshold runs on one thread, so a model of many small arrays
+// would never use a second core however large it is in total: with `split`, such segments
+// are shared out across threads, each segment whole (an element's arithmetic, and so every
+// bit, is the same on any thread). Off where the caller collects per-segment results in
+// order (the instrumented step).
 template <typename StepSegment>
-void step_segments(DType dtype, std::size_t count, StepSegment&& step_segment) {
+void step_segments(DType dtype, const std::vector<Segment>& segs, bool split,
+                   StepSegment&& step_segment) {
   py::gil_scoped_release release;
+  std::int64_t total = 0, largest = 0;
+  for (const Segment& s : segs) {
+    total += s.rows * s.cols;
+    largest = std::max(largest, s.rows * s.cols);
+  }
+  const int threads =
+      split && segs.size() > 1 && largest < kParallelThreshold ? threads_for(total) : 1;
+  const auto count = static_cast<std::int64_t>(segs.size());
   with_dtype(dtype, [&](auto zero) {
-    for (std::size_t i = 0; i < count; ++i) step_segment(zero, i);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+    for (std::int64_t i = 0; i < count; ++i) step_segment(zero, static_cast<std::size_t>(i));
   });
 }
 

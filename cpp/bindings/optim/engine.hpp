@@ -148,10 +148,12 @@ class Engine {
   void run_instrumented_step(py::handle grads, MakeHyper&& make_hyper, Kernel&& kernel) {
     std::vector<monitor::StepSums>& sums = next_sums_;  // reused: no allocation per step
     sums.clear();
-    run_step(grads, false, make_hyper, [&](auto* param, const auto* grad, const Segment& s,
-                                           const auto& h) {
-      sums.push_back(kernel(param, grad, s, h));  // segments run in order on this thread
-    });
+    run_step(
+        grads, false, make_hyper,
+        [&](auto* param, const auto* grad, const Segment& s, const auto& h) {
+          sums.push_back(kernel(param, grad, s, h));  // segments run in order on this thread
+        },
+        /*split_segments=*/false);
     // where the kernel's previous direction is the previous update (SGD) its squared norm is
     // that update's; the kernel leaves it NaN then
     for (std::size_t i = 0; i < sums.size(); ++i) {
@@ -246,13 +248,13 @@ class Engine {
   // optimizer's kernel lambda names its own state buffers (slice(buffer, segment)).
   template <typename MakeHyper, typename Kernel>
   void run_step(py::handle grads, bool settings_vary_by_row, MakeHyper&& make_hyper,
-                Kernel&& kernel) {
+                Kernel&& kernel, bool split_segments = true) {
     const auto grad_data = checked_grads(grads);
     HyperValue scheduled;
     const HyperValue& lr = current_lr(scheduled);
     const auto hyper = make_hyper(lr);
     const auto& segs = segments_for(lr.per_row || settings_vary_by_row);
-    step_segments(params_.items[0].dtype, segs.size(), [&](auto zero, std::size_t i) {
+    step_segments(params_.items[0].dtype, segs, split_segments, [&](auto zero, std::size_t i) {
       using T = decltype(zero);
       kernel(params_.items[i].ptr<T>(), static_cast<const T*>(grad_data[i]), segs[i], hyper);
     });
