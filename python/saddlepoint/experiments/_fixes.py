@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -167,17 +167,22 @@ def _resolve(problem: Any, x0: Any) -> tuple[str, Any, Any]:
 # --- running --------------------------------------------------------------------------------
 
 
+class _Runs(NamedTuple):
+    """What every run of one comparison shares."""
+
+    fixes: list[_Fix]
+    lrs: list[float]
+    steps: int
+    seed: int
+    target: float | None
+    fraction: float
+
+
 def _surface_runs(
-    surface: Any,
-    x0: np.ndarray,
-    fixes: list[_Fix],
-    lrs: list[float],
-    steps: int,
-    seed: int,
-    target: float | None,
-    fraction: float,
+    surface: Any, x0: np.ndarray, runs: _Runs
 ) -> tuple[list[dict[str, Any]], float, float]:
     """One sweep over fix x lr; rows (fix index, lr, best loss, steps to target)."""
+    fixes, lrs, steps, _, target, fraction = runs
     from ..sweeps import sweep
 
     f0 = float(surface.value(x0))
@@ -233,18 +238,10 @@ def _first_at_or_below(losses: np.ndarray, steps: np.ndarray, target: float) -> 
 
 
 def _loop_runs(
-    kind: str,
-    problem: Any,
-    x0: Any,
-    fixes: list[_Fix],
-    lrs: list[float],
-    steps: int,
-    seed: int,
-    target: float | None,
-    fraction: float,
-    batch_size: int,
+    kind: str, problem: Any, x0: Any, runs: _Runs, batch_size: int
 ) -> tuple[list[dict[str, Any]], float, float]:
     """Every fix x lr run by train()/minimize(); the target from the curves afterwards."""
+    fixes, lrs, steps, seed, target, fraction = runs
     curves = []
     for i, fix in enumerate(fixes):
         for lr in lrs:
@@ -334,29 +331,24 @@ def _run_one(
 
 
 def _model_fixes(model: Any, batch_size: int) -> list[_Fix]:
+    """Plain GD with a batch 4x smaller and 4x larger, and with the other loss."""
     base_opt, base_hyper = OPTIMIZERS[BASELINE]
-    out = [
-        _Fix(
-            f"{BASELINE}, batch {b}",
-            base_opt,
-            dict(base_hyper),
-            variant=f"batch_size={b}",
-            extra={"batch_size": b},
-        )
-        for b in (max(1, batch_size // 4), batch_size * 4)
+    variants: list[tuple[str, str, Any]] = [
+        ("batch", "batch_size", b) for b in (max(1, batch_size // 4), batch_size * 4)
     ]
     other = {"cross_entropy": "mse", "mse": "cross_entropy"}.get(model.loss_name)
     if other:
-        out.append(
-            _Fix(
-                f"{BASELINE}, {other} loss",
-                base_opt,
-                dict(base_hyper),
-                variant=f"loss={other}",
-                extra={"loss": other},
-            )
+        variants.append(("loss", "loss", other))
+    return [
+        _Fix(
+            f"{BASELINE}, batch {value}" if what == "batch" else f"{BASELINE}, {value} loss",
+            base_opt,
+            dict(base_hyper),
+            variant=f"{key}={value}",
+            extra={key: value},
         )
-    return out
+        for what, key, value in variants
+    ]
 
 
 # --- the verdict ----------------------------------------------------------------------------
@@ -494,14 +486,11 @@ def compare_fixes(
     if kind == "model":
         fixes += _model_fixes(obj[0], batch_size)
     grid = _lr_grid(np.logspace(-3, 0, 5) if lrs is None else lrs, budget, len(fixes))
+    runs = _Runs(fixes, grid, steps, seed, target, float(target_fraction))
     if kind == "surface":
-        rows, f0, tgt = _surface_runs(
-            obj, start, fixes, grid, steps, seed, target, float(target_fraction)
-        )
+        rows, f0, tgt = _surface_runs(obj, start, runs)
     else:
-        rows, f0, tgt = _loop_runs(
-            kind, obj, start, fixes, grid, steps, seed, target, float(target_fraction), batch_size
-        )
+        rows, f0, tgt = _loop_runs(kind, obj, start, runs, batch_size)
     best: dict[int, dict[str, Any]] = {}
     for row in rows:
         if row["fix"] not in best or _rank_key(row) < _rank_key(best[row["fix"]]):
