@@ -95,15 +95,25 @@ def test_escape_along_negative_curvature_reaches_the_valley(summary: dict) -> No
     assert n["escape_reached_valley"] is bool(abs(w1w2 - 1.0) < 1e-6)
 
 
-def test_gd_stalls_next_to_the_saddle_and_escapes_with_escape_saddles(summary: dict) -> None:
+def test_gd_runs_into_the_saddle_and_escapes_with_escape_saddles(summary: dict) -> None:
     n = summary["sections"]["critical_points"]["numbers"]
+    start = np.asarray(n["gd_start"])
+    lr, tol = n["gd_lr"], n["gd_grad_tol"]
+    # the stopping rule did not decide at step 0: the start's gradient is far above grad_tol
+    g0 = np.linalg.norm(_tiny_grad(start))
+    assert n["gd_start_grad_norm"] == pytest.approx(g0, rel=1e-12)
+    assert g0 > 1e6 * tol
+    # gradient descent written out here, from the stored start, reaches grad_tol at the saddle
+    w, k = start.copy(), 0
+    while np.linalg.norm(_tiny_grad(w)) >= tol and k < 10_000:
+        w, k = w - lr * _tiny_grad(w), k + 1
+    assert abs(k - n["gd_stalled_steps"]) <= 1
     stalled = np.asarray(n["gd_stalled_x"])
-    # still next to the origin: loss ~ 1, gradient below the run's grad_tol (1e-3), and the
-    # Hessian there has eigenvalues of both signs
-    assert np.linalg.norm(stalled) < 1e-3
+    np.testing.assert_allclose(stalled, w, atol=1e-9)
+    assert np.linalg.norm(stalled) < 1e-6  # at the origin
+    assert np.linalg.norm(_tiny_grad(stalled)) < tol
     assert _tiny_loss(stalled) == pytest.approx(n["gd_stalled_loss"], rel=1e-12)
-    assert _tiny_loss(stalled) == pytest.approx(1.0, abs=1e-6)
-    assert np.linalg.norm(_tiny_grad(stalled)) < 1e-3
+    assert _tiny_loss(stalled) == pytest.approx(1.0, abs=1e-9)  # the saddle's value, not 0
     assert _kind(np.linalg.eigvalsh(_tiny_hessian(stalled))) == "saddle"
     assert n["gd_stalled_reason"] == "saddle"
 
@@ -113,6 +123,11 @@ def test_gd_stalls_next_to_the_saddle_and_escapes_with_escape_saddles(summary: d
     assert n["gd_escaped_w1w2"] == pytest.approx(w1w2, rel=1e-12)
     assert _tiny_loss(escaped) == pytest.approx(n["gd_escaped_loss"], rel=1e-6, abs=1e-20)
     assert n["gd_escaped_reached_valley"] is bool(abs(w1w2 - 1.0) < 1e-3)
+
+    # off the attracting line plain GD leaves by itself
+    nearby = np.asarray(n["gd_nearby_x"])
+    assert abs(nearby[0] * nearby[1] - 1.0) < 1e-3
+    assert n["gd_nearby_w1w2"] == pytest.approx(nearby[0] * nearby[1], rel=1e-12)
 
 
 def _himmelblau_grad(x: float, y: float) -> np.ndarray:
