@@ -10,7 +10,7 @@ How the work is done
 - ``n = 2``: LAPACK's ``dlaev2`` rotation in closed form (accurate to rounding: a tiny
   eigenvalue keeps its sign).
 - ``n = 3``: Eigen's closed form (the trigonometric solution of the characteristic cubic),
-  evaluated in float64 and *guarded*: it loses up to ~1e-8 * |a| when eigenvalues cluster, so
+  evaluated in float64 and *guarded*: it loses up to ~1e-8 * ``|a|`` when eigenvalues cluster, so
   whenever an eigenvalue or a gap between neighbours is below 1e-3 * max|lambda| the matrix is
   redone by the iterative solver.
 - ``n = 4 .. 16``: Eigen's ``SelfAdjointEigenSolver`` on fixed-size matrices (Householder

@@ -35,6 +35,7 @@ Differences from PyTorch (deliberate, and tested):
   scheduler is stepped past ``total_steps``.
 - All schedules use the closed form; PyTorch's chainable (recursive) form of the same
   schedule agrees to rounding (a relative 1e-12 over thousands of steps).
+
 Layout (as optax's ``schedules/``): ``_base`` (the :class:`Schedule` interface),
 ``_torch`` (the PyTorch twins), ``_warmup`` (optax's warm-up schedules), ``_compose``
 (piecewise, join, inject); argument checks in :mod:`saddlepoint._checks`.
