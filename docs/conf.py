@@ -13,7 +13,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # the gallery's scripts draw off-scr
 
 project = "saddlepoint"
 author = "the saddlepoint developers"
-copyright = "2026, the saddlepoint developers"  # noqa: A001 (Sphinx's name)
+copyright = "2026, the saddlepoint developers"
 release = _version("saddlepoint")
 version = ".".join(release.split(".")[:2])
 
@@ -60,7 +60,7 @@ html_theme_options = {
 }
 
 
-def _kernel_docstrings_verbatim(app, what, name, obj, options, lines):  # noqa: ARG001
+def _kernel_docstrings_verbatim(app, what, name, obj, options, lines):
     """The compiled kernels' docstrings (pybind11, written for ``help()``) give their update
     rules as plain-text formulas: keep the first paragraph as prose, show the rest verbatim."""
     if getattr(obj, "__module__", None) != "saddlepoint._core" or "" not in lines:

@@ -10,7 +10,6 @@ gradient stays large. The Monitor names it and gives the stability ratio
 
 import matplotlib.pyplot as plt
 import numpy as np
-
 import saddlepoint as sp
 
 surface = sp.surfaces.get("ill_conditioned", condition=1000)

@@ -8,7 +8,6 @@ does not move. The Hessian has one negative eigenvalue; its eigenvector is the w
 
 import matplotlib.pyplot as plt
 import numpy as np
-
 import saddlepoint as sp
 
 H = np.array([[2.0, 0.0], [0.0, -2.0]])
