@@ -252,7 +252,27 @@ def test_cross_entropy_beats_mse_from_a_saturated_start(summary: dict) -> None:
 def test_speed_section_measured_adam(summary: dict) -> None:
     numbers = summary["sections"]["speed"]["numbers"]
     assert any(k.startswith("adam n=") for k in numbers)
-    assert all(row["saddlepoint µs"] > 0 for row in numbers.values())
+    passes = numbers.pop("passes_over_n_floats")
+    assert passes == {"adam": 7, "momentum": 5, "copy": 2}
+    for label, row in numbers.items():
+        us, gbps, n = row["us"], row["gbps"], row["n"]
+        assert us["object"] > 0
+        assert row["saddlepoint µs"] == float(f"{us['object']:.3g}")
+        # GB/s is the bytes a step must move over its time: passes * n * 4 bytes (float32)
+        kind = label.split()[0]
+        if row["arrays"] == 1:  # (model-like rows, in the full run, split n over arrays)
+            for key, p in (("object", passes[kind]), ("copy", passes["copy"])):
+                if key in gbps:
+                    assert gbps[key] == pytest.approx(p * n * 4 / us[key] / 1e3, rel=1e-6)
+        if "copy" in gbps:
+            assert row["% of copy GB/s"] == round(100 * gbps["object"] / gbps["copy"])
+        ratio = us["numpy_inplace"] / us["object"]
+        assert row["x NumPy in place"] == float(f"{ratio:.3g}")
+    # every row above 100% of copy is named in a finding that explains it
+    over = [k for k, r in numbers.items() if r.get("% of copy GB/s", 0) > 100]
+    text = " ".join(summary["sections"]["speed"]["findings"])
+    for label in over:
+        assert label in text and "Above 100%" in text
 
 
 def _png_size(path: Path) -> tuple[int, int]:
