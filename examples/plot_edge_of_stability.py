@@ -6,6 +6,9 @@ Gradient descent on a quadratic is stable for a learning rate below :math:`2/\\l
 Just below the limit the iterate bounces across the valley: the loss creeps down while the
 gradient stays large. The Monitor names it and gives the stability ratio
 :math:`\\lambda_{max} \\cdot lr / 2`.
+At half the limit (``lr = 1/λmax``) the steep direction is solved in a single step, and in
+the same 1,000 steps the loss ends about ten times lower: the printed events name only the
+run at the limit.
 """
 
 import matplotlib.pyplot as plt
@@ -23,7 +26,8 @@ for lr in (1.999 / 1000, 1.0 / 1000):
         opt.step(grad)
         mon.observe(loss, grad)
     histories[lr] = mon.history
-    print(f"lr = {lr:g}:", [event.kind for event in mon.events])
+    final = mon.history["loss"].iloc[-1]
+    print(f"lr = {lr:g}: final loss {final:.3g}, events {[event.kind for event in mon.events]}")
 
 fig, ax = plt.subplots(figsize=(6, 4))
 for (lr, history), style in zip(histories.items(), ("-", "--")):
