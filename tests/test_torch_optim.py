@@ -219,8 +219,13 @@ def test_small_cnn_has_torchs_loss_curve(dtype: Any) -> None:
         fused = np.array(curve(lambda m: torch.optim.Adam(m.parameters(), lr=3e-3, fused=True)))
         each = np.array(curve(lambda m: torch.optim.Adam(m.parameters(), lr=3e-3, foreach=True)))
         spread = np.max(np.abs(fused - each) / np.abs(fused))
-        assert 0 < spread < 1e-4
-        assert np.max(np.abs(ours_curve - fused) / np.abs(fused)) <= 4 * spread
+        # torch's own two paths drift apart in float32 over 200 steps of a CNN by a spread that
+        # depends on the CPU's kernels (6.6e-5 to 1.9e-4 seen on AMD EPYC, below 1e-4 on
+        # Intel): the same curve to 0.1%, and a step that differs from torch's only by
+        # rounding stays within a few times it
+        assert 0 < spread < 1e-3
+        deviation = np.max(np.abs(ours_curve - fused) / np.abs(fused))
+        assert deviation <= 4 * spread, (deviation, spread)
     assert ours_curve[-20:].mean() < 0.3 * ours_curve[:5].mean()  # it learned
 
 
