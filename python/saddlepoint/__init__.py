@@ -22,7 +22,16 @@ except ImportError as exc:  # pragma: no cover - only without a built extension
         "`pip install --no-build-isolation -e .`)."
     ) from exc
 
-__version__: str = _core.__version__
+# One source, pyproject.toml's project.version: the installed distribution's metadata, which
+# the build also compiles into _core (SKBUILD_PROJECT_VERSION); _core's copy serves a run from a
+# source tree without installed metadata.
+try:
+    from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+    from importlib.metadata import version as _metadata_version
+
+    __version__: str = _metadata_version("saddlepoint")
+except _PackageNotFoundError:  # pragma: no cover - only in an uninstalled source tree
+    __version__ = _core.__version__
 
 _SUBMODULES = (
     "kernels",
