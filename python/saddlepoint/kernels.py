@@ -17,7 +17,8 @@ any array is touched. NaN and Inf in a gradient propagate exactly as in PyTorch.
 The lecture's forms are the same methods written differently: momentum as
 ``m = mu*m - lr*g; p += m`` equals PyTorch's ``buf = mu*buf + g; p -= lr*buf`` while ``lr``
 is constant (``m = -lr*buf``), and RMSProp's ``sigma_t = sqrt(alpha*sigma_{t-1}^2 +
-(1-alpha)*g_t^2)`` is ``sqrt(square_avg)``.
+(1-alpha)*g_t^2)`` is ``square_avg``'s recursion started at ``sigma_0 = |g_0|`` instead of 0
+(``sigma_t**2 - square_avg = alpha**(t+1) * g_0**2``: it decays, but is not zero).
 """
 
 from __future__ import annotations

@@ -384,8 +384,12 @@ class RMSprop(Optimizer):
         \theta_t &= \theta_{t-1} - \eta\, g_t / d_t \quad\text{or, with momentum,}\quad
         b_t = \mu b_{t-1} + g_t/d_t,\ \theta_t = \theta_{t-1} - \eta b_t
 
-    The lecture's :math:`\sigma_t = \sqrt{\alpha\sigma_{t-1}^2 + (1-\alpha)g_t^2}` is
-    :math:`\sqrt{v_t}`: an exponential moving average forgets old gradients, unlike Adagrad.
+    The lecture's :math:`\sigma_t = \sqrt{\alpha\sigma_{t-1}^2 + (1-\alpha)g_t^2}` is the
+    recursion of :math:`v_t` under another start: the lecture's :math:`\sigma_0 = |g_0|`,
+    PyTorch's :math:`v` starts at 0, so after the same gradients
+    :math:`\sigma_t^2 - v_t = \alpha^{t+1} g_0^2`, a difference that decays (below 1% of
+    :math:`g_0^2` after about 460 steps at :math:`\alpha = 0.99`) but is never exactly zero.
+    Either way an exponential moving average forgets old gradients, unlike Adagrad.
     """
 
     _engine_type = _core.RMSpropEngine
