@@ -62,13 +62,21 @@ html_theme_options = {
 
 def _kernel_docstrings_verbatim(app, what, name, obj, options, lines):
     """The compiled kernels' docstrings (pybind11, written for ``help()``) give their update
-    rules as plain-text formulas: keep the first paragraph as prose, show the rest verbatim."""
-    if getattr(obj, "__module__", None) != "saddlepoint._core" or "" not in lines:
+    rules as plain-text formulas: keep the first paragraph as prose, show the rest verbatim.
+    Runs before numpydoc (priority 400), so numpydoc sees a literal block."""
+    if getattr(obj, "__module__", None) != "saddlepoint._core":
         return
-    cut = lines.index("")
-    body = lines[cut + 1 :]
-    lines[cut:] = ["", "::", ""] + ["    " + line for line in body]
+    text = [line.rstrip() for line in lines]
+    while text and not text[0]:
+        text.pop(0)
+    while text and not text[-1]:
+        text.pop()
+    if "" not in text:
+        lines[:] = text
+        return
+    cut = text.index("")
+    lines[:] = [*text[:cut], "", "::", "", *("    " + line for line in text[cut + 1 :])]
 
 
 def setup(app):
-    app.connect("autodoc-process-docstring", _kernel_docstrings_verbatim)
+    app.connect("autodoc-process-docstring", _kernel_docstrings_verbatim, priority=400)
