@@ -6,8 +6,9 @@ process (medians after a warm-up round): ``saddlepoint.sweeps.sweep_model`` (run
 batch size and loss as the rows of one array, one batched forward/backward and one kernel
 call per update) and a Python loop of ``saddlepoint.train.train`` over the same 256 settings.
 NumPy's BLAS runs on one thread in both (``sweep_model``'s default ``blas_threads=1``; the
-loop's products are too small for BLAS threads), the kernels on ``--threads`` (default 1:
-on a shared 2-core host, OpenMP regions waiting for a descheduled thread cost milliseconds).
+loop's products are too small for BLAS threads); the sweep's kernels on one thread
+(``kernel_threads=1``, its default), the loop's on ``--threads`` (default 1: on a shared
+2-core host, OpenMP regions waiting for a descheduled thread cost milliseconds).
 Checks that every row equals its single run, prints the ratio and writes JSON to
 bench/results/model_sweep.json. The host is shared: read the ratio, not the times.
 """

@@ -147,3 +147,47 @@ def test_mlp_batched_is_batched_mlp():
     model = MLP([3, 2])
     batched = model.batched(4)
     assert isinstance(batched, BatchedMLP) and batched.n_runs == 4 and batched.model is model
+
+
+def test_sweep_model_kernel_threads_during_and_after(small_digits, monkeypatch):
+    """kernel_threads holds saddlepoint's threads while the runs step and restores them after
+    (also when the sweep fails); the results are the same bits at any setting."""
+    import saddlepoint
+    from saddlepoint.sweeps import _models
+
+    seen = []
+    original = _models._sweep_groups
+
+    def spy(*args, **kwargs):
+        seen.append(saddlepoint.get_num_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_models, "_sweep_groups", spy)
+    model = MLP([64, 8, 10])
+    grid = {"lr": [0.05, 0.2], "momentum": [0.0, 0.9]}
+    before = saddlepoint.get_num_threads()
+    saddlepoint.set_num_threads(2)
+    try:
+        if saddlepoint.get_num_threads() != 2:
+            pytest.skip("built without OpenMP: one thread only")
+        results = {
+            k: sweep_model(model, small_digits, grid, epochs=1, batch_size=16, kernel_threads=k)
+            for k in (1, 2, None)
+        }
+        assert seen == [1, 2, 2]
+        assert saddlepoint.get_num_threads() == 2
+        for k in (2, None):
+            np.testing.assert_array_equal(results[k].attrs["params"], results[1].attrs["params"])
+
+        def fails(*args, **kwargs):
+            raise RuntimeError("a run failed")
+
+        monkeypatch.setattr(_models, "_sweep_groups", fails)
+        with pytest.raises(RuntimeError, match="a run failed"):
+            sweep_model(model, small_digits, grid, epochs=1, batch_size=16)
+        assert saddlepoint.get_num_threads() == 2
+        with pytest.raises(ValueError, match="kernel_threads"):
+            sweep_model(model, small_digits, grid, epochs=1, batch_size=16, kernel_threads=0)
+        assert saddlepoint.get_num_threads() == 2
+    finally:
+        saddlepoint.set_num_threads(before)

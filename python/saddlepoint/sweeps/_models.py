@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -213,6 +214,7 @@ def sweep_model(
     divergence_factor: float = 1e6,
     grad_tol: float = 1e-6,
     blas_threads: int | None = 1,
+    kernel_threads: int | None = 1,
 ) -> Any:
     r"""Every setting of `grid` as one :func:`saddlepoint.train.train` run of `model`, batched.
 
@@ -263,6 +265,14 @@ def sweep_model(
         them). The default 1 matters: the mini-batch products are small, and BLAS threads
         spinning against the optimizer kernel's OpenMP threads made every update about 70x
         slower on 2 cores (measured: 8.4 ms against 0.12 ms for 32 runs at batch 16).
+    kernel_threads : int or None
+        saddlepoint's own OpenMP threads (:func:`saddlepoint.set_num_threads`) while the sweep
+        runs, restored after it (None: leave them). The default 1: each update steps a
+        ``(runs, n_params)`` array of a few hundred thousand entries, where waking a second
+        thread costs about what it saves, and spinning workers compete with NumPy's own work
+        between steps (bench/model_sweep.py, 256 runs of the digits MLP: 11.4x a loop of
+        ``train`` at one kernel thread, 4.6x at two on a loaded host). The results do not
+        depend on it: the steps are elementwise, the same bits at any thread count.
     grad_tol : float
         ``kind`` is ``"not critical"`` where the full-batch gradient norm exceeds it, else
         ``"unknown"`` (models are not classified by their Hessian here).
@@ -312,10 +322,27 @@ def sweep_model(
         if loss not in ("cross_entropy", "mse"):
             raise ValueError(f"grid['loss']: expected 'cross_entropy' or 'mse', got {loss!r}")
         filled.append({**r, "batch_size": b, "loss": loss, "seed": r.get("seed", 0)})
-    with _blas_limit(blas_threads):
+    with _blas_limit(blas_threads), _kernel_limit(kernel_threads):
         return _sweep_groups(model, filled, keys, X, y, X_val, y_val, epochs=epochs,
                              optimizer=optimizer, threshold=threshold, blowup=blowup,
                              grad_tol=grad_tol)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _kernel_limit(threads: int | None) -> Iterator[None]:
+    """saddlepoint's OpenMP threads set to `threads` for the block, restored after it."""
+    if threads is None:
+        yield
+        return
+    from .._core import get_num_threads, set_num_threads
+
+    threads = int_at_least("kernel_threads", threads)
+    before = get_num_threads()
+    set_num_threads(threads)
+    try:
+        yield
+    finally:
+        set_num_threads(before)
 
 
 def _blas_limit(threads: int | None) -> Any:
