@@ -70,7 +70,7 @@ def run(ctx: Context) -> Section:
         title="one example, two-class softmax",
     )
     axes[0].legend(fontsize="small")
-    for (k, (ep, acc)), ls in zip(curves.items(), ("-", "--"), strict=True):
+    for (k, (ep, acc)), ls in zip(curves.items(), ("-", "--")):
         color = "C1" if k == "cross_entropy" else "C0"
         axes[1].plot(ep, acc, ls, color=color, label=names[k])
         if to_target[k] is not None:

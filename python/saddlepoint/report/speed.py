@@ -68,7 +68,7 @@ def run(ctx: Context) -> Section:
     y = np.arange(len(rows))
     ratios = [float(r["x NumPy in place"]) for r in rows]
     ax.barh(y, ratios, color="#3a6ea5")
-    for yi, r in zip(y, ratios, strict=True):
+    for yi, r in zip(y, ratios):
         ax.text(r * 1.03, yi, f"{_show(r)}x", va="center", fontsize="small")
     ax.set_yticks(y, labels)
     ax.set_xscale("log")
@@ -89,9 +89,7 @@ def run(ctx: Context) -> Section:
 
     adam = [m for m in results if m.kind == "adam" and m.arrays == 1]
     over = [
-        (str(r["step"]), m.n)
-        for r, m in zip(rows, results, strict=True)
-        if r.get("% of copy GB/s", 0) > 100
+        (str(r["step"]), m.n) for r, m in zip(rows, results) if r.get("% of copy GB/s", 0) > 100
     ]
     findings = [
         f"Adam at n={m.n:,}: {_show(m.us['object'])} µs per step, "
