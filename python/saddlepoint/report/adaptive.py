@@ -1,104 +1,255 @@
-"""Section 5: adaptive learning rates and schedules on the elongated bowl."""
+"""Section 5: adaptive learning rates and schedules on elongated bowls."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from .page import Section, per_label
+from .page import Section
 from .runner import Context
+
+_TARGET = 1e-6  # "converged": the loss stays below this for the rest of the budget
+_BUDGET = 1000
+_START = (-9.0, 1.0)
+
+# label -> (minimize keywords without lr, learning-rate grid, line style); a grid given as a
+# fraction multiplies 2 / kappa, the stability limit of plain GD on that bowl
+_METHODS: dict[str, tuple[dict[str, Any], tuple[float, ...], bool, str]] = {
+    "GD": ({"optimizer": "sgd"}, (0.975, 0.75, 0.5), True, "-"),
+    "momentum 0.9": ({"optimizer": "sgd", "momentum": 0.9}, (0.975, 0.5, 0.25, 0.1), True, "--"),
+    "Adagrad": ({"optimizer": "adagrad"}, (0.1, 0.3, 1.0, 3.0), False, "-."),
+    "RMSprop": ({"optimizer": "rmsprop"}, (0.003, 0.01, 0.03, 0.1, 0.3), False, ":"),
+    "Adam β1=0.9": ({"optimizer": "adam"}, (0.03, 0.1, 0.3, 1.0), False, (0, (5, 1, 1, 1))),
+    "Adam β1=0 (no momentum)": (
+        {"optimizer": "adam", "betas": (0.0, 0.999)},
+        (0.03, 0.1, 0.3, 1.0),
+        False,
+        (0, (1, 1)),
+    ),
+}
+
+
+def _steps_to_stay_below(loss: np.ndarray, level: float) -> int | None:
+    """First step after which the loss never again exceeds ``level`` (None: not within the
+    budget)."""
+    above = np.flatnonzero(~(loss < level))
+    if above.size == 0:
+        return 0
+    last = int(above[-1])
+    return None if last == loss.size - 1 else last + 1
+
+
+def _tuned(surface: Any, kappa: float) -> dict[str, dict[str, Any]]:
+    """For each method the learning rate of its grid that converges in the fewest steps
+    (the lowest final loss when none converges), with its whole run."""
+    from ..train import minimize
+
+    out = {}
+    for label, (kw, grid, relative, _) in _METHODS.items():
+        best: dict[str, Any] | None = None
+        tried = []
+        for g in grid:
+            lr = g * 2.0 / kappa if relative else g
+            res = minimize(surface, lr=lr, x0=list(_START), steps=_BUDGET, grad_tol=0.0, **kw)
+            loss = np.asarray(res.history["loss"], dtype=float)
+            steps = _steps_to_stay_below(loss, _TARGET)
+            tried.append({"lr": lr, "steps_to_target": steps, "final_loss": float(loss[-1])})
+            key = (steps is None, steps if steps is not None else 0, float(loss[-1]))
+            if best is None or key < best["key"]:
+                best = {"key": key, "lr": lr, "steps": steps, "loss": loss, "res": res}
+        assert best is not None
+        best["grid"] = tried
+        out[label] = best
+    return out
 
 
 def run(ctx: Context) -> Section:
     import matplotlib.pyplot as plt
 
-    from .. import experiments, schedules
+    from .. import experiments, schedules, surfaces
     from ..train import minimize
 
     presets = experiments.lecture_comparisons()
-    bowl = presets["ill_conditioned"]
-    # Plain GD with lr = 2/L (L = 100, the steep axis' curvature): every step flips the steep
-    # coordinate, so the loss stays flat while the gradient stays large, which minimize's
-    # monitor diagnoses as an oscillation at the edge of stability, not a critical point.
-    gd_lr = 0.02
-    gd = minimize(bowl["surface"], "sgd", lr=gd_lr, steps=bowl["steps"])
-    plateau = next((e for e in gd.events if e.kind in ("oscillation", "plateau")), None)
-    comparison = experiments.optimizer_comparison(**bowl)
+    kappas = (100.0, 1e4)
+    bowls = {k: surfaces.ill_conditioned(k) for k in kappas}
+    tuned = {k: _tuned(bowls[k], k) for k in kappas}
+    # Plain GD at lr = 2/L exactly (L = 100, the steep axis' curvature): y <- (1 - 100 lr) y
+    # = -y every step, so the loss stays at 50 y0^2 and the gradient at 100 |y0|: it bounces.
+    bounce_lr = 0.02
+    bounce = minimize(
+        bowls[100.0], "sgd", lr=bounce_lr, x0=list(_START), steps=_BUDGET, grad_tol=0.0
+    )
+    verdict = next((e for e in bounce.events if e.kind in ("oscillation", "plateau")), None)
+    bounce_loss = np.asarray(bounce.history["loss"], dtype=float)
     burst = experiments.optimizer_comparison(**presets["adagrad_burst"])
 
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4), layout="constrained")
-    for label, run in comparison.groupby("label", sort=False):
-        axes[0].semilogy(run["step"], np.maximum(run["loss"], 1e-30), label=label)
-    axes[0].set(xlabel="step", ylabel="loss", title="elongated bowl (condition 100)")
-    axes[0].legend(fontsize="small")
-    for label, run in burst.groupby("label", sort=False):
-        axes[1].semilogy(run["step"], np.maximum(run["loss"], 1e-30), label=label)
-    axes[1].set(xlabel="step", ylabel="loss", title="Adagrad's late burst and its fixes")
-    axes[1].legend(fontsize="small")
-    steps = np.arange(100)
-    shown = {
-        "step_decay(0.1, 30, 0.5)": schedules.step_decay(0.1, step_size=30, gamma=0.5),
-        "cosine(0.1, T_max=100)": schedules.cosine(0.1, T_max=100, eta_min=1e-3),
-        "warmup_cosine": schedules.warmup_cosine(0.1, warmup_steps=10, decay_steps=100),
-        "one_cycle(0.1, 100)": schedules.one_cycle(max_lr=0.1, total_steps=100),
-        "noam(d=64, warmup=10) / 3": schedules.noam(64, 10, factor=1 / 3),
-    }
-    for label, sched in shown.items():
-        values = np.asarray(sched(steps), dtype=float)
-        axes[2].plot(steps, values, label=label)
-    axes[2].set(xlabel="step", ylabel="learning rate", title="schedules")
-    axes[2].legend(fontsize="x-small")
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained")
+    for ax, kappa in zip(axes[:2], kappas):
+        for label, best in tuned[kappa].items():
+            ls = _METHODS[label][3]
+            ax.semilogy(
+                np.maximum(best["loss"], 1e-30),
+                ls=ls,
+                lw=1.8,
+                label=f"{label}, lr {best['lr']:.3g}",
+            )
+        ax.axhline(_TARGET, color="0.5", lw=0.8)
+        ax.set(
+            xlabel="step",
+            ylabel="loss",
+            ylim=(1e-30, 1e4),
+            title=f"bowl (x² + {kappa:g} y²)/2, lr tuned per method",
+        )
+    axes[0].semilogy(
+        np.maximum(bounce_loss, 1e-30),
+        color="k",
+        lw=2.5,
+        label=f"GD, lr {bounce_lr} = 2/L (bounces)",
+    )
+    for ax in axes[:2]:
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    for (label, run), ls in zip(burst.groupby("label", sort=False), ("-", "--", "-.", ":")):
+        axes[2].semilogy(
+            run["step"], np.maximum(run["loss"], 1e-30), ls=ls, lw=1.8, label=str(label)
+        )
+    axes[2].set(xlabel="step", ylabel="loss", title="Adagrad's late burst and its fixes (κ 100)")
+    axes[2].legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     figure = ctx.save(
         fig,
         "adaptive",
-        "Left: GD, momentum and adaptive methods on the "
-        "ill-conditioned bowl. Middle: Adagrad in the lecture's root-mean-square "
-        "form bursts late; decay and warm-up tame it. Right: learning-rate schedules.",
+        f"Left and middle: every method from ({_START[0]:g}, {_START[1]:g}) for {_BUDGET} "
+        "steps (no early stop), each at the learning rate of its small grid (listed in "
+        "summary.json) that keeps the loss below 1e-6 soonest; the grey line is 1e-6. On the "
+        "condition-100 bowl (left) the black line is plain GD at lr 0.02 = 2/L: the loss "
+        "stays at 50. On the condition-10,000 bowl (middle) GD and momentum, held below 2/L "
+        "by the steep axis, do not reach 1e-6; the adaptive methods, which scale each "
+        "coordinate, converge in about as many steps as on the easy bowl. Right: Adagrad in "
+        "the lecture's root-mean-square form on the condition-100 bowl bursts after ~300 "
+        "steps; a 1/(1 + t/50) decay, warm-up, or PyTorch's sum form keep it down.",
     )
 
-    final = {
-        str(k): float(run["loss"].iloc[-1]) for k, run in comparison.groupby("label", sort=False)
+    steps = np.arange(100)
+    shown = {
+        "step_decay(0.1, 30, gamma 0.5)": schedules.step_decay(0.1, step_size=30, gamma=0.5),
+        "cosine(0.1, T_max=100)": schedules.cosine(0.1, T_max=100, eta_min=1e-3),
+        "warmup_cosine(0.1, 10 warm-up)": schedules.warmup_cosine(
+            0.1, warmup_steps=10, decay_steps=100
+        ),
+        "one_cycle(max 0.1, 100)": schedules.one_cycle(max_lr=0.1, total_steps=100),
+        "noam(d=64, warm-up 10) / 3": schedules.noam(64, 10, factor=1 / 3),
     }
+    fig2, ax = plt.subplots(figsize=(9, 3.6), layout="constrained")
+    for (label, sched), ls in zip(shown.items(), ("-", "--", "-.", ":", (0, (5, 1, 1, 1)))):
+        ax.plot(steps, np.asarray(sched(steps), dtype=float), ls=ls, lw=2, label=label)
+    ax.set(xlabel="step", ylabel="learning rate", title="learning-rate schedules")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    figure2 = ctx.save(
+        fig2,
+        "schedules",
+        "The schedules of saddlepoint.schedules over 100 steps: step decay, cosine decay, "
+        "linear warm-up then cosine, one-cycle, and the Transformer's noam warm-up (scaled "
+        "by 1/3 to share the axis). Values equal torch.optim.lr_scheduler's.",
+    )
+
+    results: dict[str, Any] = {}
+    for kappa in kappas:
+        results[f"{kappa:g}"] = {
+            label: {
+                "lr": best["lr"],
+                "steps_to_target": best["steps"],
+                "final_loss": float(best["loss"][-1]),
+                "loss_curve_every_10": [float(v) for v in best["loss"][::10]],
+                "grid": best["grid"],
+            }
+            for label, best in tuned[kappa].items()
+        }
     burst_peak = {}
     for label, run in burst.groupby("label", sort=False):
         loss = run["loss"].to_numpy()
         low = np.minimum.accumulate(loss)
         burst_peak[str(label)] = float(np.max(loss / np.maximum(low, 1e-300)))
+    hard, easy = results["10000"], results["100"]
     numbers = {
-        "gd_lr": gd_lr,
-        "gd_x0": [float(v) for v in gd.trajectory[0]],
-        "gd_final_x": [float(v) for v in gd.x],
-        "gd_reason": gd.reason,
-        "gd_plateau_step": None if plateau is None else int(plateau.step),
-        "gd_plateau_grad_norm": None if plateau is None else float(plateau.grad_norm),
-        "gd_plateau_diagnosed": plateau is not None,
-        "gd_verdict_kind": None if plateau is None else plateau.kind,
-        "gd_stability_ratio": None if plateau is None else plateau.details.get("stability_ratio"),
-        "gd_final_loss": float(gd.loss),
-        "gd_final_grad_norm": float(gd.grad_norm),
-        "final_loss": final,
+        "target_loss": _TARGET,
+        "budget_steps": _BUDGET,
+        "start": list(_START),
+        "conditions": [float(k) for k in kappas],
+        "tuned": results,
+        "gd_bouncing": {
+            "lr": bounce_lr,
+            "x0": [float(v) for v in bounce.trajectory[0]],
+            "final_x": [float(v) for v in bounce.x],
+            "final_loss": float(bounce.loss),
+            "final_grad_norm": float(bounce.grad_norm),
+            "loss_min": float(bounce_loss.min()),
+            "loss_max": float(bounce_loss.max()),
+            "steps": int(bounce.steps),
+            "verdict_kind": None if verdict is None else verdict.kind,
+            "verdict_step": None if verdict is None else int(verdict.step),
+            "verdict_grad_norm": None if verdict is None else float(verdict.grad_norm),
+            "stability_ratio": None if verdict is None else verdict.details.get("stability_ratio"),
+        },
         "burst_factor": burst_peak,
     }
+
+    def steps_text(v: int | None) -> str:
+        return "not within the budget" if v is None else f"{v} steps"
+
+    b = numbers["gd_bouncing"]
     findings = [
-        (
-            f"Plain GD (lr {gd_lr} = 2/L), step {plateau.step}: {plateau.message}"
-            if plateau
-            else f"Plain GD (lr {gd_lr}): {gd.message}"
+        f"Plain GD at lr {bounce_lr} = 2/L on the condition-100 bowl: the steep coordinate "
+        f"flips sign every step, the loss stays between {b['loss_min']:.4g} and "
+        f"{b['loss_max']:.4g} for {b['steps']} steps and the gradient norm ends at "
+        f"{b['final_grad_norm']:.3g}: flat loss, large gradient, no critical point. "
+        + (
+            f"The Monitor calls it an {b['verdict_kind']} at step {b['verdict_step']} "
+            f"(lr·λmax/2 = {b['stability_ratio']:.3g})."
+            if b["verdict_kind"]
+            else "The Monitor raised no verdict."
         ),
-        per_label("Final loss after the same steps", final, ".3g"),
-        per_label(
-            "Largest jump of the loss above its best value so far (1 = never goes back up)",
-            burst_peak,
-            ".3g",
-        ),
+        "Steps until the loss stays below 1e-6 (budget "
+        f"{_BUDGET}, lr tuned per method), condition 100: "
+        + ", ".join(f"{k} {steps_text(v['steps_to_target'])}" for k, v in easy.items())
+        + ".",
+        "Condition 10,000: "
+        + ", ".join(
+            f"{k} {steps_text(v['steps_to_target'])} (final loss {v['final_loss']:.2g})"
+            for k, v in hard.items()
+        )
+        + ".",
+        "Adam with β1 = 0 has no momentum at all; it converges on both bowls because it "
+        "divides each coordinate's step by that coordinate's gradient size, which is what "
+        "makes the condition number of an axis-aligned bowl irrelevant. On the mild bowl "
+        "momentum alone is as good: there the figure shows momentum, not adaptivity.",
+        "Largest jump of the loss above its best value so far (1 = never goes back up): "
+        + ", ".join(f"{k} {v:.3g}" for k, v in burst_peak.items())
+        + ".",
     ]
+    gd_hard = hard["GD"]["steps_to_target"]
+    adaptive_hard = hard["Adam β1=0 (no momentum)"]["steps_to_target"]
+    reproduced = gd_hard is None and adaptive_hard is not None
     return Section(
         key="adaptive",
-        title="5. Adaptive learning rates and schedules",
+        title="Adaptive learning rates and schedules",
         claim="On an elongated bowl one learning rate cannot fit both directions: gradient "
         "descent bounces across the valley with the loss flat but the gradient large. "
         "Adagrad, RMSProp and Adam scale each coordinate by its gradients' size; Adagrad's "
         "accumulated statistics can make it burst late, which decay or warm-up fixes.",
-        figures=[figure],
+        figures=[figure, figure2],
         numbers=numbers,
         findings=findings,
+        verdict="reproduced"
+        if reproduced and burst_peak["lecture RMS + decay"] < 1.01
+        else "partly",
+        verdict_note="GD at 2/L bounces with the loss flat; on the condition-10,000 bowl only "
+        "the per-coordinate methods converge within the budget (Adam without momentum too); "
+        "the lecture-form Adagrad bursts and decay tames it. Per-coordinate scaling helps "
+        "because these bowls are axis-aligned.",
+        references=[
+            "Duchi, Hazan, Singer 2011, 'Adaptive subgradient methods' (Adagrad)",
+            "Tieleman, Hinton 2012, Coursera lecture 6.5 (RMSProp)",
+            "Kingma, Ba 2015, 'Adam: a method for stochastic optimization'",
+            "Vaswani et al. 2017, 'Attention is all you need' (warm-up schedule)",
+        ],
     )

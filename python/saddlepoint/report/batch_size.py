@@ -62,7 +62,7 @@ def run(ctx: Context) -> Section:
         )
     return Section(
         key="batch_size",
-        title="3. Batch size: speed per epoch against noise",
+        title="Batch size: speed per epoch against noise",
         claim="Large batches cost little more per update on parallel hardware, so an epoch is "
         "faster; small batches give noisy gradients that help escape critical points and tend "
         "to flatter minima that generalise better.",

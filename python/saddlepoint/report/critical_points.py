@@ -138,7 +138,7 @@ def run(ctx: Context) -> Section:
     ]
     return Section(
         key="critical_points",
-        title="1. Critical points: a small gradient is not a minimum",
+        title="Critical points: a small gradient is not a minimum",
         claim="Where the gradient vanishes, the Hessian's eigenvalues decide: all positive is "
         "a local minimum, mixed signs a saddle with a way down along the eigenvector of the "
         "most negative eigenvalue.",

@@ -129,7 +129,7 @@ def run(ctx: Context) -> Section:
     ]
     return Section(
         key="loss_functions",
-        title="6. Loss functions: cross-entropy against MSE",
+        title="Loss functions: cross-entropy against MSE",
         claim="For classification, MSE on softmax outputs has flat regions exactly where the "
         "network is confidently wrong, so training can get stuck there; cross-entropy on "
         "softmax outputs keeps a gradient proportional to the error.",

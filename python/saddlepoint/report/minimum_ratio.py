@@ -75,7 +75,7 @@ def run(ctx: Context) -> Section:
     ]
     return Section(
         key="minimum_ratio",
-        title="2. Saddles outnumber minima",
+        title="Saddles outnumber minima",
         claim="In many dimensions a point of zero gradient is far more often a saddle than a "
         "minimum, and the points with high loss have the most negative directions "
         "(a low minimum ratio).",

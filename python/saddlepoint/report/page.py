@@ -29,6 +29,14 @@ class Section:
     findings: list[str] = field(default_factory=list)  # sentences with the measured numbers
     table: list[dict[str, Any]] = field(default_factory=list)  # optional rows to show
     seconds: float = 0.0
+    # "reproduced", "partly" or "not at this scale", and one sentence saying why
+    verdict: str = ""
+    verdict_note: str = ""
+    references: list[str] = field(default_factory=list)  # the papers the section follows
+    alt: list[str] = field(default_factory=list)  # one short description per figure
+
+
+VERDICTS = ("reproduced", "partly", "not at this scale")
 
 
 _CSS = """
@@ -124,6 +132,9 @@ def write(out: Path, sections: list[Section], meta: dict[str, Any]) -> Path:
                 "table": s.table,
                 "figures": [f.path for f in s.figures],
                 "seconds": s.seconds,
+                "verdict": s.verdict,
+                "verdict_note": s.verdict_note,
+                "references": s.references,
             }
             for s in sections
         },

@@ -126,7 +126,7 @@ def run(ctx: Context) -> Section:
         )
     return Section(
         key="speed",
-        title="7. Speed: one pass over memory",
+        title="Speed: one pass over memory",
         claim="An optimizer step is memory-bound: a fused step that reads and writes each array "
         "once beats NumPy's dozen passes, and per-call overhead decides small models.",
         figures=[figure],
