@@ -18,7 +18,7 @@ called, in ``_plots``). The defaults are
 small settings that run in seconds on two cores.
 """
 
-from ._batch_size import batch_size_study
+from ._batch_size import batch_size_study, batch_size_target_study
 from ._comparison import LectureRMS, lecture_comparisons, optimizer_comparison
 from ._fixes import compare_fixes, format_fixes, plot_fixes
 from ._minimum_ratio import minimum_ratio_study
@@ -28,6 +28,7 @@ from ._sharpness import epsilon_sharpness, top_hessian_eigenvalue
 __all__ = [
     "LectureRMS",
     "batch_size_study",
+    "batch_size_target_study",
     "compare_fixes",
     "epsilon_sharpness",
     "format_fixes",

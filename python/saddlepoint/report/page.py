@@ -34,6 +34,7 @@ class Section:
     verdict_note: str = ""
     references: list[str] = field(default_factory=list)  # the papers the section follows
     alt: list[str] = field(default_factory=list)  # one short description per figure
+    notes: list[str] = field(default_factory=list)  # definitions and set-up, shown as text
 
 
 VERDICTS = ("reproduced", "partly", "not at this scale")
@@ -135,6 +136,7 @@ def write(out: Path, sections: list[Section], meta: dict[str, Any]) -> Path:
                 "verdict": s.verdict,
                 "verdict_note": s.verdict_note,
                 "references": s.references,
+                "notes": s.notes,
             }
             for s in sections
         },

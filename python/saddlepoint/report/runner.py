@@ -42,6 +42,28 @@ class Context:
         return Figure(path=f"figures/{name}.png", caption=caption)
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo; else platform.processor()) and the
+    number of cores this process may use."""
+    import os
+
+    name = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    name = name or platform.processor() or platform.machine() or "unknown CPU"
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return f"{name}, {cores} core{'s' if cores != 1 else ''}"
+
+
 def build_report(
     out: str | Path = "saddlepoint-report",
     *,
@@ -90,6 +112,7 @@ def build_report(
         "version": __version__,
         "platform": platform.platform(),
         "python": platform.python_version(),
+        "cpu": cpu_model(),
         "when": datetime.datetime.now().isoformat(timespec="seconds"),
         "quick": quick,
         "seed": seed,
