@@ -21,7 +21,7 @@ small settings that run in seconds on two cores.
 from ._batch_size import batch_size_study, batch_size_target_study
 from ._comparison import LectureRMS, lecture_comparisons, optimizer_comparison
 from ._fixes import compare_fixes, format_fixes, plot_fixes
-from ._minimum_ratio import minimum_ratio_study
+from ._minimum_ratio import critical_point_census, minimum_ratio_study
 from ._plots import plot_batch_size_study, plot_minimum_ratio_study, plot_optimizer_comparison
 from ._sharpness import epsilon_sharpness, top_hessian_eigenvalue
 
@@ -30,6 +30,7 @@ __all__ = [
     "batch_size_study",
     "batch_size_target_study",
     "compare_fixes",
+    "critical_point_census",
     "epsilon_sharpness",
     "format_fixes",
     "lecture_comparisons",

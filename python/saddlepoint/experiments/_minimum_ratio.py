@@ -153,3 +153,124 @@ def minimum_ratio_study(
             }
         )
     return pd.DataFrame(rows)
+
+
+def _dedupe(loss: np.ndarray, eigenvalues: np.ndarray, rtol: float) -> np.ndarray:
+    """Index of the first point each point copies (itself when new). Hidden-unit
+    permutations and sign flips of odd activations are orthogonal maps of the parameters
+    that leave the loss unchanged, so a copy has the same loss and, its Hessian being
+    similar, the same spectrum; two points count as one when both agree to ``rtol``."""
+    first = np.arange(len(loss))
+    for i in range(len(loss)):
+        for j in range(i):
+            if first[j] != j:
+                continue
+            scale = max(float(np.max(np.abs(eigenvalues[j]))), 1e-300)
+            if abs(loss[i] - loss[j]) <= rtol * max(abs(loss[j]), 1e-300) and np.all(
+                np.abs(eigenvalues[i] - eigenvalues[j]) <= rtol * scale
+            ):
+                first[i] = j
+                break
+    return first
+
+
+def critical_point_census(
+    model: Any,
+    data: Any,
+    n_runs: int = 100,
+    *,
+    epochs: Any = (0, 1, 2, 3, 5, 10, 20, 50, 100, 200),
+    lr: float = 0.02,
+    grad_tol: float = 1e-6,
+    max_evaluations: int = 200,
+    rtol: float = 1e-6,
+    dedupe_rtol: float = 1e-6,
+    seed: int = 0,
+) -> Any:
+    r"""Critical points of a small network by the protocol of Dauphin et al. (2014).
+
+    Run ``r`` starts from ``model.init(seed + r)``, trains full-batch Adam (``lr``) for
+    ``epochs[r % len(epochs)]`` epochs (so the starts spread from the initialisation to
+    near a minimum), then solves :math:`\nabla L(\theta) = 0` by SciPy's
+    ``optimize.root(method="hybr")``: MINPACK's Powell hybrid method, a trust-region
+    dogleg that decreases :math:`\|\nabla L\|^2` using the exact Hessian as the Jacobian.
+    Unlike descent on the loss it is attracted to saddles as much as to minima. A point
+    counts as critical when :math:`\|\nabla L\| <` ``grad_tol``. All Hessians (exact,
+    :meth:`MLP.hessian`) are decomposed in one batched call of
+    :func:`saddlepoint.linalg.eigvalsh` and classified by
+    :func:`saddlepoint.hessian.classify` with ``rtol``; copies of an earlier critical
+    point (same loss and spectrum to ``dedupe_rtol``: the network's permutation and
+    sign-flip symmetries) are marked.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run: ``run``, ``epochs``, ``loss_start``, ``train_loss``,
+        ``grad_norm``, ``param_norm``, ``critical`` (``grad_norm < grad_tol``), ``kind``,
+        ``minimum_ratio``, ``n_negative``, ``n_zero``, ``min_eigenvalue``,
+        ``max_eigenvalue``, ``copy_of`` (run index of the first critical point it
+        duplicates, -1 when distinct or not critical), ``distinct`` and ``evaluations``.
+    """
+    from .. import hessian, linalg
+    from ._common import _scipy_optimize
+
+    optimize = _scipy_optimize()
+    pd = _pandas()
+    int_at_least("n_runs", n_runs)
+    X, y, _, _ = _split_data(data)
+    schedule = list(epochs)
+    points, rows = [], []
+    for run in range(int(n_runs)):
+        ep = int(schedule[run % len(schedule)])
+        theta = model.init(seed + run)
+        if ep:
+            theta = train(
+                model, data, "adam", lr=lr, batch_size=X.shape[0], epochs=ep,
+                seed=seed + run, params=theta, progress=False,
+            ).params  # fmt: skip
+        loss_start = float(model.loss(theta, X, y))
+        sol = optimize.root(
+            lambda t: model.grad(t, X, y),
+            theta,
+            jac=lambda t: model.hessian(t, X, y),
+            method="hybr",
+            options={"xtol": 1e-14, "maxfev": int(max_evaluations)},
+        )
+        x = np.asarray(sol.x, dtype=np.float64)
+        if not np.all(np.isfinite(x)):
+            x = theta
+        points.append(x)
+        rows.append(
+            {
+                "run": run,
+                "epochs": ep,
+                "loss_start": loss_start,
+                "train_loss": float(model.loss(x, X, y)),
+                "grad_norm": float(np.linalg.norm(model.grad(x, X, y))),
+                "param_norm": float(np.linalg.norm(x)),
+                "evaluations": int(sol.nfev),
+            }
+        )
+    stack = np.stack([model.hessian(x, X, y) for x in points])
+    eig = linalg.eigvalsh(stack)  # one batched call for every Hessian
+    cls = hessian.classify(stack, rtol=rtol)
+    df = pd.DataFrame(rows)
+    df["critical"] = df["grad_norm"] < grad_tol
+    df["kind"] = [str(k) for k in cls.kind]
+    df["minimum_ratio"] = np.asarray(cls.minimum_ratio, dtype=float)
+    df["n_negative"] = np.asarray(cls.n_negative, dtype=int)
+    df["n_zero"] = np.asarray(cls.n_zero, dtype=int)
+    df["min_eigenvalue"] = eig[:, 0]
+    df["max_eigenvalue"] = eig[:, -1]
+    crit = np.flatnonzero(df["critical"].to_numpy())
+    copy_of = np.full(len(df), -1)
+    if crit.size:
+        first = _dedupe(df["train_loss"].to_numpy()[crit], eig[crit], dedupe_rtol)
+        for k, i in enumerate(crit):
+            if first[k] != k:
+                copy_of[i] = int(crit[first[k]])
+    df["copy_of"] = copy_of
+    df["distinct"] = df["critical"] & (copy_of < 0)
+    df.attrs["n_params"] = int(model.n_params)
+    df.attrs["eigenvalues"] = eig
+    return df
