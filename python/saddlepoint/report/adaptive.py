@@ -246,6 +246,14 @@ def run(ctx: Context) -> Section:
         "the per-coordinate methods converge within the budget (Adam without momentum too); "
         "the lecture-form Adagrad bursts and decay tames it. Per-coordinate scaling helps "
         "because these bowls are axis-aligned.",
+        alt=[
+            "Three panels of loss over steps on a log axis: six optimizers on the mild bowl "
+            "with plain GD at 2/L flat at the top; the same on the steep bowl where GD and "
+            "momentum stay high; Adagrad's lecture form spiking repeatedly while its fixes "
+            "fall smoothly.",
+            "Five learning-rate schedules over 100 steps: step decay, cosine, warm-up then "
+            "cosine, one-cycle and noam.",
+        ],
         references=[
             "Duchi, Hazan, Singer 2011, 'Adaptive subgradient methods' (Adagrad)",
             "Tieleman, Hinton 2012, Coursera lecture 6.5 (RMSProp)",

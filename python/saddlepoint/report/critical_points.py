@@ -145,4 +145,22 @@ def run(ctx: Context) -> Section:
         figures=[figure],
         numbers=numbers,
         findings=findings,
+        verdict="reproduced"
+        if c.kind == "saddle"
+        and agree == len(points)
+        and stalled.reason == "saddle"
+        and abs(product - 1.0) < 1e-3
+        else "partly",
+        verdict_note="The Hessian tells the saddle from the minima on both surfaces, and "
+        "the escape direction leads to the valley; gradient descent stops at the saddle "
+        "only when started on its attracting line, next to it it slows down and leaves.",
+        references=[
+            "Nocedal, Wright 2006, 'Numerical Optimization', 2nd ed., second-order conditions",
+            "Dauphin et al. 2014 (escape along negative curvature)",
+        ],
+        alt=[
+            "Two contour maps. Left: three gradient-descent paths on the tiny network's "
+            "loss, one ending at the central saddle, two reaching the curved valley. Right: "
+            "Himmelblau's function with its nine critical points marked.",
+        ],
     )

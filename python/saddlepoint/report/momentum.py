@@ -180,6 +180,11 @@ def run(ctx: Context) -> Section:
         verdict_note="The bump: reproduced (GD stops in the dip, momentum rolls over it). "
         f"The saddle: momentum leaves {speedup:.1f}x sooner, but plain GD leaves too, and on "
         "the exact attracting line momentum stops as well.",
+        alt=[
+            "Three panels: the bumpy curve with where each method ends; x over steps, GD "
+            "levelling off at the right dip, momentum crossing to the left one; loss over "
+            "steps near the saddle, GD's curve staying at 1 longest.",
+        ],
         references=[
             "Polyak 1964, 'Some methods of speeding up the convergence of iteration methods' "
             "(heavy ball)",

@@ -47,15 +47,31 @@ h1 { font-size: 1.9rem; margin-bottom: 0.2rem; }
 h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.5rem; }
 .claim { font-size: 1.08rem; background: #f4f7fb; border-left: 4px solid #3a6ea5;
          padding: 0.6rem 0.9rem; }
-figure { margin: 1rem 0; text-align: center; page-break-inside: avoid; }
+.verdict { font-weight: 600; }
+.v-reproduced { color: #1a6b2f; } .v-partly { color: #8a5a00; }
+.v-not-at-this-scale { color: #a01c1c; }
+figure { margin: 1rem 0; text-align: center; break-inside: avoid; page-break-inside: avoid; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-figcaption { font-size: 0.9rem; color: #555; }
+figcaption { font-size: 0.9rem; color: #444; text-align: left; }
+.scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: right; }
+td.text, th.text { text-align: left; }
 th { background: #f0f0f0; }
 .meta { color: #666; font-size: 0.9rem; }
+.notes { font-size: 0.92rem; }
+.refs { font-size: 0.88rem; color: #444; }
 ul.findings li { margin: 0.25rem 0; }
-@media print { body { max-width: none; } h2 { page-break-before: auto; } }
+nav ol { columns: 2; }
+@media (max-width: 40rem) { nav ol { columns: 1; } body { margin: 1rem auto; } }
+@media print {
+  body { max-width: none; margin: 0; font-size: 10.5pt; }
+  nav ol { columns: 2; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  figure, table, .claim, ul.findings { break-inside: avoid; page-break-inside: avoid; }
+  .scroll { overflow: visible; }
+  a { color: inherit; text-decoration: none; }
+}
 """
 
 
@@ -71,15 +87,39 @@ def _fmt(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
+def _table(rows: list[dict[str, Any]], text_columns: tuple[str, ...] = ()) -> str:
     if not rows:
         return ""
     cols = list(rows[0])
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+
+    def cls(c: str, v: Any = None) -> str:
+        text = c in text_columns or (v is not None and isinstance(v, str) and c == cols[0])
+        return " class='text'" if text else ""
+
+    head = "".join(f"<th scope='col'{cls(c)}>{html.escape(str(c))}</th>" for c in cols)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_fmt(r.get(c, ''))}</td>" for c in cols) + "</tr>" for r in rows
+        "<tr>"
+        + "".join(f"<td{cls(c, r.get(c))}>{_fmt(r.get(c, ''))}</td>" for c in cols)
+        + "</tr>"
+        for r in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (
+        f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+        "</table></div>"
+    )
+
+
+LECTURE = (
+    "Hung-yi Lee's Machine Learning 2021 lectures on critical points, batch and momentum, "
+    "adaptive learning rate, and loss functions (National Taiwan University)"
+)
+
+
+def _verdict_html(verdict: str) -> str:
+    if not verdict:
+        return ""
+    css = "v-" + verdict.replace(" ", "-")
+    return f"<span class='verdict {css}'>{html.escape(verdict)}</span>"
 
 
 def render(sections: list[Section], meta: dict[str, Any]) -> str:
@@ -89,22 +129,57 @@ def render(sections: list[Section], meta: dict[str, Any]) -> str:
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         "<title>saddlepoint: why optimization fails, measured</title>",
         f"<style>{_CSS}</style></head><body>",
-        "<h1>Why optimization fails, measured on this machine</h1>",
+        "<header><h1>Why optimization fails, measured on this machine</h1>",
+        f"<p>The claims of {html.escape(LECTURE)}, each checked by an experiment run "
+        "here. A verdict says whether the numbers on this page support the claim: "
+        "<em>reproduced</em>, <em>partly</em>, or <em>not at this scale</em>.</p>",
         f"<p class='meta'>saddlepoint {html.escape(str(meta.get('version', '')))} · "
+        f"{html.escape(str(meta.get('cpu', '')))} · "
         f"{html.escape(str(meta.get('platform', '')))} · {html.escape(str(meta.get('when', '')))}"
-        f" · {'quick' if meta.get('quick') else 'full'} run in {meta.get('seconds', 0):.0f} s. "
-        "Every number on this page is in summary.json beside it.</p>",
-        "<ol>"
-        + "".join(f"<li><a href='#{s.key}'>{html.escape(s.title)}</a></li>" for s in sections)
-        + "</ol>",
+        f" · {'quick' if meta.get('quick') else 'full'} run in {meta.get('seconds', 0):.0f} s, "
+        f"seed {html.escape(str(meta.get('seed', '')))}. Every number on this page is in "
+        "<a href='summary.json'>summary.json</a> beside it.</p></header>",
     ]
-    for s in sections:
-        parts.append(f"<section id='{s.key}'><h2>{html.escape(s.title)}</h2>")
-        parts.append(f"<p class='claim'>{html.escape(s.claim)}</p>")
-        for fig in s.figures:
+    verdicts = [
+        {
+            "section": f"{i}. {s.title}",
+            "verdict": s.verdict or "(none)",
+            "why": s.verdict_note,
+        }
+        for i, s in enumerate(sections, 1)
+    ]
+    rows = "".join(
+        f"<tr><td class='text'><a href='#{s.key}'>{html.escape(v['section'])}</a></td>"
+        f"<td class='text'>{_verdict_html(s.verdict)}</td>"
+        f"<td class='text'>{html.escape(v['why'])}</td></tr>"
+        for s, v in zip(sections, verdicts)
+    )
+    parts.append(
+        "<nav aria-label='Contents'><h2 id='verdicts'>Verdicts</h2><div class='scroll'><table>"
+        "<thead><tr><th scope='col' class='text'>claim</th><th scope='col' class='text'>verdict"
+        "</th><th scope='col' class='text'>why</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></div></nav><main>"
+    )
+    for i, s in enumerate(sections, 1):
+        parts.append(f"<section id='{s.key}'><h2>{i}. {html.escape(s.title)}</h2>")
+        parts.append(f"<p class='claim'><strong>Claim.</strong> {html.escape(s.claim)}</p>")
+        if s.verdict:
             parts.append(
-                f"<figure><img src='{html.escape(fig.path)}' alt='{html.escape(fig.caption)}'>"
-                f"<figcaption>{html.escape(fig.caption)}</figcaption></figure>"
+                f"<p><strong>Verdict:</strong> {_verdict_html(s.verdict)}. "
+                f"{html.escape(s.verdict_note)}</p>"
+            )
+        for k, fig in enumerate(s.figures):
+            alt = s.alt[k] if k < len(s.alt) else f"Figure {i}.{k + 1}: {s.title}"
+            parts.append(
+                f"<figure><img src='{html.escape(fig.path)}' alt='{html.escape(alt)}'>"
+                f"<figcaption><strong>Figure {i}.{k + 1}.</strong> "
+                f"{html.escape(fig.caption)}</figcaption></figure>"
+            )
+        if s.notes:
+            parts.append(
+                "<div class='notes'>"
+                + "".join(f"<p>{html.escape(n)}</p>" for n in s.notes)
+                + "</div>"
             )
         if s.findings:
             parts.append(
@@ -113,8 +188,14 @@ def render(sections: list[Section], meta: dict[str, Any]) -> str:
                 + "</ul>"
             )
         parts.append(_table(s.table))
+        if s.references:
+            parts.append(
+                "<p class='refs'>Follows: "
+                + "; ".join(html.escape(r) for r in s.references)
+                + ".</p>"
+            )
         parts.append(f"<p class='meta'>section computed in {s.seconds:.1f} s</p></section>")
-    parts.append("</body></html>")
+    parts.append("</main></body></html>")
     return "\n".join(parts)
 
 
