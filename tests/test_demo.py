@@ -34,8 +34,14 @@ def summary(report: Path) -> dict:
 
 
 def test_every_section_is_present(summary: dict) -> None:
-    lecture = "critical_points minimum_ratio batch_size momentum adaptive loss_functions speed"
+    lecture = (
+        "critical_points minimum_ratio batch_size momentum adaptive loss_functions "
+        "edge_of_stability own_run which_fix speed"
+    )
     assert list(summary["sections"]) == lecture.split()  # in the lecture's order
+    for section in summary["sections"].values():
+        assert section["verdict"] in ("reproduced", "partly", "not at this scale")
+        assert section["verdict_note"] and section["references"]
     assert summary["meta"]["quick"] is True
 
 
@@ -380,6 +386,66 @@ def test_cross_entropy_beats_mse_from_a_saturated_start(summary: dict) -> None:
     finding = next(f for f in summary["sections"]["loss_functions"]["findings"] if "MSE is" in f
                    or "MSE stays" in f)  # fmt: skip
     assert ("not stuck" in finding) is (first["mse"] is not None)
+
+
+def test_edge_of_stability(summary: dict) -> None:
+    section = summary["sections"]["edge_of_stability"]
+    n = section["numbers"]
+    kappa = n["bowl_condition"]
+    near, half = n["bowl_near_limit"], n["bowl_half_limit"]
+    assert near["lr"] == pytest.approx(0.99 * 2 / kappa) and half["lr"] == pytest.approx(1 / kappa)
+    # on the bowl lambda_max = kappa exactly: the stability ratio is lr * kappa / 2
+    assert near["stability_ratio"] == pytest.approx(near["lr"] * kappa / 2, rel=1e-6)
+    assert half["stability_ratio"] == pytest.approx(half["lr"] * kappa / 2, rel=1e-6)
+    assert near["mean_cos_update_last_50"] < -0.9 < half["mean_cos_update_last_50"]
+    assert "oscillation" in near["events"] and "oscillation" not in half["events"]
+    # GD on the bowl written out: y <- (1 - lr kappa) y, x <- (1 - lr) x, from (-9, 1)
+    for run, loss in ((near, n["bowl_near_limit_final_loss"]),
+                      (half, n["bowl_half_limit_final_loss"])):  # fmt: skip
+        k = n["bowl_steps"] - 1  # the loss recorded before the last step
+        x, y = -9.0 * (1 - run["lr"]) ** k, (1 - run["lr"] * kappa) ** k
+        assert loss == pytest.approx((x**2 + kappa * y**2) / 2, rel=1e-9)
+    reached, hovered = [], []
+    for r in n["mlp"].values():
+        lam = np.asarray(r["lambda_max"])
+        assert r["peak_lambda_max"] == lam.max() and r["final_lambda_max"] == lam[-1]
+        assert r["two_over_lr"] == pytest.approx(2 / r["lr"])
+        reached.append(lam.max() * r["lr"] / 2 > 0.9)
+        hovered.append(lam[-1] * r["lr"] / 2 > 0.9)
+    expected = (
+        "reproduced" if all(reached) and all(hovered)
+        else "partly" if all(reached) else "not at this scale"
+    )  # fmt: skip
+    assert section["verdict"] == expected
+
+
+def test_own_run_monitor_verdicts(summary: dict) -> None:
+    section = summary["sections"]["own_run"]
+    n = section["numbers"]
+    kinds = [v["kind"] for v in n["train_verdicts"]]
+    assert "oscillation" in kinds  # lr 1.5 is above 2 / lambda_max on the digits MLP
+    assert "oscillation" in n["numpy_loop_verdicts"]
+    assert "[oscillation]" in n["numpy_loop_output"]
+    titles = [c[0] for c in section["code"]]
+    assert any("NumPy loop" in t for t in titles) and any("torch loop" in t for t in titles)
+    code = dict(section["code"])
+    assert "sp.Monitor(" in code["A NumPy loop (run here)"]
+
+
+def test_which_fix_ranking(summary: dict) -> None:
+    n = summary["sections"]["which_fix"]["numbers"]
+    for problem in ("tiny_network", "digits_mlp"):
+        ranked = n[problem]["ranked"]
+        assert [r["rank"] for r in ranked] == list(range(1, len(ranked) + 1))
+        gd = next(r for r in ranked if r["fix"] == "GD")
+        reached = [r for r in ranked if r["steps_to_target"] is not None]
+        # fixes that reach the target come first, in order of steps
+        assert ranked[: len(reached)] == reached
+        steps = [r["steps_to_target"] for r in reached]
+        assert steps == sorted(steps)
+        for r in reached:
+            if gd["steps_to_target"] is not None:
+                assert r["speedup"] == pytest.approx(gd["steps_to_target"] / r["steps_to_target"])
 
 
 def test_speed_section_measured_adam(summary: dict) -> None:

@@ -35,6 +35,7 @@ class Section:
     references: list[str] = field(default_factory=list)  # the papers the section follows
     alt: list[str] = field(default_factory=list)  # one short description per figure
     notes: list[str] = field(default_factory=list)  # definitions and set-up, shown as text
+    code: list[tuple[str, str]] = field(default_factory=list)  # (title, text) shown verbatim
 
 
 VERDICTS = ("reproduced", "partly", "not at this scale")
@@ -62,13 +63,15 @@ th { background: #f0f0f0; }
 .notes { font-size: 0.92rem; }
 .refs { font-size: 0.88rem; color: #444; }
 ul.findings li { margin: 0.25rem 0; }
+pre { background: #f6f8fa; border: 1px solid #e1e4e8; padding: 0.6rem; overflow-x: auto;
+      font-size: 0.82rem; line-height: 1.35; white-space: pre-wrap; }
 nav ol { columns: 2; }
 @media (max-width: 40rem) { nav ol { columns: 1; } body { margin: 1rem auto; } }
 @media print {
   body { max-width: none; margin: 0; font-size: 10.5pt; }
   nav ol { columns: 2; }
   h2 { break-after: avoid; page-break-after: avoid; }
-  figure, table, .claim, ul.findings { break-inside: avoid; page-break-inside: avoid; }
+  figure, table, pre, .claim, ul.findings { break-inside: avoid; page-break-inside: avoid; }
   .scroll { overflow: visible; }
   a { color: inherit; text-decoration: none; }
 }
@@ -187,6 +190,11 @@ def render(sections: list[Section], meta: dict[str, Any]) -> str:
                 + "".join(f"<li>{html.escape(f)}</li>" for f in s.findings)
                 + "</ul>"
             )
+        for title, text in s.code:
+            parts.append(
+                f"<p class='codetitle'><strong>{html.escape(title)}</strong></p>"
+                f"<pre><code>{html.escape(text)}</code></pre>"
+            )
         parts.append(_table(s.table))
         if s.references:
             parts.append(
@@ -218,6 +226,7 @@ def write(out: Path, sections: list[Section], meta: dict[str, Any]) -> Path:
                 "verdict_note": s.verdict_note,
                 "references": s.references,
                 "notes": s.notes,
+                "code": [list(c) for c in s.code],
             }
             for s in sections
         },

@@ -20,6 +20,9 @@ SECTIONS = (
     "momentum",
     "adaptive",
     "loss_functions",
+    "edge_of_stability",
+    "own_run",
+    "which_fix",
     "speed",
 )
 
