@@ -256,6 +256,17 @@ def test_batch_size_like_with_like(summary: dict) -> None:
         "gap_larger_at_large_batch": _exceeds(gap["small"], gap["large"]),
     }
     assert n["comparison_smallest_vs_largest"] == derived
+    against = {
+        "top_eigenvalue_larger_at_large_batch": _exceeds(
+            large["top_eigenvalue"], small["top_eigenvalue"]
+        ),
+        "sharpness_larger_at_large_batch": _exceeds(large["sharpness"], small["sharpness"]),
+        "val_accuracy_lower_at_large_batch": _exceeds(
+            small["val_accuracy"], large["val_accuracy"]
+        ),
+        "gap_larger_at_large_batch": _exceeds(gap["large"], gap["small"]),
+    }
+    assert n["opposite_smallest_vs_largest"] == against
     held = sum(derived.values())
     assert f"{held} hold here" in " ".join(section["findings"])
     if held == 0:

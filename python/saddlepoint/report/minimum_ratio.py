@@ -157,7 +157,8 @@ def run(ctx: Context) -> Section:
         low = float(distinct["train_loss"].min())
         high = minima[minima["train_loss"] > 2 * low]
         findings.append(
-            f"Minima are not all equally good: {len(high)} of the {len(minima)} have more "
+            f"Minima are not all equally good: {len(high)} of the {len(minima)} "
+            f"{'has' if len(high) == 1 else 'have'} more "
             f"than twice the lowest loss ({low:.3g})"
             + (
                 f", the worst at loss {float(high['train_loss'].max()):.4g} with parameter "
