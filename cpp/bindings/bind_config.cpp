@@ -1,4 +1,4 @@
-// Build configuration and the process-wide thread setting.
+// Build configuration, the instruction-set level in use, and the process-wide thread setting.
 #include <Eigen/Core>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -6,6 +6,7 @@
 #include <string>
 
 #include "bindings/register.hpp"
+#include "saddlepoint/dispatch/levels.hpp"
 #include "saddlepoint/parallel.hpp"
 
 namespace py = pybind11;
@@ -26,22 +27,17 @@ std::string compiler() {
 #endif
 }
 
-std::string simd_level() {
-#if defined(__AVX512F__)
-  return "AVX-512";
-#elif defined(__AVX2__)
-  return "AVX2";
-#elif defined(__AVX__)
-  return "AVX";
-#elif defined(__SSE4_2__)
-  return "SSE4.2";
-#elif defined(__SSE2__)
-  return "SSE2";
-#elif defined(__ARM_NEON)
-  return "NEON";
-#else
-  return "none";
-#endif
+// The levels compiled in, lowest first, with what each needs and whether this CPU runs it.
+py::list isa_levels() {
+  py::list out;
+  for (const dispatch::LevelInfo& l : dispatch::compiled_levels()) {
+    py::dict d;
+    d["name"] = l.name;
+    d["requires"] = l.requires_;
+    d["supported"] = l.supported;
+    out.append(d);
+  }
+  return out;
 }
 
 }  // namespace
@@ -58,8 +54,9 @@ void bind_config(py::module_& m) {
         d["eigen_version"] = std::to_string(EIGEN_WORLD_VERSION) + "." +
                              std::to_string(EIGEN_MAJOR_VERSION) + "." +
                              std::to_string(EIGEN_MINOR_VERSION);
-        d["simd"] = simd_level();
-        d["eigen_simd"] = std::string(Eigen::SimdInstructionSetsInUse());
+        d["isa"] = dispatch::active_level_name();
+        d["isa_compiled"] = isa_levels();
+        d["eigen_simd"] = std::string(dispatch::active_level().eigen_simd);
         d["openmp"] = openmp_enabled();
         d["num_threads"] = get_num_threads();
         d["parallel_threshold"] = kParallelThreshold;
@@ -68,7 +65,18 @@ void bind_config(py::module_& m) {
                                 std::to_string(PYBIND11_VERSION_PATCH);
         return d;
       },
-      "Build facts: compiler, Eigen version, SIMD level, OpenMP and thread count.");
+      "Build facts: compiler, Eigen version, the instruction-set level in use (isa) and those "
+      "compiled (isa_compiled), Eigen's SIMD at that level, OpenMP and thread count.");
+
+  m.def(
+      "_select_isa",
+      [](const std::string& name) {
+        const std::string error = dispatch::select_level(name);
+        if (!error.empty()) throw py::value_error("name: " + error);
+      },
+      py::arg("name"),
+      "Run the kernels of the compiled level `name` from now on (tests compare levels in one "
+      "process; users set SADDLEPOINT_ISA before import instead).");
 
   m.def("get_num_threads", &get_num_threads,
         "Threads the kernels may use (from OMP_NUM_THREADS or set_num_threads; 1 without OpenMP).");

@@ -9,7 +9,7 @@
 #include "bindings/register.hpp"
 #include "bindings/optim/settings.hpp"
 #include "bindings/steps.hpp"
-#include "saddlepoint/optim/optimizers.hpp"
+#include "saddlepoint/dispatch/levels.hpp"
 
 namespace py = pybind11;
 
@@ -114,7 +114,7 @@ void sgd_step(py::handle param, py::handle grad, py::handle momentum_buffer, py:
   call.step(lr_value.per_row || settings.varies_by_row(),
             [&](auto* p, const auto* g, const Segment& s, std::size_t i) {
               using T = std::remove_pointer_t<decltype(p)>;
-              saddlepoint::sgd_step<T>(p, g, uses_buffer ? item<T>(buffers, i) : nullptr, s.rows,
+              dispatch::kernels<T>().sgd_step(p, g, uses_buffer ? item<T>(buffers, i) : nullptr, s.rows,
                                        s.cols, h);
             });
 }
@@ -133,7 +133,7 @@ void adagrad_step(py::handle param, py::handle grad, py::handle state_sum, py::h
   call.step(lr_value.per_row || settings.varies_by_row(),
             [&](auto* p, const auto* g, const Segment& s, std::size_t i) {
               using T = std::remove_pointer_t<decltype(p)>;
-              saddlepoint::adagrad_step<T>(p, g, sums.items[i].ptr<T>(), s.rows, s.cols, h);
+              dispatch::kernels<T>().adagrad_step(p, g, sums.items[i].ptr<T>(), s.rows, s.cols, h);
             });
 }
 
@@ -161,7 +161,7 @@ void rmsprop_step(py::handle param, py::handle grad, py::handle square_avg, py::
   call.step(lr_value.per_row || settings.varies_by_row(),
             [&](auto* p, const auto* g, const Segment& s, std::size_t i) {
               using T = std::remove_pointer_t<decltype(p)>;
-              saddlepoint::rmsprop_step<T>(p, g, square_avgs.items[i].ptr<T>(),
+              dispatch::kernels<T>().rmsprop_step(p, g, square_avgs.items[i].ptr<T>(),
                                            settings.centered ? item<T>(grad_avgs, i) : nullptr,
                                            uses_buffer ? item<T>(buffers, i) : nullptr, s.rows,
                                            s.cols, h);
@@ -189,7 +189,7 @@ void adam_step(py::handle param, py::handle grad, py::handle exp_avg, py::handle
   call.step(lr_value.per_row || settings.varies_by_row(),
             [&](auto* p, const auto* g, const Segment& s, std::size_t i) {
               using T = std::remove_pointer_t<decltype(p)>;
-              saddlepoint::adam_step<T>(p, g, exp_avgs.items[i].ptr<T>(),
+              dispatch::kernels<T>().adam_step(p, g, exp_avgs.items[i].ptr<T>(),
                                         exp_avg_sqs.items[i].ptr<T>(),
                                         settings.amsgrad ? item<T>(max_exp_avg_sqs, i) : nullptr,
                                         s.rows, s.cols, h);

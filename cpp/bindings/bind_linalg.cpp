@@ -16,7 +16,7 @@
 
 #include "bindings/common.hpp"
 #include "bindings/register.hpp"
-#include "saddlepoint/linalg/eigh.hpp"
+#include "saddlepoint/dispatch/levels.hpp"
 
 namespace py = pybind11;
 
@@ -80,9 +80,9 @@ void check_values(const Stack& s, const std::string& name, bool symmetrize) {
   {
     py::gil_scoped_release release;
     if (s.a.dtype == DType::f32) {
-      c = check_stack(s.a.ptr<float>(), s.count, s.n, s.rtol, !symmetrize);
+      c = dispatch::kernels<float>().check_stack(s.a.ptr<float>(), s.count, s.n, s.rtol, !symmetrize);
     } else {
-      c = check_stack(s.a.ptr<double>(), s.count, s.n, s.rtol, !symmetrize);
+      c = dispatch::kernels<double>().check_stack(s.a.ptr<double>(), s.count, s.n, s.rtol, !symmetrize);
     }
   }
   if (c.index < 0) return;
@@ -117,7 +117,7 @@ py::object solve(const Stack& s, bool vectors, bool symmetrize) {
   {
     // all checks passed and the outputs are new arrays: no Python objects below
     py::gil_scoped_release release;
-    eigh_stack(s.a.ptr<T>(), s.count, s.n, wp, vp, symmetrize);
+    dispatch::kernels<T>().eigh_stack(s.a.ptr<T>(), s.count, s.n, wp, vp, symmetrize);
   }
   if (vectors) return py::make_tuple(w, v);
   return std::move(w);

@@ -9,7 +9,7 @@
 
 #include "bindings/common.hpp"
 #include "bindings/register.hpp"
-#include "saddlepoint/monitor/step_sums.hpp"
+#include "saddlepoint/dispatch/levels.hpp"
 
 namespace py = pybind11;
 
@@ -112,7 +112,7 @@ py::array_t<double> observe_params(py::handle grad, py::handle param, py::handle
   return sums_per_array(dtype, grads, [&](auto zero, const ArrayRef& g, std::int64_t offset) {
     using T = decltype(zero);
     const std::size_t i = static_cast<std::size_t>(&g - grads.items.data());
-    return monitor::observe_params<T>(g.ptr<T>(), params.items[i].ptr<T>(),
+    return dispatch::kernels<T>().observe_params(g.ptr<T>(), params.items[i].ptr<T>(),
                                       last.ptr<T>() + offset, dir.ptr<T>() + offset,
                                       has_init ? init.ptr<T>() + offset : nullptr, g.size);
   });
@@ -141,7 +141,7 @@ py::array_t<double> observe_gradient(py::handle grad, py::handle buffer, py::han
   check_disjoint(buffers, {&grads});
   return sums_per_array(dtype, grads, [&](auto zero, const ArrayRef& g, std::int64_t offset) {
     using T = decltype(zero);
-    return monitor::observe_gradient<T>(g.ptr<T>(), has_buffer ? buf.ptr<T>() + offset : nullptr,
+    return dispatch::kernels<T>().observe_gradient(g.ptr<T>(), has_buffer ? buf.ptr<T>() + offset : nullptr,
                                         dir.ptr<T>() + offset, moved.ptr<T>() + offset, g.size, lr,
                                         momentum, first);
   });

@@ -11,8 +11,7 @@
 
 #include "bindings/common.hpp"
 #include "bindings/register.hpp"
-#include "saddlepoint/sweeps/native_surfaces.hpp"
-#include "saddlepoint/sweeps/sweep.hpp"
+#include "saddlepoint/dispatch/levels.hpp"
 
 namespace py = pybind11;
 
@@ -42,9 +41,9 @@ std::vector<double> checked_matrix(SurfaceId id, int dim, const py::object& matr
     throw py::value_error("dim: this surface is 2-D, got dim=" + std::to_string(dim));
   }
   const int lo = id == SurfaceId::rosenbrock ? 2 : 1;
-  if (dim < lo || dim > detail::kMaxLocalDim) {
+  if (dim < lo || dim > kMaxNativeSweepDim) {
     throw py::value_error("dim: expected " + std::to_string(lo) + " <= dim <= " +
-                          std::to_string(detail::kMaxLocalDim) + " for a native sweep, got " +
+                          std::to_string(kMaxNativeSweepDim) + " for a native sweep, got " +
                           std::to_string(dim));
   }
   if (id != SurfaceId::quadratic) {
@@ -165,7 +164,7 @@ py::dict sweep_binding(const std::string& surface, py::object x_obj, std::int64_
                     diverged.mutable_data()};
     // all checks passed; no Python objects below, so the GIL can go
     py::gil_scoped_release release;
-    native_sweep<T>(id, dim, am, runs, steps, h, out);
+    dispatch::kernels<T>().native_sweep(id, dim, am, runs, steps, h, out);
   };
   if (x.dtype == DType::f32) {
     run(float{});
@@ -200,9 +199,7 @@ py::tuple value_grad_binding(const std::string& surface, py::object x_obj, py::o
     T* gp = grads.mutable_data();
     {
       py::gil_scoped_release release;
-      surfaces::with_surface(id, dim, am, [&](const auto& s) {
-        for (std::int64_t i = 0; i < n; ++i) vp[i] = s(xp + i * dim, gp + i * dim);
-      });
+      dispatch::kernels<T>().surface_value_grad(id, dim, am, xp, n, vp, gp);
     }
     return py::make_tuple(values, grads);
   };

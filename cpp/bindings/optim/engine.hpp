@@ -15,7 +15,7 @@
 
 #include "bindings/common.hpp"
 #include "bindings/steps.hpp"
-#include "saddlepoint/monitor/step_sums.hpp"
+#include "saddlepoint/monitor/sums.hpp"
 
 namespace saddlepoint::bindings {
 

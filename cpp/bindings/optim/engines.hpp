@@ -10,7 +10,7 @@
 
 #include "bindings/optim/engine.hpp"
 #include "bindings/optim/settings.hpp"
-#include "saddlepoint/monitor/instrumented.hpp"
+#include "saddlepoint/dispatch/levels.hpp"
 
 namespace saddlepoint::bindings {
 
@@ -66,7 +66,7 @@ class SGDEngine : public EngineWith<SGDSettings> {
       run_step(grads, settings_.varies_by_row(), make_hyper,
                [&](auto* param, const auto* grad, const Segment& s, const SGDHyper& h) {
                  using T = std::remove_pointer_t<decltype(param)>;
-                 saddlepoint::sgd_step<T>(param, grad, slice<T>(momentum_buffer_, s), s.rows,
+                 dispatch::kernels<T>().sgd_step(param, grad, slice<T>(momentum_buffer_, s), s.rows,
                                           s.cols, h);
                });
     }
@@ -95,7 +95,7 @@ class SGDEngine : public EngineWith<SGDSettings> {
         grads, make_hyper, [&](auto* param, const auto* grad, const Segment& s, const SGDHyper& h) {
           using T = std::remove_pointer_t<decltype(param)>;
           lr_used = h.lr.at(0);
-          return monitor::sgd_step_instrumented<T>(param, grad, slice<T>(momentum_buffer_, s),
+          return dispatch::kernels<T>().sgd_step_instrumented(param, grad, slice<T>(momentum_buffer_, s),
                                                    slice<T>(direction, s), s.cols, h,
                                                    has_previous_, -previous_lr_);
         });
@@ -133,7 +133,7 @@ class AdagradEngine : public EngineWith<AdagradSettings> {
         [&](const HyperValue& lr) { return make_adagrad_hyper(lr, settings_, steps_ + 1); },
         [&](auto* param, const auto* grad, const Segment& s, const AdagradHyper& h) {
           using T = std::remove_pointer_t<decltype(param)>;
-          saddlepoint::adagrad_step<T>(param, grad, slice<T>(sum_, s), s.rows, s.cols, h);
+          dispatch::kernels<T>().adagrad_step(param, grad, slice<T>(sum_, s), s.rows, s.cols, h);
         });
   }
 
@@ -167,7 +167,7 @@ class RMSpropEngine : public EngineWith<RMSpropSettings> {
         [&](const HyperValue& lr) { return make_rmsprop_hyper(lr, settings_); },
         [&](auto* param, const auto* grad, const Segment& s, const RMSpropHyper& h) {
           using T = std::remove_pointer_t<decltype(param)>;
-          saddlepoint::rmsprop_step<T>(param, grad, slice<T>(square_avg_, s),
+          dispatch::kernels<T>().rmsprop_step(param, grad, slice<T>(square_avg_, s),
                                        slice<T>(grad_avg_, s), slice<T>(momentum_buffer_, s),
                                        s.rows, s.cols, h);
         });
@@ -215,7 +215,7 @@ class AdamEngine : public EngineWith<AdamSettings> {
     run_step(grads, settings_.varies_by_row(), make_hyper,
              [&](auto* param, const auto* grad, const Segment& s, const AdamHyper& h) {
                using T = std::remove_pointer_t<decltype(param)>;
-               saddlepoint::adam_step<T>(param, grad, slice<T>(exp_avg_, s),
+               dispatch::kernels<T>().adam_step(param, grad, slice<T>(exp_avg_, s),
                                          slice<T>(exp_avg_sq_, s), slice<T>(max_exp_avg_sq_, s),
                                          s.rows, s.cols, h);
              });
@@ -231,17 +231,17 @@ class AdamEngine : public EngineWith<AdamSettings> {
 
   template <typename MakeHyper>
   void step_instrumented(py::handle grads, MakeHyper&& make_hyper) {
-    AdamRow<double> used{};
+    double neg_step = 0.0;
     run_instrumented_step(
         grads, make_hyper,
         [&](auto* param, const auto* grad, const Segment& s, const AdamHyper& h) {
           using T = std::remove_pointer_t<decltype(param)>;
-          used = adam_row<double>(h, 0);
-          return monitor::adam_step_instrumented<T>(
+          neg_step = dispatch::active_level().adam_neg_step_size(h);
+          return dispatch::kernels<T>().adam_step_instrumented(
               param, grad, slice<T>(exp_avg_, s), slice<T>(exp_avg_sq_, s),
               slice<T>(max_exp_avg_sq_, s), s.cols, h, has_previous_, previous_neg_step_);
         });
-    previous_neg_step_ = used.neg_step_size;  // scales the next step's previous direction
+    previous_neg_step_ = neg_step;  // scales the next step's previous direction
   }
 
   double previous_neg_step_ = 0.0;

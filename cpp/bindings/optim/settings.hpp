@@ -15,7 +15,7 @@
 
 #include "bindings/common.hpp"
 #include "bindings/steps.hpp"
-#include "saddlepoint/optim/optimizers.hpp"
+#include "saddlepoint/optim/hyper.hpp"
 
 namespace saddlepoint::bindings {
 

@@ -4,6 +4,8 @@
 // Each matrix is mapped in place; threads split the stack.
 #pragma once
 
+#include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
+
 #include <Eigen/Eigenvalues>
 
 #include <algorithm>
@@ -12,23 +14,16 @@
 #include <limits>
 
 #include "saddlepoint/linalg/eigh_small.hpp"
+#include "saddlepoint/linalg/stack_check.hpp"
 #include "saddlepoint/parallel.hpp"
 #include "saddlepoint/linalg/sterf.hpp"
 
 namespace saddlepoint {
+SADDLEPOINT_ISA_BEGIN
 
 template <typename T, int N>
 using RowMajorMatrix = Eigen::Matrix<T, N, N, N == 1 ? Eigen::ColMajor : Eigen::RowMajor>;
 
-// What check_stack found: the first matrix (in stack order) that is not finite or not
-// symmetric within the tolerance, with its worst entry; index < 0 when every matrix is fine.
-struct StackCheck {
-  std::int64_t index = -1;
-  bool nonfinite = false;
-  std::int64_t row = 0, col = 0;  // the non-finite entry, or the worst asymmetric pair
-  double asymmetry = 0.0;         // max |a_ij - a_ji| of that matrix
-  double scale = 0.0;             // max |a_ij| of that matrix
-};
 
 // Sizes 4 .. kMaxFixedEigh use Eigen's solver on fixed-size matrices (unrolled, no heap);
 // larger ones a dynamic-size solver preallocated per thread. Measured (one thread, float64):
@@ -342,4 +337,5 @@ void eigh_stack(const T* a, std::int64_t count, std::int64_t n, T* w, T* v, bool
   }
 }
 
+SADDLEPOINT_ISA_END
 }  // namespace saddlepoint

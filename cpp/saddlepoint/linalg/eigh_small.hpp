@@ -3,12 +3,15 @@
 // eigenvectors as columns, only the lower triangle read (the caller symmetrizes if asked).
 #pragma once
 
+#include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
+
 #include <Eigen/Eigenvalues>
 
 #include <algorithm>
 #include <cmath>
 
 namespace saddlepoint {
+SADDLEPOINT_ISA_BEGIN
 
 // Eigen-decomposition of [[a, b], [b, c]] by LAPACK's dlaev2 rotation (Kahan's formulation):
 // the eigenvalue of larger magnitude comes from a sum without cancellation and the other from
@@ -188,4 +191,5 @@ inline bool eigh3_direct(const T* a, bool symmetrize, double w[3], double* v) {
   return true;
 }
 
+SADDLEPOINT_ISA_END
 }  // namespace saddlepoint

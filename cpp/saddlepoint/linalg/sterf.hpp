@@ -6,6 +6,8 @@
 // Reference: LAPACK 3.x dsterf.f; B. N. Parlett, The Symmetric Eigenvalue Problem, 8.15.
 #pragma once
 
+#include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -13,6 +15,7 @@
 #include "saddlepoint/linalg/eigh_small.hpp"
 
 namespace saddlepoint {
+SADDLEPOINT_ISA_BEGIN
 
 namespace detail {
 
@@ -212,4 +215,5 @@ bool tridiagonal_eigenvalues(T* d, T* e, int n) {
   return true;
 }
 
+SADDLEPOINT_ISA_END
 }  // namespace saddlepoint

@@ -25,6 +25,8 @@
 // branch, GCC 12 falls back to scalar code for the whole loop, 16x slower.
 #pragma once
 
+#include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -34,6 +36,7 @@
 #include "saddlepoint/optim/sgd.hpp"
 
 namespace saddlepoint::monitor {
+SADDLEPOINT_ISA_BEGIN
 
 // NaN and +-Inf entries of g and theta in [0, n), for a block whose sums are not finite.
 template <typename T>
@@ -172,4 +175,5 @@ StepSums sgd_step_instrumented(T* p, const T* g, T* buf, T* direction, std::int6
 
 #undef SADDLEPOINT_FMA_STEP_SUMS
 
+SADDLEPOINT_ISA_END
 }  // namespace saddlepoint::monitor

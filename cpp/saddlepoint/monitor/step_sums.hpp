@@ -3,47 +3,19 @@
 // blocks so that the totals are the same bits whatever the thread count.
 #pragma once
 
+#include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
+#include "saddlepoint/monitor/sums.hpp"
 #include "saddlepoint/parallel.hpp"
 
 namespace saddlepoint::monitor {
+SADDLEPOINT_ISA_BEGIN
 
-// The order of these fields is the column order the binding returns (kStepSumNames).
-struct StepSums {
-  double grad_sq = 0;          // ||g||^2
-  double update_sq = 0;        // ||dtheta||^2
-  double grad_dot_update = 0;  // g . dtheta (negative when the step goes downhill)
-  double grad_dot_prev = 0;    // g . (previous update direction)
-  double update_dot_prev = 0;  // dtheta . (previous update direction)
-  double prev_sq = 0;          // ||previous update direction||^2
-  double param_sq = 0;         // ||theta||^2 after the step
-  double distance_sq = 0;      // ||theta - theta_0||^2 after the step
-  double nonfinite_grad = 0;   // entries of g that are NaN or +-Inf
-  double nonfinite_param = 0;  // entries of theta that are NaN or +-Inf after the step
-
-  StepSums& operator+=(const StepSums& o) {
-    grad_sq += o.grad_sq;
-    update_sq += o.update_sq;
-    grad_dot_update += o.grad_dot_update;
-    grad_dot_prev += o.grad_dot_prev;
-    update_dot_prev += o.update_dot_prev;
-    prev_sq += o.prev_sq;
-    param_sq += o.param_sq;
-    distance_sq += o.distance_sq;
-    nonfinite_grad += o.nonfinite_grad;
-    nonfinite_param += o.nonfinite_param;
-    return *this;
-  }
-};
-
-inline constexpr int kStepSumCount = 10;
-inline constexpr const char* kStepSumNames[kStepSumCount] = {
-    "grad_sq",         "update_sq", "grad_dot_update", "grad_dot_prev",   "update_dot_prev",
-    "prev_sq",         "param_sq",  "distance_sq",     "nonfinite_grad", "nonfinite_param"};
 
 // Partial sums are formed per block of this many elements and added in block order: the
 // block, not the thread, is the unit of summation, so results do not depend on threads.
@@ -160,4 +132,5 @@ StepSums observe_gradient(const T* grad, T* buffer, T* direction, T* displacemen
 
 #undef SADDLEPOINT_ADD_STEP_SUMS
 
+SADDLEPOINT_ISA_END
 }  // namespace saddlepoint::monitor

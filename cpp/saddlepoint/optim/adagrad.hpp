@@ -2,19 +2,18 @@
 // saddlepoint/optim/optimizers.hpp.
 #pragma once
 
+#include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
+
 #include "saddlepoint/optim/common.hpp"
 
 namespace saddlepoint {
+SADDLEPOINT_ISA_BEGIN
 
 // ---------------------------------------------------------------------------------------------
 // Adagrad:  g <- ±g + wd*p;  s <- s + g*g;  p <- p - clr*g/(sqrt(s) + eps),
 //           clr = lr / (1 + (step-1)*lr_decay)      (eps outside the square root, as PyTorch)
 // ---------------------------------------------------------------------------------------------
-struct AdagradHyper {
-  Hyper lr, lr_decay, weight_decay, eps;
-  bool maximize = false;
-  std::int64_t step = 1;  // 1 on the first step
-};
+// (AdagradHyper, its hyper-parameters: saddlepoint/optim/hyper.hpp)
 
 template <typename T>
 struct AdagradRow {
@@ -123,4 +122,5 @@ void adagrad_step(T* p, const T* g, T* s, std::int64_t rows, std::int64_t cols,
       });
 }
 
+SADDLEPOINT_ISA_END
 }  // namespace saddlepoint

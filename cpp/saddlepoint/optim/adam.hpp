@@ -2,20 +2,19 @@
 // saddlepoint/optim/optimizers.hpp.
 #pragma once
 
+#include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
+
 #include "saddlepoint/optim/common.hpp"
 
 namespace saddlepoint {
+SADDLEPOINT_ISA_BEGIN
 
 // ---------------------------------------------------------------------------------------------
 // Adam / AdamW:  Adam: g <- ±g + wd*p;  AdamW: p <- p*(1 - lr*wd), g <- ±g
 //   m <- lerp(m, g, 1-beta1);  v <- beta2*v + (1-beta2)*g*g;  vmax <- max(vmax, v) (AMSGrad)
 //   p <- p - (lr/bc1) * m / (sqrt(v or vmax)/sqrt(bc2) + eps),  bc_i = 1 - beta_i**step
 // ---------------------------------------------------------------------------------------------
-struct AdamHyper {
-  Hyper lr, beta1, beta2, eps, weight_decay;
-  bool amsgrad = false, maximize = false, decoupled = false;  // decoupled: AdamW
-  std::int64_t step = 1;                                     // 1 on the first step
-};
+// (AdamHyper, its hyper-parameters: saddlepoint/optim/hyper.hpp)
 
 template <typename T>
 struct AdamRow {
@@ -235,4 +234,5 @@ void adam_step(T* p, const T* g, T* m, T* v, T* vmax, std::int64_t rows, std::in
       });
 }
 
+SADDLEPOINT_ISA_END
 }  // namespace saddlepoint

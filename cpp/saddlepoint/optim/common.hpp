@@ -2,6 +2,8 @@
 // The conventions of every step are in saddlepoint/optim/optimizers.hpp.
 #pragma once
 
+#include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -9,9 +11,11 @@
 
 #include "saddlepoint/optim/hyper.hpp"
 #include "saddlepoint/optim/row_block.hpp"
+#include "saddlepoint/optim/scalars.hpp"
 #include "saddlepoint/optim/rows.hpp"
 
 namespace saddlepoint {
+SADDLEPOINT_ISA_BEGIN
 
 enum class WeightDecay { none, coupled, decoupled };
 
@@ -36,4 +40,5 @@ void with_flags(F&& f, bool first, Flags... rest) {
   }
 }
 
+SADDLEPOINT_ISA_END
 }  // namespace saddlepoint

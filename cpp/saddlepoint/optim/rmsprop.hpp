@@ -2,19 +2,19 @@
 // saddlepoint/optim/optimizers.hpp.
 #pragma once
 
+#include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
+
 #include "saddlepoint/optim/common.hpp"
 
 namespace saddlepoint {
+SADDLEPOINT_ISA_BEGIN
 
 // ---------------------------------------------------------------------------------------------
 // RMSprop:  g <- ±g + wd*p;  v <- alpha*v + (1-alpha)*g*g;
 //           centered: a <- lerp(a, g, 1-alpha), d = sqrt(v - a*a) + eps; else d = sqrt(v) + eps
 //           momentum: b <- mu*b + g/d, p <- p - lr*b;  else p <- p - lr*g/d
 // ---------------------------------------------------------------------------------------------
-struct RMSpropHyper {
-  Hyper lr, alpha, eps, weight_decay, momentum;
-  bool centered = false, maximize = false;
-};
+// (RMSpropHyper, its hyper-parameters: saddlepoint/optim/hyper.hpp)
 
 template <typename T>
 struct RMSpropRow {
@@ -189,4 +189,5 @@ void rmsprop_step(T* p, const T* g, T* v, T* avg, T* buf, std::int64_t rows, std
       });
 }
 
+SADDLEPOINT_ISA_END
 }  // namespace saddlepoint

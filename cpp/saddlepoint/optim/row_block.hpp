@@ -2,6 +2,8 @@
 // driver that steps a (rows, cols) array by blocks of rows (the scheme is described in adam.hpp).
 #pragma once
 
+#include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +21,7 @@
 #define SADDLEPOINT_INLINE_LAMBDA __attribute__((always_inline))
 
 namespace saddlepoint {
+SADDLEPOINT_ISA_BEGIN
 
 // Rows [first, first + n) of each hyper-parameter as a plain array (Hyper::rows), n <= kRowBlock.
 template <std::size_t N>
@@ -158,4 +161,5 @@ void step_rows(std::int64_t rows, std::int64_t cols, Fill&& fill, Blocked&& bloc
   });
 }
 
+SADDLEPOINT_ISA_END
 }  // namespace saddlepoint

@@ -1,6 +1,8 @@
 // Runs a row-wise body over a (rows, cols) array, on one thread or split across threads.
 #pragma once
 
+#include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
+
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
@@ -8,6 +10,7 @@
 #include "saddlepoint/parallel.hpp"
 
 namespace saddlepoint {
+SADDLEPOINT_ISA_BEGIN
 
 // body(begin, end) on one contiguous range of [0, count) per thread, cut on multiples of 16,
 // for a job of n elements in all (once, on [0, count), when n is too small for threads).
@@ -82,4 +85,5 @@ bool with_short_cols(std::int64_t cols, F&& f) {
   }
 }
 
+SADDLEPOINT_ISA_END
 }  // namespace saddlepoint

@@ -2,19 +2,18 @@
 // saddlepoint/optim/optimizers.hpp.
 #pragma once
 
+#include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
+
 #include "saddlepoint/optim/common.hpp"
 
 namespace saddlepoint {
+SADDLEPOINT_ISA_BEGIN
 
 // ---------------------------------------------------------------------------------------------
 // SGD:  g <- ±g + wd*p;  b <- g (first step) or mu*b + (1-dampening)*g;
 //       g <- g + mu*b (Nesterov) or b;  p <- p - lr*g
 // ---------------------------------------------------------------------------------------------
-struct SGDHyper {
-  Hyper lr, momentum, dampening, weight_decay;
-  bool nesterov = false, maximize = false;
-  bool first_step = true;  // the momentum buffer is set to the gradient on the first step
-};
+// (SGDHyper, its hyper-parameters: saddlepoint/optim/hyper.hpp)
 
 template <typename T>
 struct SGDRow {
@@ -143,4 +142,5 @@ void sgd_step(T* p, const T* g, T* buf, std::int64_t rows, std::int64_t cols, co
       });
 }
 
+SADDLEPOINT_ISA_END
 }  // namespace saddlepoint

@@ -9,12 +9,17 @@
 // SIMD lane as in a scalar loop, which keeps sweeps independent of how runs are grouped.
 #pragma once
 
+#include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
+
 #include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "saddlepoint/sweeps/surface_ids.hpp"
+
 namespace saddlepoint::surfaces {
+SADDLEPOINT_ISA_BEGIN
 
 // sum_i 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2   (scipy.optimize.rosen, any n >= 2)
 struct Rosenbrock {
@@ -223,30 +228,6 @@ struct TinyNetwork {
   }
 };
 
-// The names a native sweep accepts, in the order of `SurfaceId`.
-enum class SurfaceId {
-  rosenbrock,
-  himmelblau,
-  beale,
-  booth,
-  six_hump_camel,
-  three_hump_camel,
-  goldstein_price,
-  rastrigin,
-  styblinski_tang,
-  quadratic,
-  saddle,
-  monkey_saddle,
-  tiny_network,
-};
-
-inline const std::vector<std::string>& native_surface_names() {
-  static const std::vector<std::string> names = {
-      "rosenbrock",      "himmelblau", "beale",           "booth",     "six_hump_camel",
-      "three_hump_camel", "goldstein_price", "rastrigin", "styblinski_tang", "quadratic",
-      "saddle",          "monkey_saddle", "tiny_network"};
-  return names;
-}
 
 // Calls f(surface) with the surface struct for `id`; dim and the matrix a (quadratic only)
 // were validated by the caller.
@@ -275,4 +256,14 @@ void with_surface(SurfaceId id, int dim, const double* a, F&& f) {
   }
 }
 
+// Value and gradient at `points` points x (points, dim), for tests against the NumPy definitions.
+template <typename T>
+void surface_value_grad(SurfaceId id, int dim, const double* a, const T* x, std::int64_t points,
+                        T* values, T* grads) {
+  with_surface(id, dim, a, [&](const auto& s) {
+    for (std::int64_t i = 0; i < points; ++i) values[i] = s(x + i * dim, grads + i * dim);
+  });
+}
+
+SADDLEPOINT_ISA_END
 }  // namespace saddlepoint::surfaces

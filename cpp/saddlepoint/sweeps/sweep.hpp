@@ -9,6 +9,8 @@
 // result never depends on how runs are grouped, and equals the kernel path step for step.
 #pragma once
 
+#include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -20,41 +22,13 @@
 
 #include "saddlepoint/optim/hyper.hpp"
 #include "saddlepoint/sweeps/native_surfaces.hpp"
+#include "saddlepoint/sweeps/sweep_types.hpp"
 #include "saddlepoint/optim/optimizers.hpp"
 #include "saddlepoint/parallel.hpp"
 
 namespace saddlepoint {
+SADDLEPOINT_ISA_BEGIN
 
-enum class SweepOptimizer { sgd, adagrad, rmsprop, adam };
-
-// Per-run hyper-parameters (arrays of `runs` doubles; unused ones may be null) and the flags a
-// call shares. Runs with lr_index[r] < 0 use lr[r] at every step; the others read row
-// lr_index[r] of lr_table (n_tables, steps): a schedule evaluated once for all steps.
-struct SweepHyper {
-  SweepOptimizer optimizer = SweepOptimizer::adam;
-  const double* lr = nullptr;
-  const std::int64_t* lr_index = nullptr;
-  const double* lr_table = nullptr;
-  const double *momentum = nullptr, *dampening = nullptr, *weight_decay = nullptr;
-  const double *beta1 = nullptr, *beta2 = nullptr, *eps = nullptr;
-  const double *alpha = nullptr, *lr_decay = nullptr;
-  bool nesterov = false, maximize = false, amsgrad = false, centered = false;
-  bool decoupled = false;  // AdamW
-  bool weight_decay_on = false, momentum_on = false;  // any run has a non-zero value
-  double threshold = -std::numeric_limits<double>::infinity();  // loss counted as "reached"
-  double divergence = 1e12;  // |loss| above this (or not finite) marks a run diverged
-};
-
-// Per-run outputs; x holds the start points (runs, dim) on entry and the final points on exit.
-template <typename T>
-struct SweepOut {
-  T* x = nullptr;
-  double* final_loss = nullptr;
-  double* best_loss = nullptr;
-  double* grad_norm = nullptr;
-  std::int64_t* threshold_step = nullptr;  // first t with loss(x_t) <= threshold, else -1
-  std::uint8_t* diverged = nullptr;
-};
 
 // 1 - beta**step for steps 1..steps (or its square root), one table per distinct beta (runs of
 // a grid share a few), through step_power so the values are those of the kernels and the
@@ -85,7 +59,6 @@ struct BiasTables {
 namespace detail {
 
 inline constexpr std::int64_t kBlock = 256;  // runs per block: a block's state stays in L1
-inline constexpr int kMaxLocalDim = 64;      // native sweeps take surfaces up to this dimension
 
 // The largest T at or below x: for every T f, f <= at_or_below<T>(x) exactly when
 // double(f) <= x. The loss bookkeeping compares in T with these, so that a float32 loop holds
@@ -262,7 +235,7 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
 #pragma GCC ivdep
     for (std::int64_t j = 0; j < B; ++j) {
       const std::int64_t r = r0 + j;
-      T xl[D > 0 ? D : kMaxLocalDim], gl[D > 0 ? D : kMaxLocalDim];
+      T xl[D > 0 ? D : kMaxNativeSweepDim], gl[D > 0 ? D : kMaxNativeSweepDim];
       for (int k = 0; k < (D > 0 ? D : d); ++k) xl[k] = xs[k * B + j];
       const T f = surface(xl, gl);
       track(f, static_cast<Index>(t), threshold, divergence, bst[j], ht[j], dv[j]);
@@ -361,7 +334,7 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
 
   // The final point: its loss counts for best / threshold / divergence like every other.
   for (std::int64_t j = 0; j < B; ++j) {
-    T xl[D > 0 ? D : kMaxLocalDim], gl[D > 0 ? D : kMaxLocalDim];
+    T xl[D > 0 ? D : kMaxNativeSweepDim], gl[D > 0 ? D : kMaxNativeSweepDim];
     for (int k = 0; k < d; ++k) xl[k] = xs_[k * B + j];
     const T f = surface(xl, gl);
     track(f, static_cast<Index>(steps), threshold, divergence, bst_[j], ht_[j], dv_[j]);
@@ -427,4 +400,5 @@ void native_sweep(surfaces::SurfaceId id, int dim, const double* surface_matrix,
   });
 }
 
+SADDLEPOINT_ISA_END
 }  // namespace saddlepoint
