@@ -99,7 +99,7 @@ def run(ctx: Context) -> Section:
         ylabel="top Hessian eigenvalue",
         title="digits MLP 64-32-10: sharpness against 2/lr",
     )
-    axes[1].legend(loc="lower right", fontsize="small")
+    axes[1].legend(loc="upper right", fontsize="small")
     figure = ctx.save(
         fig,
         "edge_of_stability",

@@ -85,9 +85,9 @@ def run(ctx: Context) -> Section:
         "own_run",
         f"The Monitor's cockpit for saddlepoint.train on the digits MLP 64-32-10 "
         f"({ds.n_train} images, full-batch gradient descent at lr {lr:g}, {epochs} steps, "
-        "curvature every 10 steps): loss, gradient and update norms, the cosine between "
-        "successive updates, the extreme Hessian eigenvalues and the stability ratio, with "
-        "its verdicts marked.",
+        "curvature every 10 steps): the loss, the gradient norm, the cosine between "
+        "successive updates and the stability ratio lr·λmax/2 (dashed line: 1, the limit), "
+        "with the step of each verdict marked.",
     )
     verdicts = [{"kind": e.kind, "step": int(e.step)} for e in res.events]
     numpy_out, numpy_mon = _run_snippet(NUMPY_LOOP)

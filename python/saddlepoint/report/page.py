@@ -73,6 +73,8 @@ nav ol { columns: 2; }
   h2 { break-after: avoid; page-break-after: avoid; }
   figure, table, pre, .claim, ul.findings { break-inside: avoid; page-break-inside: avoid; }
   .scroll { overflow: visible; }
+  nav table { break-inside: auto; page-break-inside: auto; }
+  tr { break-inside: avoid; page-break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
 }
 """
@@ -95,9 +97,20 @@ def _table(rows: list[dict[str, Any]], text_columns: tuple[str, ...] = ()) -> st
         return ""
     cols = list(rows[0])
 
+    def is_text(v: Any) -> bool:
+        if not isinstance(v, str):
+            return False
+        try:
+            float(v.split(" ")[0].replace(",", ""))
+        except ValueError:
+            return True
+        return False
+
+    # a column is text (left-aligned) when any of its values is not a number
+    text = set(text_columns) | {c for c in cols if any(is_text(r.get(c)) for r in rows)}
+
     def cls(c: str, v: Any = None) -> str:
-        text = c in text_columns or (v is not None and isinstance(v, str) and c == cols[0])
-        return " class='text'" if text else ""
+        return " class='text'" if c in text else ""
 
     head = "".join(f"<th scope='col'{cls(c)}>{html.escape(str(c))}</th>" for c in cols)
     body = "".join(
