@@ -84,7 +84,7 @@ def run(ctx: Context) -> Section:
     bounce_loss = np.asarray(bounce.history["loss"], dtype=float)
     burst = experiments.optimizer_comparison(**presets["adagrad_burst"])
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=(15, 6.4), layout="constrained")
     for ax, kappa in zip(axes[:2], kappas):
         for label, best in tuned[kappa].items():
             ls = _METHODS[label][3]
@@ -108,13 +108,13 @@ def run(ctx: Context) -> Section:
         label=f"GD, lr {bounce_lr} = 2/L (bounces)",
     )
     for ax in axes[:2]:
-        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
     for (label, run), ls in zip(burst.groupby("label", sort=False), ("-", "--", "-.", ":")):
         axes[2].semilogy(
             run["step"], np.maximum(run["loss"], 1e-30), ls=ls, lw=1.8, label=str(label)
         )
     axes[2].set(xlabel="step", ylabel="loss", title="Adagrad's late burst and its fixes (κ 100)")
-    axes[2].legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    axes[2].legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
     figure = ctx.save(
         fig,
         "adaptive",

@@ -70,21 +70,21 @@ def run(ctx: Context) -> Section:
     axes[0].annotate(
         "bump (local maximum)",
         (bump_top.point[0], bump_top.value),
-        xytext=(0.3, 1.9),
+        xytext=(-1.1, 1.95),
         arrowprops={"arrowstyle": "->"},
     )
     axes[0].text(
-        0.97,
+        0.40,
         0.97,
         "start: x = 2, f = 10\n(above this view)",
-        ha="right",
+        ha="left",
         va="top",
         transform=axes[0].transAxes,
     )
     axes[0].set(
         xlabel="x", ylabel="f(x)", ylim=(-0.8, 2.5), title="bumpy_1d: f(x) = (x² - 1)² + x/2"
     )
-    axes[0].legend(loc="upper left")
+    axes[0].legend(loc="lower right")
     axes[1].axhline(bump_top.point[0], color="0.5", lw=0.8, ls=":")
     axes[1].text(bump_set["steps"] * 0.02, bump_top.point[0] + 0.08, "bump", color="0.4")
     axes[1].set(xlabel="step", ylabel="x", title=f"position over steps (lr {bump_lr})")

@@ -98,15 +98,18 @@ def build_report(
     start = time.perf_counter()
     done: list[Section] = []
     bar = _progress(len(sections), progress)
+    # figures are shown scaled down to the page's width: larger type than matplotlib's 10 pt,
+    # for these figures only (the caller's rcParams are restored afterwards)
     try:
-        for key in sections:
-            bar.set_description(key.replace("_", " "))
-            module = importlib.import_module(f".{key}", __package__)
-            t0 = time.perf_counter()
-            section: Section = module.run(ctx)
-            section.seconds = time.perf_counter() - t0
-            done.append(section)
-            bar.update(1)
+        with matplotlib.rc_context({"font.size": 11.5, "legend.fontsize": 10.5}):
+            for key in sections:
+                bar.set_description(key.replace("_", " "))
+                module = importlib.import_module(f".{key}", __package__)
+                t0 = time.perf_counter()
+                section: Section = module.run(ctx)
+                section.seconds = time.perf_counter() - t0
+                done.append(section)
+                bar.update(1)
     finally:
         bar.close()
     from .. import __version__

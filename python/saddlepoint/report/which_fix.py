@@ -74,6 +74,9 @@ def run(ctx: Context) -> Section:
     )
     fig = sp.experiments.plot_fixes(mlp)
     fig = getattr(fig, "figure", fig)
+    fig.set_size_inches(11, 0.3 * len(mlp) + 1.6)  # one readable row per fix
+    for ax in fig.axes:
+        ax.tick_params(axis="y", labelsize=9.5)
     figure = ctx.save(
         fig,
         "which_fix",
