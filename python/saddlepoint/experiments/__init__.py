@@ -6,6 +6,12 @@
 - :func:`minimum_ratio_study`: many small networks driven to points of (nearly) zero
   gradient; training loss against the minimum ratio of the exact Hessian (true local
   minima are rare; most points have some negative curvature left).
+- :func:`critical_point_census`: Dauphin et al.'s protocol: train, then solve
+  :math:`\\nabla L = 0` (SciPy), classify every critical point from its exact Hessian and
+  drop the network's symmetric copies.
+- :func:`batch_size_target_study`: every batch size trained to the same training loss
+  (lr tuned per batch size, several seeds), then top eigenvalue, epsilon-sharpness and the
+  train/validation gap at that point (Keskar et al. 2017, like with like).
 - :func:`optimizer_comparison`: several optimizers and schedules from the same start on
   one surface; loss curves and paths.
 - :func:`compare_fixes`: the lecture's remedies tuned over a small learning-rate grid and

@@ -179,8 +179,8 @@ def run(ctx: Context) -> Section:
             "typically occurs at the edge of stability'",
         ],
         alt=[
-            "Left: two loss curves on the bowl, the near-limit one decaying slowly with a "
-            "saw-tooth. Right: top eigenvalue over training steps rising towards a dotted "
-            "2/lr line for each learning rate.",
+            "Left: loss over steps on the bowl for two learning rates, on a log axis. Right: "
+            "the network's top Hessian eigenvalue over training steps, with a dotted "
+            "horizontal line at 2/lr for each learning rate.",
         ],
     )

@@ -191,9 +191,9 @@ def run(ctx: Context) -> Section:
         + ("" if enough else " (quick run: fewer than 100 points)")
         + ".",
         alt=[
-            "Scatter of training loss against minimum ratio: crosses for saddles spread from "
-            "0.83 to 0.99 with loss falling as the ratio rises, a few dots for minima at "
-            "ratio 1; beside it a histogram of negative-eigenvalue counts.",
+            "Scatter of training loss against minimum ratio, one mark per critical point, "
+            "crosses for saddles and dots for minima; beside it a histogram of how many "
+            "negative eigenvalues the points have.",
         ],
         references=[
             "Dauphin, Pascanu, Gulcehre, Cho, Ganguli, Bengio 2014, 'Identifying and "

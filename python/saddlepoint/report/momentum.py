@@ -181,9 +181,9 @@ def run(ctx: Context) -> Section:
         f"The saddle: momentum leaves {speedup:.1f}x sooner, but plain GD leaves too, and on "
         "the exact attracting line momentum stops as well.",
         alt=[
-            "Three panels: the bumpy curve with where each method ends; x over steps, GD "
-            "levelling off at the right dip, momentum crossing to the left one; loss over "
-            "steps near the saddle, GD's curve staying at 1 longest.",
+            "Three panels: the bumpy curve with where each method ends; the position x of GD "
+            "and of momentum against steps, with the bump's position dotted; loss over steps "
+            "near the saddle for GD, momentum and Adam on a log axis.",
         ],
         references=[
             "Polyak 1964, 'Some methods of speeding up the convergence of iteration methods' "

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import benchmark
 from .page import Section
-from .runner import Context
+from .runner import Context, cpu_model
 
 # Arrays of n float32 values a step reads or writes, as the benchmark counts them: Adam reads
 # the parameters, gradient and both moments and writes three of them back (7 passes), momentum
@@ -84,7 +84,8 @@ def run(ctx: Context) -> Section:
         fig,
         "speed",
         "Fused optimizer steps against the same update written in place with NumPy, as "
-        "time per NumPy step over time per fused step; 1 (black line) is equal speed.",
+        "time per NumPy step over time per fused step; 1 (black line) is equal speed. "
+        f"float32, one thread, on {cpu_model()}.",
     )
 
     adam = [m for m in results if m.kind == "adam" and m.arrays == 1]
@@ -150,6 +151,6 @@ def run(ctx: Context) -> Section:
         references=["McCalpin, STREAM benchmark (copy bandwidth as the yardstick)"],
         alt=[
             "Horizontal bars on a log axis: how many times faster each fused step is than "
-            "NumPy in place, one bar per optimizer and array size, all right of the 1x line.",
+            "NumPy in place, one bar per optimizer and array size, with a line at 1x.",
         ],
     )
