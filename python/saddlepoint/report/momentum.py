@@ -176,10 +176,20 @@ def run(ctx: Context) -> Section:
         figures=[figure],
         numbers=numbers,
         findings=findings,
-        verdict="partly",
-        verdict_note="The bump: reproduced (GD stops in the dip, momentum rolls over it). "
-        f"The saddle: momentum leaves {speedup:.1f}x sooner, but plain GD leaves too, and on "
-        "the exact attracting line momentum stops as well.",
+        verdict="partly" if numbers["momentum_reached_global_minimum"] else "not at this scale",
+        verdict_note="The bump: "
+        + (
+            "reproduced (GD stops in the dip, momentum rolls over it). "
+            if numbers["momentum_reached_global_minimum"] and numbers["gd_stuck_in_local_minimum"]
+            else "not reproduced. "
+        )
+        + f"The saddle: momentum's loss stays near the saddle's value for {speedup:.1f}x fewer "
+        "steps, but plain GD leaves too, and on the exact attracting line "
+        + (
+            "momentum stops as well."
+            if line["momentum"]["reason"] == "saddle"
+            else f"momentum ends with reason '{line['momentum']['reason']}'."
+        ),
         alt=[
             "Three panels: the bumpy curve with where each method ends; the position x of GD "
             "and of momentum against steps, with the bump's position dotted; loss over steps "
