@@ -8,6 +8,9 @@ table gives ratios ``numpy time / saddlepoint time`` (> 1: saddlepoint is faster
 Sections:
 - stacks of n = 2 .. 64 holding about 4e6 numbers, at 1 and 2 threads (NumPy's LAPACK loop over
   a stack is single-threaded either way);
+- ``classify(H, eigenvalues=False)`` (counts by inertia, LDL^T) on stacks n = 8 .. 64 against
+  ``numpy.linalg.eigvalsh`` of the same stack and against classify's eigenvalue path, 1 thread,
+  with its counts checked equal to eigvalsh's at its threshold;
 - single matrices 256 .. 2048 (saddlepoint dispatches these to LAPACK) and Eigen alone through
   ``_core.eigh_stack``, which shows where the dispatch threshold ``LAPACK_MIN_N`` comes from;
 - accuracy of the n = 3 path against NumPy, on random matrices and on matrices with two
@@ -135,6 +138,46 @@ def bench_singles(repeats: int, rows: list, sizes, eigen_max: int) -> None:
         print(line, flush=True)
 
 
+def bench_classify(repeats: int, rows: list) -> None:
+    """classify(H, eigenvalues=False) (kind, counts, minimum ratio by inertia) against
+    numpy.linalg.eigvalsh of the same stack, and against classify's eigenvalue path; the counts
+    are checked equal to eigvalsh's at the inertia path's threshold. 1 thread (NumPy's LAPACK
+    loop over a stack is single-threaded)."""
+    from saddlepoint.hessian import classify
+
+    saddlepoint.set_num_threads(1)
+    for dtype in (np.float64, np.float32):
+        for n, count in ((8, 8000), (16, 8000), (32, 2000), (64, 500)):
+            a = symmetric_stack(count, n, dtype, seed=n)
+            fast = classify(a, eigenvalues=False)
+            w = np.linalg.eigvalsh(a.astype(np.float64))
+            tol = fast.tol[:, None]
+            same = np.array_equal(fast.n_positive, (w > tol).sum(1)) and np.array_equal(
+                fast.n_negative, (w < -tol).sum(1)
+            )
+            t = interleaved(
+                {
+                    "numpy_eigvalsh": lambda a=a: np.linalg.eigvalsh(a),
+                    "sp_classify_inertia": lambda a=a: classify(a, eigenvalues=False),
+                    "sp_classify": lambda a=a: classify(a),
+                },
+                repeats,
+            )
+            row = {"section": "classify", "dtype": np.dtype(dtype).name, "n": n,
+                   "count": count, "threads": 1, "counts_equal": bool(same),
+                   **{f"{k}_s": v for k, v in t.items()},
+                   "inertia_ratio": t["numpy_eigvalsh"] / t["sp_classify_inertia"],
+                   "eigen_path_ratio": t["numpy_eigvalsh"] / t["sp_classify"]}  # fmt: skip
+            rows.append(row)
+            print(
+                f"classify {row['dtype']:7} n={n:3d} x{count:5d}: eigenvalues=False "
+                f"{row['inertia_ratio']:6.2f}x, default {row['eigen_path_ratio']:5.2f}x "
+                f"numpy eigvalsh; counts equal: {same}",
+                flush=True,
+            )
+    saddlepoint.set_num_threads(2)
+
+
 def accuracy_n3(rows: list) -> None:
     rng = np.random.default_rng(1)
     a = symmetric_stack(100_000, 3, np.float64, seed=2)
@@ -192,8 +235,8 @@ def bench_lowest(repeats: int, rows: list) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    parser.add_argument("--section", choices=["stack", "single", "accuracy", "lowest", "all"],
-                        default="all")  # fmt: skip
+    sections = ["stack", "classify", "single", "accuracy", "lowest", "all"]
+    parser.add_argument("--section", default="all", choices=sections)
     parser.add_argument("--dtype", choices=["float64", "float32", "both"], default="both")
     parser.add_argument("--sizes", type=int, nargs="*", default=[64, 96, 128, 192, 256, 512,
                                                                  1024, 2048])  # fmt: skip
@@ -205,6 +248,8 @@ def main() -> None:
         dtypes = ["float64", "float32"] if args.dtype == "both" else [args.dtype]
         for dtype in dtypes:
             bench_stacks(np.dtype(dtype), repeats, rows)
+    if args.section in ("classify", "all"):
+        bench_classify(repeats, rows)
     if args.section in ("single", "all"):
         bench_singles(repeats, rows, args.sizes, eigen_max=512)
     if args.section in ("accuracy", "all"):

@@ -131,6 +131,35 @@ py::object decompose(py::handle a, bool vectors, bool symmetrize, std::optional<
                                  : solve<double>(s, vectors, symmetrize);
 }
 
+template <typename T>
+py::tuple count_inertia(const Stack& s, bool symmetrize, double rtol, double atol) {
+  py::array_t<std::int64_t> positive(s.batch), negative(s.batch);
+  py::array_t<double> tol(s.batch);
+  std::int64_t* pp = positive.mutable_data();
+  std::int64_t* np = negative.mutable_data();
+  double* tp = tol.mutable_data();
+  {
+    py::gil_scoped_release release;
+    dispatch::kernels<T>().inertia_stack(s.a.ptr<T>(), s.count, s.n, symmetrize, rtol, atol, pp,
+                                         np, tp);
+  }
+  return py::make_tuple(positive, negative, tol);
+}
+
+py::tuple inertia(py::handle a, bool symmetrize, std::optional<double> symmetry_rtol,
+                  double rtol, double atol, const std::string& name) {
+  if (!std::isfinite(rtol) || rtol < 0.0) {
+    throw py::value_error("rtol: expected a finite value >= 0, got " + num(rtol));
+  }
+  if (!std::isfinite(atol) || atol < 0.0) {
+    throw py::value_error("atol: expected a finite value >= 0, got " + num(atol));
+  }
+  const Stack s = checked_stack(a, name, symmetry_rtol);
+  check_values(s, name, symmetrize);
+  return s.a.dtype == DType::f32 ? count_inertia<float>(s, symmetrize, rtol, atol)
+                                 : count_inertia<double>(s, symmetrize, rtol, atol);
+}
+
 // The three stack functions take the same arguments: f(a, symmetrize, symmetry_rtol, name).
 template <typename F>
 void def_stack_function(py::module_& m, const char* function, F&& f, const char* doc) {
@@ -158,6 +187,13 @@ void bind_linalg(py::module_& m) {
       },
       "Eigenvalues (ascending) of a C-contiguous float32/float64 stack (..., n, n) of symmetric "
       "matrices, checked like eigh_stack.");
+  m.def("inertia_stack", &inertia, py::arg("a"), py::kw_only(), py::arg("symmetrize") = false,
+        py::arg("symmetry_rtol") = py::none(), py::arg("rtol"), py::arg("atol") = 0.0,
+        py::arg("name") = "a",
+        "Eigenvalue counts of a C-contiguous float32/float64 stack (..., n, n) of symmetric "
+        "matrices without the eigenvalues (Bunch-Kaufman LDL^T, Sylvester's law of inertia): "
+        "returns (n_positive, n_negative, tol) over the batch shape, the counts of eigenvalues "
+        "above tol and below -tol, tol = max(atol, rtol * ||a||_F). Checked like eigh_stack.");
   def_stack_function(
       m, "check_symmetric_stack",
       [](py::handle a, bool symmetrize, std::optional<double> rtol, const std::string& name) {

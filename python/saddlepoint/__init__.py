@@ -90,8 +90,12 @@ def set_num_threads(n: int) -> None:
 def show_config(*, file: Any = None) -> dict[str, Any]:
     """Print and return how the compiled core was built.
 
-    Returns a dict with the compiler, the Eigen version, the SIMD level the kernels were
-    compiled for, whether OpenMP is on and the current thread count.
+    Returns a dict with the compiler, the Eigen version, the instruction-set level the kernels
+    run at (``isa``: ``"x86-64-v2"``, ``"x86-64-v3"`` or ``"x86-64-v4"`` in a portable build,
+    chosen at import as the best this CPU runs; ``"native"`` in a build tuned to the building
+    machine) and every level compiled in with what it needs (``isa_compiled``), Eigen's SIMD at
+    that level, whether OpenMP is on and the current thread count. Set ``SADDLEPOINT_ISA``
+    before the import to force a lower level (docs/guarantees.md, "Per instruction-set level").
     """
     import sys
 

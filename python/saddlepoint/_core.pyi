@@ -193,6 +193,15 @@ def eigh_stack(
 def eigvalsh_stack(
     a: Any, *, symmetrize: bool = False, symmetry_rtol: float | None = None, name: str = "a"
 ) -> Any: ...
+def inertia_stack(
+    a: Any,
+    *,
+    symmetrize: bool = False,
+    symmetry_rtol: float | None = None,
+    rtol: float,
+    atol: float = 0.0,
+    name: str = "a",
+) -> tuple[Any, Any, Any]: ...
 def check_symmetric_stack(
     a: Any, *, symmetrize: bool = False, symmetry_rtol: float | None = None, name: str = "a"
 ) -> None: ...

@@ -43,6 +43,9 @@ struct KernelSet {
   // batched symmetric eigensolvers over a C-contiguous stack of `count` n x n matrices
   StackCheck (*check_stack)(const T* a, Index count, Index n, double rtol, bool check_symmetry);
   void (*eigh_stack)(const T* a, Index count, Index n, T* w, T* v, bool symmetrize);
+  // eigenvalue counts above tol and below -tol, tol = max(atol, rtol ||a||_F) (linalg/inertia.hpp)
+  void (*inertia_stack)(const T* a, Index count, Index n, bool symmetrize, double rtol,
+                        double atol, Index* positive, Index* negative, double* tol);
 
   // native sweeps on the built-in surfaces
   void (*native_sweep)(surfaces::SurfaceId id, int dim, const double* matrix, Index runs,

@@ -1,6 +1,7 @@
 // One level's batched eigensolvers (see level.cpp).
 #include "saddlepoint/dispatch/level_parts.hpp"
 #include "saddlepoint/linalg/eigh.hpp"
+#include "saddlepoint/linalg/inertia.hpp"
 
 namespace saddlepoint::dispatch {
 SADDLEPOINT_ISA_BEGIN
@@ -10,6 +11,7 @@ template <typename T>
 void fill(KernelSet<T>& k) {
   k.check_stack = &saddlepoint::check_stack<T>;
   k.eigh_stack = &saddlepoint::eigh_stack<T>;
+  k.inertia_stack = &saddlepoint::inertia_stack<T>;
 }
 }  // namespace
 

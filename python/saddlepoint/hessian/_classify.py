@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import _core
 from .._checks import real_number
-from ..linalg import _decompose
+from ..linalg import _decompose, _prepared
 from ._common import Array
 
 #: classify's default ``rtol`` is ``RTOL_FACTOR * n * eps(dtype)``: a backward-stable
@@ -29,8 +30,8 @@ class Classification:
         ``"saddle"`` (at least one positive and one negative eigenvalue, whatever else), or
         ``"degenerate"`` (some eigenvalues are zero and the rest share one sign, or all are
         zero: the Hessian cannot decide).
-    eigenvalues : ndarray, shape (..., n)
-        Ascending.
+    eigenvalues : ndarray, shape (..., n), or None
+        Ascending; None when classified with ``eigenvalues=False``.
     n_positive, n_negative, n_zero : int or ndarray of int
         Counts of eigenvalues above ``tol``, below ``-tol`` and within ``tol`` of zero.
     minimum_ratio : float or ndarray
@@ -38,14 +39,16 @@ class Classification:
         curving up).
     escape_direction : ndarray or None
         Unit eigenvector of the most negative eigenvalue, shape (..., n); None for a single
-        Hessian without negative eigenvalues, rows of NaN for such members of a stack. Its sign
-        is arbitrary: both ``+d`` and ``-d`` lead down to second order.
+        Hessian without negative eigenvalues, rows of NaN for such members of a stack, and None
+        with ``eigenvalues=False``. Its sign is arbitrary: both ``+d`` and ``-d`` lead down to
+        second order.
     tol : float or ndarray
-        The zero threshold used, ``max(atol, rtol * max|lambda|)``.
+        The zero threshold used, ``max(atol, rtol * max|lambda|)``, or
+        ``max(atol, rtol * ||H||_F)`` with ``eigenvalues=False``.
     """
 
     kind: Any
-    eigenvalues: Array
+    eigenvalues: Array | None
     n_positive: Any
     n_negative: Any
     n_zero: Any
@@ -70,6 +73,7 @@ def classify(
     rtol: float | None = None,
     atol: float = 0.0,
     symmetrize: bool = False,
+    eigenvalues: bool = True,
 ) -> Classification:
     """Classify critical points from their Hessians.
 
@@ -102,6 +106,16 @@ def classify(
         Absolute zero threshold (the larger of the two wins).
     symmetrize : bool
         Use ``(H + H^T) / 2`` instead of requiring symmetry (see :func:`saddlepoint.linalg.eigh`).
+    eigenvalues : bool
+        ``False`` counts the eigenvalues without computing them, for maps of many Hessians
+        where only the kind, the counts and the minimum ratio matter: by Sylvester's law of
+        inertia, from the signs of the pivots of Bunch-Kaufman ``LDL^T`` factorizations of
+        ``H - tol I`` (eigenvalues above ``tol``) and ``H + tol I`` (below ``-tol``), about
+        ``n^3/3`` operations each against an eigensolver's several ``n^3``. The scale in the
+        zero threshold is then the Frobenius norm ``||H||_F``, which bounds ``max|lambda|``
+        and exceeds it by at most ``sqrt(n)``: ``tol = max(atol, rtol * ||H||_F)``, a zero
+        band at least as wide as the default path's. ``eigenvalues`` and
+        ``escape_direction`` are None then.
 
     Returns
     -------
@@ -115,6 +129,8 @@ def classify(
     ('saddle', array([-2.,  2.]), 0.5)
     """
     H = _as_hessian(H)
+    if not isinstance(eigenvalues, bool):
+        raise TypeError(f"eigenvalues: expected True or False, got {type(eigenvalues).__name__}")
     if H.ndim < 2 or H.shape[-1] != H.shape[-2] or H.shape[-1] == 0:
         raise ValueError(
             "H: expected a Hessian or stack of Hessians of shape (..., n, n) with n >= 1, "
@@ -124,6 +140,8 @@ def classify(
     eps = float(np.finfo(H.dtype).eps)
     rtol = RTOL_FACTOR * n * eps if rtol is None else real_number("rtol", rtol)
     atol = real_number("atol", atol)
+    if not eigenvalues:
+        return _classify_by_inertia(H, rtol=rtol, atol=atol, symmetrize=symmetrize)
     w, v = _decompose(H, vectors=True, symmetrize=symmetrize, symmetry_rtol=None, name="H")
 
     scale = np.maximum(np.abs(w[..., 0]), np.abs(w[..., -1])).astype(np.float64)
@@ -153,3 +171,31 @@ def classify(
             tol=float(tol),
         )
     return Classification(kind, w, n_pos, n_neg, n_zero, ratio, direction, tol)
+
+
+def _classify_by_inertia(
+    H: np.ndarray, *, rtol: float, atol: float, symmetrize: bool
+) -> Classification:
+    """classify(..., eigenvalues=False): the counts from two LDL^T factorizations per matrix."""
+    n = H.shape[-1]
+    n_pos, n_neg, tol = _core.inertia_stack(
+        _prepared(H, "H"), symmetrize=symmetrize, rtol=rtol, atol=atol, name="H"
+    )
+    n_zero = n - n_pos - n_neg
+    kind = np.full(n_pos.shape, "degenerate", dtype="<U10")
+    kind[n_pos == n] = "minimum"
+    kind[n_neg == n] = "maximum"
+    kind[(n_pos > 0) & (n_neg > 0)] = "saddle"
+    ratio = n_pos / n
+    if n_pos.ndim == 0:
+        return Classification(
+            kind=str(kind),
+            eigenvalues=None,
+            n_positive=int(n_pos),
+            n_negative=int(n_neg),
+            n_zero=int(n_zero),
+            minimum_ratio=float(ratio),
+            escape_direction=None,
+            tol=float(tol),
+        )
+    return Classification(kind, None, n_pos, n_neg, n_zero, ratio, None, tol)
