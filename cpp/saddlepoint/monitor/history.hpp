@@ -1,0 +1,163 @@
+// One row of saddlepoint.Monitor's history from one step's sums: the norms, the cosines
+// between the update, the gradient and the previous update, the step-size quality alpha of
+// the step before (known only now), the smoothed loss and its improvement over the window.
+// Scalar work per step, no Python: the binding (bind_monitor.cpp) keeps the columns.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "saddlepoint/monitor/step_sums.hpp"
+
+namespace saddlepoint::monitor {
+
+// The history's columns: Monitor.COLUMNS in its order, then what the rules read besides.
+// clang-format off
+enum Column : int {
+  kStep, kLoss, kLr, kGradNorm, kUpdateNorm, kParamNorm, kDistance, kCosUpdate,
+  kCosGradUpdate, kEffectiveLr, kAlpha, kImprovement, kNonfinite, kLambdaMin, kLambdaMax,
+  kResidualMin, kResidualMax, kCurvatureProducts, kStabilityRatio, kNoiseScale, kGsnr,
+  kLossNoise,
+  kEma,            // the smoothed loss
+  kGradDotUpdate,  // g . dtheta (NaN where the update is not known)
+  kNoiseTrace,     // tr(Sigma) of the step's batch gradients (NaN: none given)
+  kNoiseSignal,    // |G|^2 estimated from them
+  kColumnCount
+};  // clang-format on
+
+inline constexpr int kPublicColumns = kLossNoise + 1;
+
+struct RowSettings {
+  std::int64_t window = 50;
+  double ema_weight = 2.0 / 11.0;  // 2 / (window / 5 + 1): an EMA over window / 5 steps
+  double loss_atol = 1e-12;
+};
+
+// What one row carries to the next.
+struct RowState {
+  std::int64_t rows = 0;    // rows recorded
+  std::int64_t start = 0;   // first row of the windows (the row after the last jump)
+  bool fresh = false;       // the next row follows a jump: no cosine, no alpha, a new EMA
+  bool have_last = false;   // the next row's update is a real one (its norm is known)
+  double last_loss = std::numeric_limits<double>::quiet_NaN();
+  double lowest_loss = std::numeric_limits<double>::infinity();
+  double max_grad_norm = 0.0;
+  double first_effective_lr = std::numeric_limits<double>::quiet_NaN();
+};
+
+struct RowInput {
+  double loss, lr;
+  StepSums sums;          // totals over the parameter arrays
+  bool params_known;      // param_norm is measured (else NaN)
+  bool distance_known;    // distance_sq is the distance from the start (else NaN)
+  double noise_scale, gsnr, loss_noise, noise_trace, noise_signal;
+};
+
+// alpha = 1/t* - 1 for q(t) = a t^2 + b t + c, t* = -b / (2a); NaN where q opens downward.
+inline double alpha_of_parabola(double a, double b) {
+  if (!(a > 0)) return std::numeric_limits<double>::quiet_NaN();
+  const double t_star = -b / (2.0 * a);
+  if (t_star == 0) return std::numeric_limits<double>::infinity();
+  return 1.0 / t_star - 1.0;
+}
+
+// Cockpit's noise-free alpha (python/saddlepoint/monitor/_alpha.py has the derivation): the
+// least-squares parabola through f(0) = loss0, f'(0) = slope0, f(1) = loss1, f'(1) = slope1,
+// whose coefficients are the pseudo-inverse of the design [[0,0,1],[0,1,0],[1,1,1],[2,1,0]]:
+// a = (slope1 - slope0) / 2, b = (-loss0 + 4.5 slope0 + loss1 - 0.5 slope1) / 5.
+inline double step_alpha(double loss0, double slope0, double loss1, double slope1) {
+  if (!std::isfinite(loss0 + slope0 + loss1 + slope1)) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  const double a = 0.5 * slope1 - 0.5 * slope0;
+  const double b = -0.2 * loss0 + 0.9 * slope0 + 0.2 * loss1 - 0.1 * slope1;
+  return alpha_of_parabola(a, b);
+}
+
+// The parabola through the three values where the slope at the end is unknown (Adam's
+// instrumented step has only its momentum for the previous direction).
+inline double step_alpha_values(double loss0, double slope0, double loss1) {
+  if (!std::isfinite(loss0 + slope0 + loss1)) return std::numeric_limits<double>::quiet_NaN();
+  return alpha_of_parabola(loss1 - loss0 - slope0, slope0);
+}
+
+// Writes row `state.rows` of the columns (col[k] points at column k's first row; the
+// columns hold at least rows + 1 entries, the curvature ones already NaN) and the previous
+// row's alpha; returns whether the row is acute: the loss, the gradient or the parameters
+// not finite, or the parameters too large to measure (the rules must look at once).
+inline bool record_row(const RowInput& in, const RowSettings& set, RowState& st,
+                       double* const* col) {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::int64_t r = st.rows;
+  const StepSums& s = in.sums;
+  const double loss = in.loss;
+  if (loss < st.lowest_loss) st.lowest_loss = loss;
+  const bool first = r == 0 || st.fresh;
+  st.fresh = false;
+  const double gn = std::sqrt(s.grad_sq);
+  const bool real_update = st.have_last;
+  st.have_last = true;
+  const double un = real_update ? std::sqrt(s.update_sq) : nan;
+  // the cosine of this update with the previous direction
+  const double denom_u = std::sqrt(s.update_sq) * std::sqrt(s.prev_sq);
+  const double cos_u = denom_u > 0 && !first ? s.update_dot_prev / denom_u : nan;
+  const double gu = real_update ? s.grad_dot_update : nan;
+  const double denom_gu = gn * un;
+  const double cos_gu = denom_gu > 0 ? gu / denom_gu : nan;
+  const double eff = gn > 0 ? un / gn : nan;
+  const double previous = st.last_loss;
+  if (!first && std::isfinite(previous)) {
+    // the previous step's quality: its end is this step's start; s.grad_dot_prev is the
+    // slope there along it (NaN where the previous direction is not that step's update)
+    const double slope0 = col[kGradDotUpdate][r - 1];
+    col[kAlpha][r - 1] = std::isnan(s.grad_dot_prev)
+                             ? step_alpha_values(previous, slope0, loss)
+                             : step_alpha(previous, slope0, loss, s.grad_dot_prev);
+  }
+  if (gn > st.max_grad_norm && std::isfinite(gn)) st.max_grad_norm = gn;
+  if (std::isnan(st.first_effective_lr) && eff > 0 && std::isfinite(eff)) {
+    st.first_effective_lr = eff;
+  }
+  // the smoothed loss, and its relative drop over the window (or what there is of it)
+  double ema = loss;
+  if (!first && std::isfinite(col[kEma][r - 1])) {
+    ema = col[kEma][r - 1] + set.ema_weight * (loss - col[kEma][r - 1]);
+  }
+  double improvement = nan;
+  const std::int64_t span = std::min(set.window, r - st.start);
+  if (span > 0) {
+    const double old = col[kEma][r - span];
+    improvement = (old - ema) / (std::abs(old) + set.loss_atol);
+  }
+  const double param_norm = in.params_known ? std::sqrt(s.param_sq) : nan;
+  const double nonfinite = s.nonfinite_grad + s.nonfinite_param;
+  st.rows = r + 1;
+  st.last_loss = loss;
+  col[kStep][r] = static_cast<double>(r + 1);
+  col[kLoss][r] = loss;
+  col[kLr][r] = in.lr;
+  col[kGradNorm][r] = gn;
+  col[kUpdateNorm][r] = un;
+  col[kParamNorm][r] = param_norm;
+  col[kDistance][r] = in.distance_known ? std::sqrt(s.distance_sq) : nan;
+  col[kCosUpdate][r] = cos_u;
+  col[kCosGradUpdate][r] = cos_gu;
+  col[kEffectiveLr][r] = eff;
+  col[kAlpha][r] = nan;
+  col[kImprovement][r] = improvement;
+  col[kNonfinite][r] = nonfinite;
+  for (int k = kLambdaMin; k <= kStabilityRatio; ++k) col[k][r] = nan;
+  col[kNoiseScale][r] = in.noise_scale;
+  col[kGsnr][r] = in.gsnr;
+  col[kLossNoise][r] = in.loss_noise;
+  col[kEma][r] = ema;
+  col[kGradDotUpdate][r] = gu;
+  col[kNoiseTrace][r] = in.noise_trace;
+  col[kNoiseSignal][r] = in.noise_signal;
+  return !std::isfinite(loss) || nonfinite > 0 ||
+         param_norm == std::numeric_limits<double>::infinity();
+}
+
+}  // namespace saddlepoint::monitor
