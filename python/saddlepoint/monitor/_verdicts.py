@@ -57,6 +57,9 @@ class Window:
 
     @cached_property  # the rules read these several times per check: computed once
     def mean_cosine(self) -> float:
+        total = float(self.cos_update.sum())  # the usual window: every cosine known
+        if math.isfinite(total) and self.cos_update.size:
+            return total / self.cos_update.size
         c = self.cos_update[np.isfinite(self.cos_update)]
         return float(c.sum()) / c.size if c.size else math.nan
 
