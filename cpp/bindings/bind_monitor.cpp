@@ -217,6 +217,19 @@ class MonitorLog {
                    noise_trace, noise_signal});
   }
 
+  // The rules' numbers of the rows [lo, n) (monitor::window_stats), as a tuple.
+  py::tuple window_stats(std::int64_t lo, std::int64_t n) const {
+    if (lo < 0 || lo > n || n > state_.rows) {
+      throw py::value_error("window_stats: expected 0 <= lo <= n <= rows, got lo=" +
+                            std::to_string(lo) + ", n=" + std::to_string(n));
+    }
+    const monitor::WindowStats w = monitor::window_stats(columns_.data(), lo, n,
+                                                         settings_.loss_atol);
+    return py::make_tuple(w.improvement, w.improvement_upper, w.mean_cosine, w.promised_drop,
+                          w.median_effective_lr, w.noise_trace, w.noise_signal,
+                          static_cast<std::int64_t>(w.noise_rows));
+  }
+
   py::array_t<double> table() const { return table_; }
   std::int64_t rows() const { return state_.rows; }
   // A resumed history: `table` (columns, rows) replaces the rows; the state is set apart.
@@ -312,6 +325,9 @@ void bind_monitor(py::module_& m) {
            py::arg("sums"), py::arg("noise_scale"), py::arg("gsnr"), py::arg("loss_noise"),
            py::arg("noise_trace"), py::arg("noise_signal"),
            "Record a step from its table of sums (observe_params / observe_gradient).")
+      .def("window_stats", &MonitorLog::window_stats, py::arg("lo"), py::arg("n"),
+           "The rules' numbers of rows [lo, n): (improvement, improvement_upper, mean_cosine, "
+           "promised_drop, median_effective_lr, noise_trace, noise_signal, noise_rows).")
       .def_property_readonly("table", &MonitorLog::table,
                              "The (columns, capacity) table, live; rows beyond `rows` NaN.")
       .def_property_readonly("rows", &MonitorLog::rows)

@@ -262,6 +262,9 @@ class MonitorLog:
         noise_trace: float,
         noise_signal: float,
     ) -> int: ...
+    def window_stats(
+        self, lo: int, n: int
+    ) -> tuple[float, float, float, float, float, float, float, int]: ...
     @property
     def table(self) -> NDArray[np.float64]: ...
     @property

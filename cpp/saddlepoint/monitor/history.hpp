@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "saddlepoint/monitor/step_sums.hpp"
 
@@ -158,6 +159,86 @@ inline bool record_row(const RowInput& in, const RowSettings& set, RowState& st,
   col[kNoiseSignal][r] = in.noise_signal;
   return !std::isfinite(loss) || nonfinite > 0 ||
          param_norm == std::numeric_limits<double>::infinity();
+}
+
+// What the rules read of a window of rows [lo, n), in one pass over its columns.
+struct WindowStats {
+  double improvement;        // relative drop of the loss over the window, least squares
+  double improvement_upper;  // the same plus two standard errors of the slope
+  double mean_cosine;        // mean of the finite cosines between successive updates
+  double promised_drop;      // -sum(g . dtheta), NaN left out: the first-order promised drop
+  double median_effective_lr;  // median of the finite ||dtheta|| / ||g||
+  double noise_trace;        // mean tr(Sigma) over the rows with batch gradients
+  double noise_signal;       // mean |G|^2 over them
+  double noise_rows;         // how many rows had them
+};
+
+// col as record_row's; lo <= n. The loss trend: the least-squares line through the losses
+// against the step, slope s with standard error se; improvement = -s (m - 1) / (|mean| +
+// loss_atol) over m rows (NaN for fewer than 3 rows or a non-finite loss among them).
+inline WindowStats window_stats(const double* const* col, std::int64_t lo, std::int64_t n,
+                                double loss_atol) {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  WindowStats w{nan, nan, nan, nan, nan, nan, nan, 0.0};
+  const std::int64_t m = n - lo;
+  const double* loss = col[kLoss] + lo;
+  if (m >= 3) {
+    double total = 0.0;
+    for (std::int64_t i = 0; i < m; ++i) total += loss[i];
+    if (std::isfinite(total)) {
+      const double mean = total / static_cast<double>(m);
+      const double mid = 0.5 * static_cast<double>(m - 1);
+      double td = 0.0, dd = 0.0, tt = 0.0;
+      for (std::int64_t i = 0; i < m; ++i) {
+        const double t = static_cast<double>(i) - mid, d = loss[i] - mean;
+        td += t * d;
+        dd += d * d;
+        tt += t * t;
+      }
+      const double slope = td / tt;
+      // residuals of the line from sums: |d|^2 - slope^2 |t|^2 (t is centred: t . 1 = 0)
+      const double rss = std::max(dd - slope * slope * tt, 0.0);
+      const double se = std::sqrt(rss / static_cast<double>(m - 2) / tt);
+      const double scale = static_cast<double>(m - 1) / (std::abs(mean) + loss_atol);
+      w.improvement = -slope * scale;
+      w.improvement_upper = (-slope + 2.0 * se) * scale;
+    }
+  }
+  double cos_sum = 0.0, drop = 0.0, trace = 0.0, signal = 0.0;
+  std::int64_t cos_count = 0, noise_count = 0;
+  for (std::int64_t r = lo; r < n; ++r) {
+    const double c = col[kCosUpdate][r];
+    if (std::isfinite(c)) {
+      cos_sum += c;
+      ++cos_count;
+    }
+    const double g = col[kGradDotUpdate][r];
+    if (!std::isnan(g)) drop -= g;
+    if (!std::isnan(col[kNoiseTrace][r])) {
+      trace += col[kNoiseTrace][r];
+      signal += col[kNoiseSignal][r];
+      ++noise_count;
+    }
+  }
+  if (cos_count) w.mean_cosine = cos_sum / static_cast<double>(cos_count);
+  w.promised_drop = drop;
+  if (noise_count) {
+    w.noise_trace = trace / static_cast<double>(noise_count);
+    w.noise_signal = signal / static_cast<double>(noise_count);
+  }
+  w.noise_rows = static_cast<double>(noise_count);
+  // the median step: the window is at most a few hundred rows, a copy is cheap
+  std::vector<double> eff;
+  eff.reserve(static_cast<std::size_t>(m > 0 ? m : 0));
+  for (std::int64_t r = lo; r < n; ++r) {
+    if (std::isfinite(col[kEffectiveLr][r])) eff.push_back(col[kEffectiveLr][r]);
+  }
+  if (!eff.empty()) {
+    const std::size_t k = eff.size();
+    std::sort(eff.begin(), eff.end());
+    w.median_effective_lr = (eff[(k - 1) / 2] + eff[k / 2]) / 2;
+  }
+  return w;
 }
 
 }  // namespace saddlepoint::monitor

@@ -12,7 +12,7 @@ from .. import _core
 from . import _instep, _points, _verdicts
 from ._curvature import CurvatureCheck, check_curvature, preconditioned_lambda_max
 from ._events import Event
-from ._inputs import as_arrays, int_arg, loss_trend, scalar_loss
+from ._inputs import as_arrays, int_arg, scalar_loss
 from ._noise import gradient_noise, loss_spread
 from ._stability import ADAPTIVE, StepRule, current_lr, preconditioner, rule_of
 from ._thresholds import Thresholds
@@ -158,7 +158,8 @@ class Monitor:
         self._instrumented = optimizer is not None and _instep.enable(optimizer)
         if self._instrumented:
             self._log.watch(optimizer._engine)
-        self._adaptive = optimizer is not None and type(optimizer).__name__ in ADAPTIVE
+        self._kind = type(optimizer).__name__ if optimizer is not None else "SGD"
+        self._adaptive = self._kind in ADAPTIVE
 
     @property
     def _cols(self) -> dict[str, np.ndarray]:
@@ -406,7 +407,8 @@ class Monitor:
         )
         products = check.n_products
         rule = self._rule_now
-        assert rule is not None
+        if rule is None:  # the last look found nothing to judge and left the rule unread
+            rule = self._rule_now = self._rule(None, None)
         lam = check.lambda_max
         if self.optimizer is not None and rule.adaptive:
             scale = preconditioner(self.optimizer)
@@ -432,34 +434,25 @@ class Monitor:
 
     def _window(self, rule: StepRule) -> _verdicts.Window:
         n, w = self._rows, _points.span(self)
-        table, lo = self._log.table, n - w
-        trace = signal = noise_scale = _NAN
-        if self._noise_given:
+        table, lo = self._log.table, max(n - w, 0)
+        # one C++ pass over the window's columns: the loss trend by least squares, the mean
+        # cosine, the promised drop, the median effective step and the noise sums
+        improvement, upper, cosine, drop, median_eff, trace, signal, noisy = (
+            self._log.window_stats(lo, n)
+        )
+        noise_scale = _NAN
+        if noisy:
             # the window's noise scale as McCandlish et al. form it: numerator and denominator
             # averaged separately (a per-step ratio from a few examples is mostly inf or noise)
-            traces = table[_NOISE_TRACE, lo:n]
-            given = traces == traces  # NaN: that step had no batch gradients
-            if given.any():
-                trace = float(traces[given].mean())
-                signal = float(table[_NOISE_SIGNAL, lo:n][given].mean())
-                noise_scale = trace / signal if signal > 0 else math.inf
-        median_eff = _NAN  # read only by noise_floor (batch gradients) and adagrad_stall
-        if self._noise_given or rule.kind == "Adagrad":
-            eff = table[_C["effective_lr"], lo:n]
-            eff = np.sort(eff[np.isfinite(eff)])
-            if eff.size:
-                median_eff = float(eff[(eff.size - 1) // 2] + eff[eff.size // 2]) / 2
-        loss = table[_LOSS, lo:n]
-        improvement, upper = loss_trend(loss, self.thresholds.loss_atol)
+            noise_scale = trace / signal if signal > 0 else math.inf
         if not n:
             param_scale = _NAN
         else:
-            param_scale = float(
-                table[_C["param_norm" if self._params is not None else "distance"], n - 1]
-            )
+            scale_column = _C["param_norm" if self._params is not None else "distance"]
+            param_scale = float(table[scale_column, n - 1])
         return _verdicts.Window(
             step=n,
-            loss=loss,
+            loss=table[_LOSS, lo:n],
             grad_norm=table[_GRAD_NORM, lo:n],
             cos_update=table[_COS_UPDATE, lo:n],
             grad_dot_update=table[_GDU, lo:n],
@@ -478,6 +471,8 @@ class Monitor:
             has_hvp=self.hvp is not None,
             param_scale=param_scale,
             t=self.thresholds,
+            mean_cosine=cosine,
+            promised_drop=drop,
         )
 
     def _fire(self, kind: str, verdict: _verdicts.Verdict | None, new: list[Event]) -> None:
@@ -517,6 +512,20 @@ class Monitor:
         middle = sorted(losses[-3:])[1]
         return middle > th.spike_factor * max(low, th.loss_atol)
 
+    def _quiet(self, t: int) -> bool:
+        """Whether no verdict can fire at this look, from the window's numbers alone: the
+        updates do not bounce (mean cosine at or above ``oscillation_cosine``: no
+        oscillation), the loss is not flat (no plateau, no critical point) and not blown up
+        (not diverged). The caller has ruled out the rest: no verdict in force (none to keep
+        or clear), no batch gradients (no noise floor), not Adagrad, past the first steps
+        (no unstable start), a whole window since the last jump, no curvature check due."""
+        th = self.thresholds
+        _, upper, cosine, *_ = self._log.window_stats(max(t - _points.span(self), 0), t)
+        if not cosine >= th.oscillation_cosine or (math.isfinite(upper) and upper < th.flat):
+            return False
+        first = float(self._log.table[_LOSS, 0])
+        return abs(self._log.last_loss) <= th.blowup * max(abs(first), th.loss_atol)
+
     def _judge(self, rule: StepRule | None, sums: np.ndarray | None, acute: bool) -> list[Event]:
         """The rules on the row just recorded (``acute``: not finite, look now); ``sums``: its
         sums per parameter array (None: the engine's own, read if needed)."""
@@ -533,6 +542,20 @@ class Monitor:
         if not (due or acute or t % check_every == 0):
             if t > start_steps or not self._early_alarm():
                 return new
+        if (
+            rule is None
+            and not (due or acute or self._active or self._noise_given)
+            and t > start_steps
+            and t - self._start >= self.window
+            and self._kind != "Adagrad"
+            and self._quiet(t)
+        ):
+            # no verdict in force and none can start (see _quiet): the look ends here, as the
+            # rules below would end it, without reading the optimizer or building the window
+            if t % self.window == 0:
+                self._measure_distance()
+            self._rule_now = None  # read when a curvature check needs it
+            return new
         rule = self._rule(None, None) if rule is None else rule
         self._rule_now = rule
         if t % self.window == 0:

@@ -87,6 +87,7 @@ def _point_window(mon: Any, rule: StepRule, value: float, gn: float) -> _verdict
     x = flat_params(mon)
     scale = float(np.linalg.norm(x)) if x is not None else (float(c["distance"][-1]) if n else 0.0)
     # the monitor's own window, with what this point changes in it (no trend from one point)
+    _, _, cosine, drop, *_ = mon._log.window_stats(lo, n)
     return dataclasses.replace(
         mon._window(rule),
         loss=np.asarray([*c["loss"][lo:], value]),
@@ -101,6 +102,8 @@ def _point_window(mon: Any, rule: StepRule, value: float, gn: float) -> _verdict
         noise_trace=_NAN,
         effective_lr=_NAN,
         param_scale=scale,
+        mean_cosine=cosine,
+        promised_drop=drop,
     )
 
 
