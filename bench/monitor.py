@@ -200,9 +200,39 @@ def bench_training(quick: bool) -> dict[str, object]:
     }
 
 
+def _lobpcg_end(
+    hvp: Callable[[np.ndarray], np.ndarray], start: np.ndarray, largest: bool, tol: float
+) -> tuple[float, int, bool]:
+    """scipy's LOBPCG for one end of the spectrum from one warm vector, stopped at the
+    residual norm ``tol`` (at most 100 iterations): its eigenvalue, products, convergence."""
+    import warnings
+
+    from scipy.sparse.linalg import LinearOperator, lobpcg
+
+    count = [0]
+
+    def apply(v: np.ndarray) -> np.ndarray:
+        v = np.asarray(v, dtype=np.float64)
+        cols = v.reshape(v.shape[0], -1)
+        count[0] += cols.shape[1]
+        return np.stack([hvp(c) for c in cols.T], axis=1).reshape(v.shape)
+
+    n = start.size
+    op = LinearOperator((n, n), matvec=apply, matmat=apply, dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "not reached the requested tolerance"
+        w, V = lobpcg(op, start.reshape(n, 1).copy(), largest=largest, tol=tol, maxiter=100)
+    v = V[:, 0] / np.linalg.norm(V[:, 0])
+    residual = float(np.linalg.norm(hvp(v) - w[0] * v))  # not counted: the check's own
+    return float(w[0]), count[0], residual <= tol * (1 + 1e-9)
+
+
 def bench_warm_start(quick: bool) -> dict[str, object]:
     """Products per check, warm-started from the previous check against cold, at the same
-    parameters every 50 steps of the digits MLP's Adam run (the Monitor's default tol)."""
+    parameters every 50 steps of the digits MLP's Adam run (the Monitor's default tol); and
+    scipy's LOBPCG on each end from the previous check's eigenvector, stopped at the residual
+    the Lanczos check asks of that end (tol times the eigenvalue, floored at a hundredth of
+    the spectral scale), for comparison."""
     from saddlepoint.monitor._curvature import check_curvature
 
     ds = sp.data.digits()
@@ -213,7 +243,7 @@ def bench_warm_start(quick: bool) -> dict[str, object]:
     opt = sp.optim.Adam(params, lr=1e-3)
     rng = np.random.default_rng(0)
     tol = sp.Monitor(optimizer=sp.optim.Adam(np.zeros(2), lr=1e-3)).curvature_tol
-    previous, rows = None, []
+    previous, rows, lob = None, [], []
     for t in range(1, (500 if quick else 1500) + 1):
         idx = rng.integers(0, X.shape[0], 32)
         _, grad = model.loss_and_grad(params, X[idx], y[idx])
@@ -226,14 +256,32 @@ def bench_warm_start(quick: bool) -> dict[str, object]:
             warm = check_curvature(hvp, params.size, previous=previous, tol=tol)
             cold = check_curvature(hvp, params.size, tol=tol)
             rows.append((warm.n_products, cold.n_products))
+            if previous is not None:
+                # the accuracy the Lanczos check asks of each end (it reaches more at the top,
+                # where its Krylov space goes on growing for the bottom)
+                floor = 1e-2 * max(abs(warm.lambda_min), abs(warm.lambda_max))
+                want_lo = tol * max(abs(warm.lambda_min), floor)
+                want_hi = tol * max(abs(warm.lambda_max), floor)
+                lo, n_lo, ok_lo = _lobpcg_end(hvp, previous.v_min, False, want_lo)
+                hi, n_hi, ok_hi = _lobpcg_end(hvp, previous.v_max, True, want_hi)
+                lob.append((n_lo, n_hi, ok_lo, ok_hi, lo - cold.lambda_min, hi - cold.lambda_max))
             previous = warm
     later = np.asarray(rows[1:], dtype=float)
+    lob_arr = np.asarray(lob, dtype=float)
+    scale = max(abs(previous.lambda_min), abs(previous.lambda_max)) if previous else 1.0
     return {
         "tol": tol,
         "checks": len(rows),
         "warm_median": float(np.median(later[:, 0])),
         "cold_median": float(np.median(later[:, 1])),
         "warm_over_cold_median": float(np.median(later[:, 0] / later[:, 1])),
+        "warm_range": [float(later[:, 0].min()), float(later[:, 0].max())],
+        "cold_range": [float(later[:, 1].min()), float(later[:, 1].max())],
+        "lobpcg_low_median": float(np.median(lob_arr[:, 0])),
+        "lobpcg_high_median": float(np.median(lob_arr[:, 1])),
+        "lobpcg_low_converged": float(np.mean(lob_arr[:, 2])),
+        "lobpcg_high_converged": float(np.mean(lob_arr[:, 3])),
+        "lobpcg_low_minus_lanczos_max": float(np.max(lob_arr[:, 4]) / scale),
     }
 
 
@@ -282,9 +330,19 @@ def main(argv: list[str] | None = None) -> int:
           f"warm median {training['products_warm_median']}, max {training['products_warm_max']} "
           f"({training['checks']} checks; Adam's preconditioned lambda_max included)")  # fmt: skip
     if warm is not None:
-        print(f"  at the same parameters (tol {warm['tol']:g}, {warm['checks']} checks): warm "
-              f"median {warm['warm_median']:.0f}, cold median {warm['cold_median']:.0f} "
-              f"products; warm/cold median {warm['warm_over_cold_median']:.2f}")  # fmt: skip
+        print(
+            f"  at the same parameters (tol {warm['tol']:g}, {warm['checks']} checks): warm "
+            f"median {warm['warm_median']:.0f} (range {warm['warm_range']}), cold median "
+            f"{warm['cold_median']:.0f} (range {warm['cold_range']}) products, both ends and "
+            f"two residual products; warm/cold median {warm['warm_over_cold_median']:.2f}"
+        )
+        print(
+            f"  scipy LOBPCG from the previous eigenvector, to the accuracy Lanczos asks: "
+            f"lambda_min "
+            f"median {warm['lobpcg_low_median']:.0f} products (converged in "
+            f"{100 * warm['lobpcg_low_converged']:.0f}% of checks), lambda_max median "
+            f"{warm['lobpcg_high_median']:.0f} ({100 * warm['lobpcg_high_converged']:.0f}%)"
+        )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"platform": platform.platform(), "config": dict(sp._core.build_config())}

@@ -162,6 +162,19 @@ class Monitor:
         self._adaptive = self._kind in ADAPTIVE
 
     @property
+    def window(self) -> int:
+        """Steps over which trends are judged (settable; the history's improvement column
+        uses the new span from the next row on)."""
+        return self._window_steps
+
+    @window.setter
+    def window(self, value: int) -> None:
+        self._window_steps = int_arg("window", value, 2)
+        log = self.__dict__.get("_log")
+        if log is not None:
+            log.window = self._window_steps
+
+    @property
     def _cols(self) -> dict[str, np.ndarray]:
         """The history's columns: live views of the rows recorded (write to fill a cell)."""
         table, n = self._log.table, self._log.rows
