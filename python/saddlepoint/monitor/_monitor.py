@@ -419,9 +419,10 @@ class Monitor:
             self.hvp, self.dim, dtype=dtype, previous=self._curvature, tol=self.curvature_tol
         )
         products = check.n_products
-        rule = self._rule_now
-        if rule is None:  # the last look found nothing to judge and left the rule unread
-            rule = self._rule_now = self._rule(None, None)
+        # the optimizer's rule as it is now (the one the look calling this read, too); a loop
+        # without one: the lr/momentum its last observe was given
+        rule = self._rule(None, None) if self.optimizer is not None else self._rule_now
+        assert rule is not None
         lam = check.lambda_max
         if self.optimizer is not None and rule.adaptive:
             scale = preconditioner(self.optimizer)
