@@ -197,3 +197,47 @@ def test_a_quiet_look_ends_as_the_full_rules_would(
     a, b = fast.columns(), full.columns()
     for c in COLUMNS:
         np.testing.assert_array_equal(a[c], b[c], err_msg=c)
+
+
+def test_save_load_after_the_table_grew_keeps_every_column_and_the_noise(tmp_path):
+    """Saved at row 300 (the table has grown past its first 256 rows) and resumed, with batch
+    gradients on every third step: the same bits in every column and the same events as an
+    uninterrupted run, the window's noise sums included."""
+    rng0 = np.random.default_rng(3)
+    A = rng0.standard_normal((64, 3))
+    b = A @ np.array([1.0, -2.0, 0.5]) + 0.3 * rng0.standard_normal(64)
+
+    def run(split=None):
+        x = np.zeros(3)
+        opt = sp.optim.SGD(x, lr=0.1, momentum=0.5)
+        mon = Monitor(optimizer=opt, hvp=lambda v: A.T @ (A @ v) / len(b))
+        rng = np.random.default_rng(0)
+        for t in range(600):
+            if t == split:
+                mon.save(tmp_path / "m.npz")
+                state = opt.state_dict()
+                x = x.copy()
+                opt = sp.optim.SGD(x, lr=0.1, momentum=0.5)
+                opt.load_state_dict(state)
+                mon = Monitor.load(
+                    tmp_path / "m.npz", optimizer=opt, hvp=lambda v: A.T @ (A @ v) / len(b)
+                )
+            rows = rng.choice(len(b), 8)
+            per = A[rows] * (A[rows] @ x - b[rows])[:, None]
+            loss = 0.5 * float(np.mean((A[rows] @ x - b[rows]) ** 2))
+            grad = per.mean(axis=0)
+            opt.step(grad)
+            mon.observe(loss, grad, batch_grads=per if t % 3 == 0 else None, batch_size=8)
+        return mon
+
+    whole, resumed = run(), run(split=300)
+    a, c = whole.columns(), resumed.columns()
+    for name in COLUMNS:
+        assert a[name].tobytes() == c[name].tobytes(), name
+    given = ~np.isnan(a["noise_scale"])  # inf where the noise drowns the signal
+    assert given[::3].all() and not given[1::3].any() and not given[2::3].any()
+    assert [(e.kind, e.step, e.message) for e in whole.events] == [
+        (e.kind, e.step, e.message) for e in resumed.events
+    ]
+    assert "noise_floor" in [e.kind for e in whole.events]  # after the resume too:
+    assert any(e.kind == "noise_floor" and e.step > 300 for e in resumed.events)
