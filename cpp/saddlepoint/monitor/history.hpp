@@ -64,10 +64,17 @@ inline double alpha_of_parabola(double a, double b) {
   return 1.0 / t_star - 1.0;
 }
 
-// Cockpit's noise-free alpha (python/saddlepoint/monitor/_alpha.py has the derivation): the
-// least-squares parabola through f(0) = loss0, f'(0) = slope0, f(1) = loss1, f'(1) = slope1,
-// whose coefficients are the pseudo-inverse of the design [[0,0,1],[0,1,0],[1,1,1],[2,1,0]]:
-// a = (slope1 - slope0) / 2, b = (-loss0 + 4.5 slope0 + loss1 - 0.5 slope1) / 5.
+// Step-size quality alpha, Cockpit's noise-free form (Schneider et al. 2021, "Cockpit: A
+// Practical Debugging Tool for the Training of Deep Neural Networks", section 4). Along one
+// update dtheta the loss f(t) = L(theta + t dtheta) is known at both ends by value and slope:
+// f(0) = loss0, f'(0) = g_t . dtheta = slope0, f(1) = loss1, f'(1) = g_(t+1) . dtheta =
+// slope1. The parabola q(t) = a t^2 + b t + c fitted to the four by least squares (equal
+// weights) has the pseudo-inverse of the design [[0,0,1],[0,1,0],[1,1,1],[2,1,0]] for its
+// coefficients: a = (slope1 - slope0) / 2, b = (-loss0 + 4.5 slope0 + loss1 - 0.5 slope1) / 5;
+// its minimum sits at t* = -b / (2a). On the scale where the start is -1, the valley floor 0
+// and the point across the valley at the start's height +1, the step's end lies at
+// alpha = 1/t* - 1: about -1 a step far too short, 0 one that lands on the floor, +1 one that
+// jumps to the other wall, above 1 one that climbs; NaN where q opens downward (a <= 0).
 inline double step_alpha(double loss0, double slope0, double loss1, double slope1) {
   if (!std::isfinite(loss0 + slope0 + loss1 + slope1)) {
     return std::numeric_limits<double>::quiet_NaN();
