@@ -244,3 +244,48 @@ def observe_gradient(
     momentum: float,
     first: bool,
 ) -> NDArray[np.float64]: ...
+
+monitor_columns: int
+
+class MonitorLog:
+    def __init__(
+        self, window: int, ema_weight: float, loss_atol: float, params_known: bool
+    ) -> None: ...
+    def watch(self, engine: Engine | None) -> None: ...
+    def record_step(
+        self,
+        loss: float,
+        noise_scale: float = ...,
+        gsnr: float = ...,
+        loss_noise: float = ...,
+        noise_trace: float = ...,
+        noise_signal: float = ...,
+    ) -> int: ...
+    def record_sums(
+        self,
+        loss: float,
+        lr: float,
+        sums: NDArray[np.float64],
+        noise_scale: float,
+        gsnr: float,
+        loss_noise: float,
+        noise_trace: float,
+        noise_signal: float,
+    ) -> int: ...
+    def window_stats(
+        self, lo: int, n: int
+    ) -> tuple[float, float, float, float, float, float, float, int]: ...
+    @property
+    def table(self) -> NDArray[np.float64]: ...
+    @property
+    def rows(self) -> int: ...
+    def load(self, table: NDArray[np.float64]) -> None: ...
+    window: int
+    last_observed: int
+    start: int
+    fresh: bool
+    have_last: bool
+    last_loss: float
+    lowest_loss: float
+    max_grad_norm: float
+    first_effective_lr: float

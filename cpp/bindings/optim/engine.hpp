@@ -23,7 +23,7 @@ struct ByteSpan {
   std::uintptr_t begin, end;
 };
 
-ByteSpan span_of(const ArrayRef& a) {
+inline ByteSpan span_of(const ArrayRef& a) {
   const auto b = reinterpret_cast<std::uintptr_t>(a.data);
   return {b, b + static_cast<std::uintptr_t>(a.nbytes)};
 }
@@ -138,6 +138,20 @@ class Engine {
     return std::move(out);
   }
   std::int64_t sums_step() const { return sums_step_; }
+  // For the Monitor's history (bind_monitor.cpp, MonitorLog): the last instrumented step's
+  // sums per segment, and the learning rate its lr column shows (as Python's
+  // saddlepoint.monitor._stability.current_lr reads it: the schedule at max(steps, 1)).
+  const std::vector<monitor::StepSums>& last_sums() const { return sums_; }
+  double recorded_lr() const {
+    if (!schedule_.is_none()) {
+      return py::cast<double>(py::float_(schedule_(std::max<std::int64_t>(steps_, 1))));
+    }
+    if (lr_.per_row) {
+      throw py::value_error(
+          "optimizer: lr varies by row (a sweep's optimizer); the monitor watches one run");
+    }
+    return lr_.scalar;
+  }
 
  protected:
   virtual bool instrumentable() const { return false; }

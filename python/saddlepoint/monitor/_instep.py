@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 INSTRUMENTED = ("SGD", "Adam", "AdamW")
 
 
@@ -35,9 +33,9 @@ def disable(optimizer: Any) -> None:
         engine._set_instrumented(False)
 
 
-def step_sums(optimizer: Any, last_observed: int) -> np.ndarray:
-    """The sums of the step just taken; a ValueError unless exactly one step was taken since
-    the last observation."""
+def check_step(optimizer: Any, last_observed: int) -> None:
+    """A ValueError unless exactly one instrumented step was taken since the last observation
+    (the monitor's log checks the same again when it records the row)."""
     engine = optimizer._engine
     done = int(engine._sums_step)
     if done < 0 or done != int(optimizer.steps):
@@ -50,4 +48,3 @@ def step_sums(optimizer: Any, last_observed: int) -> np.ndarray:
             f"observe: step {done} was already observed; call observe once per step, right "
             "after opt.step(grad)"
         )
-    return engine._step_sums()

@@ -10,10 +10,9 @@ import numpy as np
 
 from .. import _core
 from . import _instep, _points, _verdicts
-from ._alpha import step_alpha, step_alpha_values
 from ._curvature import CurvatureCheck, check_curvature, preconditioned_lambda_max
 from ._events import Event
-from ._inputs import as_arrays, int_arg, loss_trend, scalar_loss
+from ._inputs import as_arrays, int_arg, scalar_loss
 from ._noise import gradient_noise, loss_spread
 from ._stability import ADAPTIVE, StepRule, current_lr, preconditioner, rule_of
 from ._thresholds import Thresholds
@@ -27,7 +26,10 @@ COLUMNS = (
 )  # fmt: skip
 
 _SUMS = {name: i for i, name in enumerate(_core.step_sum_names)}
-_ALPHA = COLUMNS.index("alpha")
+_C = {name: i for i, name in enumerate(COLUMNS)}
+# the history table's rows beyond COLUMNS (cpp/saddlepoint/monitor/history.hpp, Column)
+_EMA, _GDU, _NOISE_TRACE, _NOISE_SIGNAL = range(len(COLUMNS), len(COLUMNS) + 4)
+_LOSS, _GRAD_NORM, _COS_UPDATE = _C["loss"], _C["grad_norm"], _C["cos_update"]
 _NAN = math.nan
 _STALL_KINDS = ("saddle", "minimum", "maximum", "degenerate", "vanishing_gradient")
 
@@ -121,38 +123,31 @@ class Monitor:
             list(optimizer.params) if optimizer is not None
             else None if params is None else as_arrays(params, "params")
         )  # fmt: skip
-        # The history: one list per column, plus the rows recorded since the columns were last
-        # read (_pending). A row is one list append per step; the rules read the columns only
-        # every few steps, and moving rows into 22 column lists then costs less than 22 appends
-        # on every step.
-        self._columns: dict[str, list[float]] = {c: [] for c in COLUMNS}
-        self._col_lists = [self._columns[c] for c in COLUMNS]
-        self._pending: list[list[float]] = []
-        self._rows = 0  # rows recorded, pending included
-        self._last_loss = _NAN  # the last row's loss
-        self._acute = False  # the last row is not finite: the rules must look now
-        self._ema_weight = 2.0 / (max(self.window // 5, 1) + 1.0)
+        # The history: a C++ table with one contiguous float64 column per instrument (and the
+        # smoothed loss, g . dtheta and the noise sums the rules read), filled one row per
+        # step from the step's sums in C++ (history.hpp); the rules read its columns as NumPy
+        # views every few steps. With a watched SGD/Adam step no Python object is made per
+        # step at all.
+        self._log = _core.MonitorLog(
+            self.window,
+            2.0 / (max(self.window // 5, 1) + 1.0),  # an EMA over window / 5 steps
+            self.thresholds.loss_atol,
+            self._params is not None,
+        )
         self._last_ratio = _NAN
         self._events: list[Event] = []
         # verdicts in force: kind -> the last step their condition held (they clear only after
         # a whole window without it, so a condition that flickers is one event, not many)
         self._active: dict[str, int] = {}
-        self._ema: list[float] = []
-        self._noise: list[tuple[float, float] | None] = []  # (tr Sigma, |G|^2) per step
         self._noise_given = False  # some step had batch gradients (else the windows skip them)
-        self._gdu: list[float] = []  # g . dtheta per step (the first-order promised drop)
         self._signature: list[tuple[tuple[int, ...], np.dtype]] | None = None
         self._buffers: dict[str, np.ndarray] = {}
         self._curvature: CurvatureCheck | None = None
         self._curvature_step = -1
         self._pre_vector: np.ndarray | None = None
-        self._first_effective_lr = _NAN
-        self._max_grad_norm = 0.0
         self._batch_size = 0
         self._diverged = False
         self._rule_now: StepRule | None = None
-        self._start = 0  # first row of the windows (the row after the last jump)
-        self._fresh = False  # the next row follows a jump
         self._point_stall = False  # check_point reported the stall in force
         self._first_point_loss = _NAN  # the loss check_point saw before any step
         if self._params is not None:
@@ -161,18 +156,56 @@ class Monitor:
         # "given": they come from the gradients observe is given; None: not decided yet
         self._mode: str | None = None
         self._instrumented = optimizer is not None and _instep.enable(optimizer)
-        self._adaptive = optimizer is not None and type(optimizer).__name__ in ADAPTIVE
-        self._lowest_loss = math.inf
-        self._observed_step = -1
+        if self._instrumented:
+            self._log.watch(optimizer._engine)
+        self._kind = type(optimizer).__name__ if optimizer is not None else "SGD"
+        self._adaptive = self._kind in ADAPTIVE
 
     @property
-    def _cols(self) -> dict[str, list[float]]:
-        """The history's columns, with every recorded row in them."""
-        if self._pending:
-            for column, values in zip(self._col_lists, zip(*self._pending)):
-                column.extend(values)
-            self._pending.clear()
-        return self._columns
+    def window(self) -> int:
+        """Steps over which trends are judged (settable; the history's improvement column
+        uses the new span from the next row on)."""
+        return self._window_steps
+
+    @window.setter
+    def window(self, value: int) -> None:
+        self._window_steps = int_arg("window", value, 2)
+        log = self.__dict__.get("_log")
+        if log is not None:
+            log.window = self._window_steps
+
+    @property
+    def _cols(self) -> dict[str, np.ndarray]:
+        """The history's columns: live views of the rows recorded (write to fill a cell)."""
+        table, n = self._log.table, self._log.rows
+        return {c: table[i, :n] for i, c in enumerate(COLUMNS)}
+
+    def _col(self, index: int) -> np.ndarray:
+        """One column of the table (an index into COLUMNS or _EMA...), a live view."""
+        return self._log.table[index, : self._log.rows]
+
+    # the table's row indices, for the helpers (_points, _state)
+    _C, _EMA, _GDU, _NOISE_TRACE, _NOISE_SIGNAL = _C, _EMA, _GDU, _NOISE_TRACE, _NOISE_SIGNAL
+
+    # the row state the C++ log carries from step to step
+    _rows = property(lambda self: self._log.rows)
+
+    def _log_state(name: str, doc: str) -> property:  # type: ignore[misc]
+        return property(
+            lambda self: getattr(self._log, name),
+            lambda self, value: setattr(self._log, name, value),
+            doc=doc,
+        )
+
+    _start = _log_state("start", "First row of the windows (the row after the last jump).")
+    _fresh = _log_state("fresh", "The next row follows a jump.")
+    _have_last = _log_state("have_last", "The next row's update is known (a real update).")
+    _last_loss = _log_state("last_loss", "The last row's loss.")
+    _lowest_loss = _log_state("lowest_loss", "The lowest loss recorded.")
+    _max_grad_norm = _log_state("max_grad_norm", "The largest finite gradient norm.")
+    _first_effective_lr = _log_state("first_effective_lr", "The first ||dtheta|| / ||g|| > 0.")
+    _observed_step = _log_state("last_observed", "The optimizer step observed last.")
+    del _log_state
 
     # ------------------------------------------------------------------------------------
     # buffers
@@ -279,6 +312,25 @@ class Monitor:
 
         Returns the events this step raised (also appended to :attr:`events`).
         """
+        if (
+            grad is None
+            and self._mode == "in-step"
+            and type(loss) is float
+            and lr is None
+            and momentum is None
+            and batch_grads is None
+            and batch_losses is None
+            and batch_size is None
+        ):
+            # the common case: the step took its sums, the C++ log made the row from them;
+            # the rules look every window/5 steps, in the first steps, at a curvature check
+            # and at an acute row (negative t), as _judge decides
+            t = self._log.record_step(loss)
+            if t > 0 and t % max(1, self.window // 5) and t > max(self.window, 20):
+                every = self.curvature_every
+                if self.hvp is None or not every or (t - 1) % every:
+                    return []
+            return self._judge(None, None, t < 0)
         value = loss if type(loss) is float else scalar_loss(loss)
         if grad is None:
             if not self._instrumented or self._mode == "given":
@@ -288,7 +340,7 @@ class Monitor:
                     "its first step without one"
                 )
             assert self.optimizer is not None
-            sums = _instep.step_sums(self.optimizer, self._observed_step)
+            _instep.check_step(self.optimizer, self._observed_step)
             if self._mode is None:  # the step's own sums from now on: the copies are not needed
                 self._mode = "in-step"
                 for name in ("last_param", "direction"):
@@ -300,16 +352,15 @@ class Monitor:
                 if self._instrumented:
                     _instep.disable(self.optimizer)
                     self._instrumented = False
+                    self._log.watch(None)
         if self.optimizer is not None:
             if lr is not None or momentum is not None:
                 raise ValueError(
                     "lr: read from the optimizer; pass lr=/momentum= only without one"
                 )
             rule = None  # read from the optimizer only when a verdict or a check needs it
-            lr_now = current_lr(self.optimizer)
         else:
             rule = self._rule(lr, momentum)
-            lr_now = rule.lr
         noise = None
         if batch_grads is not None:
             noise = gradient_noise(batch_grads, self.dim)
@@ -320,99 +371,38 @@ class Monitor:
             self._batch_size = noise.batch
         elif batch_losses is not None:
             self._batch_size = int(np.size(batch_losses))
+        if noise is None:
+            extras = (_NAN, _NAN, spread, _NAN, _NAN)
+        else:
+            self._noise_given = True
+            extras = (noise.noise_scale, noise.gsnr, spread, noise.trace_sigma, noise.signal_sq)
 
         b = self._buffers
+        sums = None  # the step's sums per parameter array (in-step: read from the engine)
         if grad is None:
-            self._observed_step = int(self.optimizer.steps)
-            self._have_last = True
-        elif self._params is not None:
-            g_arg = grads if len(grads) > 1 else grads[0]
-            p_arg = self._params if len(self._params) > 1 else self._params[0]
-            sums = _core.observe_params(
-                g_arg, p_arg, b["last_param"], b["direction"], b["initial"]
-            )
+            t = self._log.record_step(value, *extras)
         else:
-            assert rule is not None
-            g_arg = grads if len(grads) > 1 else grads[0]
-            sums = _core.observe_gradient(
-                g_arg,
-                b["momentum_buffer"] if rule.momentum else None,
-                b["direction"],
-                b["displacement"],
-                rule.lr,
-                rule.momentum,
-                not self._rows,
-            )
-        if noise is not None:
-            self._noise.append((noise.trace_sigma, noise.signal_sq))
-            self._noise_given = True
-        else:
-            self._noise.append(None)
-        self._record(value, lr_now, sums, noise, spread)
-        return self._judge(rule, sums)
-
-    def _record(self, loss: float, lr: float, sums: np.ndarray, noise: Any, spread: float) -> None:
-        # plain floats from here on: this runs every step, NumPy scalars would cost more; the
-        # row goes to _pending, and only this row's own numbers and the scalars are read here
-        totals = sums[0] if sums.shape[0] == 1 else sums.sum(axis=0)
-        gg, uu, gu, gp, up, pp, tt, dd, bad_g, bad_t = totals.tolist()
-        if loss < self._lowest_loss:
-            self._lowest_loss = loss
-        first = not self._rows or self._fresh
-        self._fresh = False
-        gn = math.sqrt(gg)
-        real_update = self._have_last
-        self._have_last = True
-        un = math.sqrt(uu) if real_update else _NAN
-        denom = math.sqrt(uu) * math.sqrt(pp)
-        cos_u = up / denom if denom > 0 and not first else _NAN
-        if not real_update:
-            gu = _NAN
-        denom = gn * un
-        cos_gu = gu / denom if denom > 0 else _NAN
-        eff = un / gn if gn > 0 else _NAN
-        previous = self._last_loss
-        if not first and math.isfinite(previous):
-            alpha = (
-                step_alpha(previous, self._gdu[-1], loss, gp)
-                if gp == gp  # NaN: the slope along the previous step is unknown (Adam in-step)
-                else step_alpha_values(previous, self._gdu[-1], loss)
-            )
-            if self._pending:  # the previous row's step quality, known only now
-                self._pending[-1][_ALPHA] = alpha
+            if self._params is not None:
+                g_arg = grads if len(grads) > 1 else grads[0]
+                p_arg = self._params if len(self._params) > 1 else self._params[0]
+                sums = _core.observe_params(
+                    g_arg, p_arg, b["last_param"], b["direction"], b["initial"]
+                )
             else:
-                self._columns["alpha"][-1] = alpha
-        self._gdu.append(gu)
-        if gn > self._max_grad_norm and math.isfinite(gn):
-            self._max_grad_norm = gn
-        if math.isnan(self._first_effective_lr) and eff > 0 and math.isfinite(eff):
-            self._first_effective_lr = eff
-        # smoothed loss: EMA over window/5 steps; the improvement over the window from it
-        ema_list, w = self._ema, self.window
-        if first or not math.isfinite(ema_list[-1]):
-            ema = loss
-        else:
-            ema = ema_list[-1] + self._ema_weight * (loss - ema_list[-1])
-        ema_list.append(ema)
-        improvement = _NAN  # over the last window, or as much of it as there is
-        span = min(w, len(ema_list) - 1 - self._start)
-        if span > 0:
-            old = ema_list[-1 - span]
-            improvement = (old - ema) / (abs(old) + self.thresholds.loss_atol)
-        param_norm = math.sqrt(tt) if self._params is not None else _NAN
-        nonfinite = bad_g + bad_t
-        self._rows += 1
-        self._last_loss = loss
-        # a non-finite loss, gradient or parameter, or parameters too large to measure
-        self._acute = not math.isfinite(loss) or nonfinite > 0 or param_norm == math.inf
-        self._pending.append([
-            float(self._rows), loss, lr, gn, un, param_norm,
-            _NAN if self._mode == "in-step" else math.sqrt(dd),  # in-step: at checks (_judge)
-            cos_u, cos_gu, eff, _NAN, improvement, nonfinite,
-            _NAN, _NAN, _NAN, _NAN, _NAN, _NAN,
-            _NAN if noise is None else noise.noise_scale, _NAN if noise is None else noise.gsnr,
-            spread,
-        ])  # fmt: skip
+                assert rule is not None
+                g_arg = grads if len(grads) > 1 else grads[0]
+                sums = _core.observe_gradient(
+                    g_arg,
+                    b["momentum_buffer"] if rule.momentum else None,
+                    b["direction"],
+                    b["displacement"],
+                    rule.lr,
+                    rule.momentum,
+                    not self._rows,
+                )
+            lr_now = current_lr(self.optimizer) if rule is None else rule.lr
+            t = self._log.record_sums(value, lr_now, sums, *extras)
+        return self._judge(rule, sums, t < 0)
 
     # ------------------------------------------------------------------------------------
     # curvature
@@ -422,14 +412,16 @@ class Monitor:
         steps and at stalls); fills this step's curvature columns."""
         if self.hvp is None:
             raise ValueError("hvp: no Hessian-vector product was given to the Monitor")
-        if not self._cols["step"] and self._rule_now is None:
+        if not self._rows and self._rule_now is None:
             raise ValueError("check_curvature: observe at least one step first")
         dtype = self._signature[0][1] if self._signature else np.float64
         check = check_curvature(
             self.hvp, self.dim, dtype=dtype, previous=self._curvature, tol=self.curvature_tol
         )
         products = check.n_products
-        rule = self._rule_now
+        # the optimizer's rule as it is now (the one the look calling this read, too); a loop
+        # without one: the lr/momentum its last observe was given
+        rule = self._rule(None, None) if self.optimizer is not None else self._rule_now
         assert rule is not None
         lam = check.lambda_max
         if self.optimizer is not None and rule.adaptive:
@@ -439,42 +431,49 @@ class Monitor:
                 self.hvp, scale, previous=self._pre_vector, tol=self.curvature_tol
             )
             products += extra
-        c = self._cols
         self._last_ratio = rule.ratio(lam)
-        if c["step"]:  # check_point may measure before the first step: no row to fill then
-            c["lambda_min"][-1], c["lambda_max"][-1] = check.lambda_min, check.lambda_max
-            c["residual_min"][-1], c["residual_max"][-1] = check.residual_min, check.residual_max
-            c["curvature_products"][-1] = float(products)
-            c["stability_ratio"][-1] = self._last_ratio
-        self._curvature, self._curvature_step = check, len(c["step"])
+        n = self._rows
+        if n:  # check_point may measure before the first step: no row to fill then
+            row = self._log.table[:, n - 1]
+            row[_C["lambda_min"]], row[_C["lambda_max"]] = check.lambda_min, check.lambda_max
+            row[_C["residual_min"]] = check.residual_min
+            row[_C["residual_max"]] = check.residual_max
+            row[_C["curvature_products"]] = float(products)
+            row[_C["stability_ratio"]] = self._last_ratio
+        self._curvature, self._curvature_step = check, n
         return check
 
     # ------------------------------------------------------------------------------------
     # verdicts
 
     def _window(self, rule: StepRule) -> _verdicts.Window:
-        c, w = self._cols, _points.span(self)
-        # the window's noise scale as McCandlish et al. form it: numerator and denominator
-        # averaged separately (a per-step ratio from a few examples is mostly inf or noise)
-        # plain Python on these short lists: NumPy's per-call cost would dominate a check
-        pairs = [n for n in self._noise[-w:] if n is not None] if self._noise_given else []
-        trace = sum(p[0] for p in pairs) / len(pairs) if pairs else _NAN
-        signal = sum(p[1] for p in pairs) / len(pairs) if pairs else _NAN
-        noise_scale = _NAN if not pairs else (trace / signal if signal > 0 else math.inf)
-        eff = sorted(filter(math.isfinite, c["effective_lr"][-w:]))
-        median_eff = (eff[(len(eff) - 1) // 2] + eff[len(eff) // 2]) / 2 if eff else _NAN
-        loss = np.asarray(c["loss"][-w:])
-        improvement, upper = loss_trend(loss, self.thresholds.loss_atol)
+        n, w = self._rows, _points.span(self)
+        table, lo = self._log.table, max(n - w, 0)
+        # one C++ pass over the window's columns: the loss trend by least squares, the mean
+        # cosine, the promised drop, the median effective step and the noise sums
+        improvement, upper, cosine, drop, median_eff, trace, signal, noisy = (
+            self._log.window_stats(lo, n)
+        )
+        noise_scale = _NAN
+        if noisy:
+            # the window's noise scale as McCandlish et al. form it: numerator and denominator
+            # averaged separately (a per-step ratio from a few examples is mostly inf or noise)
+            noise_scale = trace / signal if signal > 0 else math.inf
+        if not n:
+            param_scale = _NAN
+        else:
+            scale_column = _C["param_norm" if self._params is not None else "distance"]
+            param_scale = float(table[scale_column, n - 1])
         return _verdicts.Window(
-            step=len(c["step"]),
-            loss=loss,
-            grad_norm=np.asarray(c["grad_norm"][-w:]),
-            cos_update=np.asarray(c["cos_update"][-w:]),
-            grad_dot_update=np.asarray(self._gdu[-w:]),
+            step=n,
+            loss=table[_LOSS, lo:n],
+            grad_norm=table[_GRAD_NORM, lo:n],
+            cos_update=table[_COS_UPDATE, lo:n],
+            grad_dot_update=table[_GDU, lo:n],
             improvement=improvement,
             improvement_upper=upper,
-            first_loss=c["loss"][0] if c["loss"] else self._first_point_loss,
-            max_grad_norm=self._max_grad_norm,
+            first_loss=float(table[_LOSS, 0]) if n else self._first_point_loss,
+            max_grad_norm=self._log.max_grad_norm,
             rule=rule,
             curvature=self._curvature,
             stability_ratio=self._last_ratio,
@@ -482,12 +481,12 @@ class Monitor:
             noise_trace=trace,
             batch_size=self._batch_size,
             effective_lr=median_eff,
-            first_effective_lr=self._first_effective_lr,
+            first_effective_lr=self._log.first_effective_lr,
             has_hvp=self.hvp is not None,
-            param_scale=(c["param_norm"] if self._params is not None else c["distance"])[-1]
-            if c["step"]
-            else _NAN,
+            param_scale=param_scale,
             t=self.thresholds,
+            mean_cosine=cosine,
+            promised_drop=drop,
         )
 
     def _fire(self, kind: str, verdict: _verdicts.Verdict | None, new: list[Event]) -> None:
@@ -505,7 +504,7 @@ class Monitor:
     def _emit(self, kind: str, verdict: _verdicts.Verdict, new: list[Event]) -> None:
         message, details = verdict
         details = _points.complete(self, kind, details)
-        event = Event(kind, len(self._cols["step"]), message, details)
+        event = Event(kind, self._rows, message, details)
         self._events.append(event)
         new.append(event)
 
@@ -515,25 +514,40 @@ class Monitor:
         ``spike_factor`` times above the lowest loss so far (which is never above the one
         unstable_start compares with, so nothing it would report is missed). Plain floats:
         this runs on every early step."""
-        losses, th = self._cols["loss"], self.thresholds
+        losses, th = self._col(_LOSS).tolist(), self.thresholds
         last = losses[-1]
         if abs(last) > th.blowup * max(abs(losses[0]), th.loss_atol):
             return True
         if not self._adaptive or len(losses) < 3:
             return False
-        low = self._lowest_loss
+        low = self._log.lowest_loss
         if not low > 0:  # a loss at or below zero: let the rules judge
             return True
         middle = sorted(losses[-3:])[1]
         return middle > th.spike_factor * max(low, th.loss_atol)
 
-    def _judge(self, rule: StepRule | None, sums: np.ndarray) -> list[Event]:
+    def _quiet(self, t: int) -> bool:
+        """Whether no verdict can fire at this look, from the window's numbers alone: the
+        updates do not bounce (mean cosine at or above ``oscillation_cosine``: no
+        oscillation), the loss is not flat (no plateau, no critical point) and not blown up
+        (not diverged). The caller has ruled out the rest: no verdict in force (none to keep
+        or clear), no batch gradients (no noise floor), not Adagrad, past the first steps
+        (no unstable start), a whole window since the last jump, no curvature check due."""
+        th = self.thresholds
+        _, upper, cosine, *_ = self._log.window_stats(max(t - _points.span(self), 0), t)
+        if not cosine >= th.oscillation_cosine or (math.isfinite(upper) and upper < th.flat):
+            return False
+        first = float(self._log.table[_LOSS, 0])
+        return abs(self._log.last_loss) <= th.blowup * max(abs(first), th.loss_atol)
+
+    def _judge(self, rule: StepRule | None, sums: np.ndarray | None, acute: bool) -> list[Event]:
+        """The rules on the row just recorded (``acute``: not finite, look now); ``sums``: its
+        sums per parameter array (None: the engine's own, read if needed)."""
         new: list[Event] = []
         if self._diverged:
             return new
         t = self._rows
         due = self.hvp is not None and self.curvature_every and (t - 1) % self.curvature_every == 0
-        acute = self._acute
         # the rules look every W/5 steps (a verdict clears only after a whole window without
         # it: five looks, so one noisy window does not end it), and at once at a non-finite
         # or exploding step
@@ -542,7 +556,20 @@ class Monitor:
         if not (due or acute or t % check_every == 0):
             if t > start_steps or not self._early_alarm():
                 return new
-        c = self._cols
+        if (
+            rule is None
+            and not (due or acute or self._active or self._noise_given)
+            and t > start_steps
+            and t - self._start >= self.window
+            and self._kind != "Adagrad"
+            and self._quiet(t)
+        ):
+            # no verdict in force and none can start (see _quiet): the look ends here, as the
+            # rules below would end it, without reading the optimizer or building the window
+            if t % self.window == 0:
+                self._measure_distance()
+            self._rule_now = None  # read when a curvature check needs it
+            return new
         rule = self._rule(None, None) if rule is None else rule
         self._rule_now = rule
         if t % self.window == 0:
@@ -551,10 +578,14 @@ class Monitor:
             self.check_curvature()
         w = self._window(rule)
         first_bad = None  # the first parameter array with a non-finite entry
-        if c["nonfinite"][-1]:
+        nonfinite = int(self._log.table[_C["nonfinite"], t - 1])
+        if nonfinite:
+            if sums is None:  # the instrumented step's own, per parameter array
+                assert self.optimizer is not None
+                sums = self.optimizer._engine._step_sums()
             bad = sums[:, _SUMS["nonfinite_param"]] + sums[:, _SUMS["nonfinite_grad"]]
             first_bad = int(np.flatnonzero(bad)[0]) if bad.any() else None
-        verdict = _verdicts.diverged(w, first_bad, int(c["nonfinite"][-1]))
+        verdict = _verdicts.diverged(w, first_bad, nonfinite)
         self._fire(
             "unstable_start", _verdicts.unstable_start(w, start_steps, verdict is not None), new
         )
@@ -664,20 +695,23 @@ class Monitor:
     def columns(self) -> dict[str, np.ndarray]:
         """The history as NumPy arrays (no pandas needed)."""
         self._measure_distance()
-        return {k: np.asarray(v, dtype=np.float64) for k, v in self._cols.items()}
+        return {k: v.copy() for k, v in self._cols.items()}  # copies: the table lives on
 
     def _measure_distance(self) -> None:
         """Where the step took the instruments (it reads no starting point), the distance
         travelled is measured once a window and for the last row whenever the history is
         read: the parameters are still the ones that row ends at."""
-        c = self._cols["distance"]
-        if self._mode != "in-step" or self._params is None or not c or c[-1] == c[-1]:
+        n = self._rows
+        if self._mode != "in-step" or self._params is None or not n:
+            return
+        row = self._log.table[:, n - 1]
+        if row[_C["distance"]] == row[_C["distance"]]:
             return
         params = self._params
         now = (
             params[0].ravel() if len(params) == 1 else np.concatenate([p.ravel() for p in params])
         )
-        c[-1] = float(np.linalg.norm(now - self._buffers["initial"]))
+        row[_C["distance"]] = float(np.linalg.norm(now - self._buffers["initial"]))
 
     def explain(self) -> str:
         """The whole story of the run as text: what was measured, each verdict and its fix."""
@@ -727,4 +761,4 @@ class Monitor:
 
     def __repr__(self) -> str:
         kinds = ", ".join(e.kind for e in self._events) or "no events"
-        return f"Monitor({len(self._cols['step'])} steps, {self.dim} parameters; {kinds})"
+        return f"Monitor({self._rows} steps, {self.dim} parameters; {kinds})"

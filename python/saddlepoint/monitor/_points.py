@@ -20,7 +20,7 @@ STALL_KINDS = ("saddle", "minimum", "maximum", "degenerate", "vanishing_gradient
 
 def span(mon: Any) -> int:
     """Rows the windows judge: the last ``window``, none from before the last jump."""
-    return max(1, min(mon.window, len(mon._cols["step"]) - mon._start))
+    return max(1, min(mon.window, mon._rows - mon._start))
 
 
 def flat_params(mon: Any) -> np.ndarray | None:
@@ -36,7 +36,7 @@ def jumped(mon: Any) -> None:
         mon._have_last = True
     if "direction" in b:
         b["direction"][:] = 0  # the next update's cosine with the one before the jump: none
-    mon._start = len(mon._cols["step"])
+    mon._start = mon._rows
     mon._fresh = True  # the next row starts the smoothed loss afresh, with no step quality
     mon._active.clear()
     mon._point_stall = False
@@ -54,18 +54,18 @@ def annotate(mon: Any, event: Event, note: str, details: dict[str, Any]) -> Even
 def complete(mon: Any, kind: str, details: dict[str, Any]) -> dict[str, Any]:
     """The numbers every event carries (loss, gradient norm, the point), and for a
     critical-point verdict whose curvature check was dense the whole spectrum."""
-    c = mon._cols
-    if "loss" not in details and c["loss"]:
-        details["loss"] = c["loss"][-1]
-    if "grad_norm" not in details and c["grad_norm"]:
-        details["grad_norm"] = c["grad_norm"][-1]
+    n = mon._rows
+    if "loss" not in details and n:
+        details["loss"] = float(mon._log.table[mon._C["loss"], n - 1])
+    if "grad_norm" not in details and n:
+        details["grad_norm"] = float(mon._log.table[mon._C["grad_norm"], n - 1])
     if "x" not in details and mon._params is not None:
         details["x"] = flat_params(mon)
     check = mon._curvature
     if kind in STALL_KINDS and check is not None and check.method == "dense" and mon.hvp:
         from ..hessian import classify
 
-        if check.spectrum is not None and mon._curvature_step == len(c["step"]):
+        if check.spectrum is not None and mon._curvature_step == n:
             # the dense check at this very row already decomposed the Hessian: reuse it
             H = np.diag(check.spectrum)
         else:
@@ -82,25 +82,28 @@ def complete(mon: Any, kind: str, details: dict[str, Any]) -> dict[str, Any]:
 
 def _point_window(mon: Any, rule: StepRule, value: float, gn: float) -> _verdicts.Window:
     """The window as it stands, with this point's loss and gradient norm as its last row."""
-    c, n = mon._cols, len(mon._cols["step"])
+    c, n = mon._cols, mon._rows
     lo = max(mon._start, n - mon.window + 1)
     x = flat_params(mon)
-    scale = float(np.linalg.norm(x)) if x is not None else (c["distance"][-1] if n else 0.0)
+    scale = float(np.linalg.norm(x)) if x is not None else (float(c["distance"][-1]) if n else 0.0)
     # the monitor's own window, with what this point changes in it (no trend from one point)
+    _, _, cosine, drop, *_ = mon._log.window_stats(lo, n)
     return dataclasses.replace(
         mon._window(rule),
         loss=np.asarray([*c["loss"][lo:], value]),
         grad_norm=np.asarray([*c["grad_norm"][lo:], gn]),
         cos_update=np.asarray(c["cos_update"][lo:]),
-        grad_dot_update=np.asarray(mon._gdu[lo:]),
+        grad_dot_update=mon._col(mon._GDU)[lo:],
         improvement=_NAN,
         improvement_upper=_NAN,
-        first_loss=c["loss"][0] if n else mon._first_point_loss,
+        first_loss=float(c["loss"][0]) if n else mon._first_point_loss,
         max_grad_norm=max(mon._max_grad_norm, gn) if math.isfinite(gn) else mon._max_grad_norm,
         noise_scale=_NAN,
         noise_trace=_NAN,
         effective_lr=_NAN,
         param_scale=scale,
+        mean_cosine=cosine,
+        promised_drop=drop,
     )
 
 
@@ -114,8 +117,8 @@ def check_point(mon: Any, value: float, grads: list[np.ndarray], rule: StepRule)
     new: list[Event] = []
     if mon._diverged:
         return new
-    c, t = mon._cols, mon.thresholds
-    n = len(c["step"])
+    t = mon.thresholds
+    n = mon._rows
     if not n and math.isnan(mon._first_point_loss):
         mon._first_point_loss = value
     with np.errstate(all="ignore"):
@@ -123,7 +126,7 @@ def check_point(mon: Any, value: float, grads: list[np.ndarray], rule: StepRule)
         params = mon._params or []
         finite = math.isfinite(value) and math.isfinite(gn)
         finite = finite and all(bool(np.isfinite(p).all()) for p in params)
-        first = c["loss"][0] if n else mon._first_point_loss
+        first = float(mon._log.table[mon._C["loss"], 0]) if n else mon._first_point_loss
         if not finite or abs(value) > t.blowup * max(abs(first), t.loss_atol):
             bad_p, at = _nonfinite(params)
             bad_g, at_g = _nonfinite(grads)

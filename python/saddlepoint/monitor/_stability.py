@@ -20,6 +20,7 @@ limit, above: the top direction grows):
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -84,12 +85,33 @@ def current_lr(opt: Any) -> float:
     return lr if type(lr) is float else _scalar("lr", lr)
 
 
+class _Hyper:
+    """``opt.hyperparameters()[name]`` without building the whole dict, where the optimizer
+    has its hyper-parameters as attributes (saddlepoint.optim's do); the rules read the
+    rule at every check."""
+
+    def __init__(self, opt: Any) -> None:
+        self.opt = opt
+        self.table: dict[str, Any] | None = None if getattr(opt, "_engine", None) else {}
+
+    def __getitem__(self, name: str) -> Any:
+        if self.table is None:
+            return getattr(self.opt, name)
+        if not self.table:
+            self.table = self.opt.hyperparameters()
+        return self.table[name]
+
+
+# The same rule at every check of a run with a constant learning rate: made once.
+_rule = functools.lru_cache(maxsize=32)(StepRule)
+
+
 def rule_of(opt: Any) -> StepRule:
     kind = type(opt).__name__
     lr = current_lr(opt)
-    h = opt.hyperparameters()
+    h = _Hyper(opt)
     if kind == "SGD":
-        return StepRule(
+        return _rule(
             kind,
             lr,
             momentum=_scalar("momentum", h["momentum"]),
@@ -100,12 +122,12 @@ def rule_of(opt: Any) -> StepRule:
     if kind in ("Adam", "AdamW"):
         beta1, _ = h["betas"]
         bc1 = 1.0 - _scalar("betas[0]", beta1) ** max(int(opt.steps), 1)
-        return StepRule(kind, lr / bc1, beta1=_scalar("betas[0]", beta1), base_lr=lr)
+        return _rule(kind, lr / bc1, beta1=_scalar("betas[0]", beta1), base_lr=lr)
     if kind == "RMSprop":
-        return StepRule(kind, lr, momentum=_scalar("momentum", h["momentum"]))
+        return _rule(kind, lr, momentum=_scalar("momentum", h["momentum"]))
     if kind == "Adagrad":
         decay = _scalar("lr_decay", h["lr_decay"])
-        return StepRule(kind, lr / (1.0 + (max(int(opt.steps), 1) - 1) * decay), base_lr=lr)
+        return _rule(kind, lr / (1.0 + (max(int(opt.steps), 1) - 1) * decay), base_lr=lr)
     raise TypeError(f"optimizer: expected a saddlepoint.optim optimizer, got {kind}")
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from ._curvature import CurvatureCheck
 from ._events import Event
+from ._monitor import COLUMNS
 
 _VERSION = 1
 
@@ -71,12 +72,11 @@ def state_dict(mon: Any) -> dict[str, Any]:
             "n_products": c.n_products, "method": c.method,
         },
     }  # fmt: skip
-    arrays = {f"col:{k}": np.asarray(v, dtype=np.float64) for k, v in mon._cols.items()}
-    arrays["ema"] = np.asarray(mon._ema, dtype=np.float64)
-    arrays["gdu"] = np.asarray(mon._gdu, dtype=np.float64)
-    arrays["noise"] = np.asarray(
-        [n if n is not None else (np.nan, np.nan) for n in mon._noise], dtype=np.float64
-    ).reshape(-1, 2)
+    arrays = {f"col:{k}": v.copy() for k, v in mon._cols.items()}
+    arrays["ema"] = mon._col(mon._EMA).copy()
+    arrays["gdu"] = mon._col(mon._GDU).copy()
+    # (rows, 2): tr(Sigma), |G|^2 of each step's batch gradients, NaN where none were given
+    arrays["noise"] = np.stack([mon._col(mon._NOISE_TRACE), mon._col(mon._NOISE_SIGNAL)], axis=1)
     arrays.update({f"buf:{k}": v.copy() for k, v in mon._buffers.items()})
     if c is not None:
         arrays["v_min"], arrays["v_max"] = c.v_min.copy(), c.v_max.copy()
@@ -97,17 +97,21 @@ def load_state_dict(mon: Any, state: dict[str, Any]) -> None:
         if mine != sig:
             raise ValueError(f"state: saved for parameters {sig}, this monitor watches {mine}")
     mon.window, mon.curvature_every = meta["window"], meta["curvature_every"]
-    cols = {k[4:]: list(np.asarray(v).tolist()) for k, v in state.items() if k.startswith("col:")}
-    if set(cols) != set(mon._cols):
-        raise ValueError(f"state: history columns {sorted(cols)} are not {sorted(mon._cols)}")
-    for name, values in cols.items():  # in place: the monitor may hold these lists elsewhere
-        mon._cols[name][:] = values
-    mon._rows = len(cols["step"])
-    mon._last_loss = cols["loss"][-1] if cols["loss"] else float("nan")
-    mon._ema = list(np.asarray(state["ema"]).tolist())
-    mon._gdu = list(np.asarray(state["gdu"]).tolist())
-    mon._noise = [None if np.isnan(a) else (a, b) for a, b in np.asarray(state["noise"]).tolist()]
-    mon._noise_given = any(n is not None for n in mon._noise)
+    cols = {
+        k[4:]: np.asarray(v, dtype=np.float64) for k, v in state.items() if k.startswith("col:")
+    }
+    if set(cols) != set(COLUMNS):
+        raise ValueError(f"state: history columns {sorted(cols)} are not {sorted(COLUMNS)}")
+    rows = cols["step"].size
+    noise = np.asarray(state["noise"], dtype=np.float64).reshape(-1, 2)
+    extra = [state["ema"], state["gdu"], noise[:, 0], noise[:, 1]]
+    table = np.stack([cols[k] for k in COLUMNS] + [np.asarray(a, dtype=np.float64) for a in extra])
+    if table.shape != (len(COLUMNS) + 4, rows):
+        raise ValueError("state: history columns, ema, gdu and noise differ in length")
+    mon._log.load(table)
+    mon._log.window = mon.window
+    mon._last_loss = float(cols["loss"][-1]) if rows else float("nan")
+    mon._noise_given = bool(np.any(noise[:, 0] == noise[:, 0]))
     mon._signature = None if sig is None else [(tuple(s), np.dtype(d)) for s, d in sig]
     mon._buffers = {k[4:]: np.array(v) for k, v in state.items() if k.startswith("buf:")}
     mon._events = [Event(k, int(s), m, d) for k, s, m, d in meta["events"]]

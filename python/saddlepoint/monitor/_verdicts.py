@@ -24,7 +24,8 @@ Verdict = tuple[str, dict[str, Any]]  # message, details
 
 @dataclass
 class Window:
-    """The numbers every rule reads at one check."""
+    """The numbers every rule reads at one check (the sums over the window from one C++ pass
+    over the history's columns, saddlepoint._core.MonitorLog.window_stats)."""
 
     step: int
     loss: np.ndarray  # the last W losses
@@ -46,6 +47,8 @@ class Window:
     has_hvp: bool
     param_scale: float  # ||theta|| (or the distance travelled, when the parameters are unknown)
     t: Thresholds
+    mean_cosine: float  # mean of the finite cosines between successive updates
+    promised_drop: float  # -sum(g . dtheta) over the window (NaN left out): the first-order drop
 
     @cached_property
     def loss_now(self) -> float:
@@ -56,22 +59,11 @@ class Window:
         return abs(self.loss_now) + self.t.loss_atol
 
     @cached_property  # the rules read these several times per check: computed once
-    def mean_cosine(self) -> float:
-        c = self.cos_update[np.isfinite(self.cos_update)]
-        return float(c.sum()) / c.size if c.size else math.nan
-
-    @cached_property
     def flat(self) -> bool:
         """The loss is not improving by ``t.flat`` per window, beyond doubt: even the upper
         end of the improvement's two-standard-error band is below it (so a noisy mini-batch
         loss that only looks flat is not called flat)."""
         return math.isfinite(self.improvement_upper) and self.improvement_upper < self.t.flat
-
-    @cached_property
-    def promised_drop(self) -> float:
-        """First-order loss drop the window's steps promised: ``-sum(g . dtheta)``."""
-        g = self.grad_dot_update
-        return float(-g[g == g].sum())  # NaN left out (np.nansum costs several times more)
 
     @cached_property
     def sensitivity(self) -> float:
