@@ -445,6 +445,9 @@ def test_own_run_monitor_verdicts(summary: dict) -> None:
     assert any("NumPy loop" in t for t in titles) and any("torch loop" in t for t in titles)
     code = dict(section["code"])
     assert "sp.Monitor(" in code["A NumPy loop (run here)"]
+    if n["torch_loop_verdicts"] is not None:  # torch installed: the torch loop ran too
+        assert "oscillation" in n["torch_loop_verdicts"]
+        assert "[oscillation]" in n["torch_loop_output"]
 
 
 def test_which_fix_ranking(summary: dict) -> None:

@@ -54,7 +54,7 @@ def run(ctx: Context) -> Section:
     model = models.MLP([64, 32, 10])
     ds = data.digits(seed=ctx.seed)
     lrs = (1.0,) if ctx.quick else (0.5, 1.0)
-    epochs = 60 if ctx.quick else 300
+    epochs = 200 if ctx.quick else 300
     every = 10 if ctx.quick else 5
     mlp: dict[str, Any] = {}
     for lr in lrs:

@@ -153,7 +153,13 @@ def render(sections: list[Section], meta: dict[str, Any]) -> str:
         f"{html.escape(str(meta.get('cpu', '')))} · "
         f"{html.escape(str(meta.get('platform', '')))} · {html.escape(str(meta.get('when', '')))}"
         f" · {'quick' if meta.get('quick') else 'full'} run in {meta.get('seconds', 0):.0f} s, "
-        f"seed {html.escape(str(meta.get('seed', '')))}. Every number on this page is in "
+        f"seed {html.escape(str(meta.get('seed', '')))}"
+        + (
+            ", NumPy's BLAS at one thread (the batch-size timings also at two)"
+            if meta.get("blas_threads") == 1
+            else ""
+        )
+        + ". Every number on this page is in "
         "<a href='summary.json'>summary.json</a> beside it.</p></header>",
     ]
     verdicts = [

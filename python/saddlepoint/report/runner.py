@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import importlib
 import platform
@@ -100,8 +101,12 @@ def build_report(
     bar = _progress(len(sections), progress)
     # figures are shown scaled down to the page's width: larger type than matplotlib's 10 pt,
     # for these figures only (the caller's rcParams are restored afterwards)
+    # NumPy's BLAS at one thread: these matrices are small, and on two shared cores a second
+    # BLAS thread made the Monitor's Hessian-vector products over 10x slower (measured: 5.6 s
+    # against 0.44 s for one loop); the batch-size section times 1 and 2 threads itself
+    blas = _blas_one_thread()
     try:
-        with matplotlib.rc_context({"font.size": 11.5, "legend.fontsize": 10.5}):
+        with matplotlib.rc_context({"font.size": 11.5, "legend.fontsize": 10.5}), blas:
             for key in sections:
                 bar.set_description(key.replace("_", " "))
                 module = importlib.import_module(f".{key}", __package__)
@@ -123,8 +128,17 @@ def build_report(
         "quick": quick,
         "seed": seed,
         "seconds": time.perf_counter() - start,
+        "blas_threads": 1 if not isinstance(blas, contextlib.nullcontext) else None,
     }
     return write(out, done, meta)
+
+
+def _blas_one_thread() -> Any:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 class _NoBar:
