@@ -16,7 +16,7 @@ import saddlepoint.hessian as hs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from saddlepoint import _core
-from test_linalg import random_symmetric, with_spectrum
+from test_linalg import HARD_STRUCTURES, hard_structure, random_symmetric, with_spectrum
 
 DTYPES = [np.float32, np.float64]
 
@@ -69,30 +69,10 @@ def test_every_size_matches_eigvalsh_counts(n, dtype):
     n=st.integers(1, 40),
     dtype=st.sampled_from(DTYPES),
     seed=st.integers(0, 2**32 - 1),
-    structure=st.sampled_from(["graded", "blocks", "tridiagonal", "low rank", "wilkinson"]),
+    structure=st.sampled_from(HARD_STRUCTURES),
 )
 def test_hard_structures_match_eigvalsh_counts(n, dtype, seed, structure):
-    rng = np.random.default_rng(seed)
-    if structure == "graded":  # entries spanning 20 orders of magnitude
-        g = 10.0 ** rng.uniform(-10, 10, n)
-        a = random_symmetric((), n, np.float64, seed) * np.sqrt(np.outer(g, g))
-    elif structure == "blocks":
-        a = np.zeros((n, n))
-        k = n // 2
-        if k:
-            a[:k, :k] = random_symmetric((), k, np.float64, seed)
-        a[k:, k:] = 1e-8 * random_symmetric((), n - k, np.float64, seed + 1)
-    elif structure == "tridiagonal":
-        off = rng.standard_normal(n - 1) * 10.0 ** rng.integers(-12, 1, n - 1)
-        a = np.diag(rng.standard_normal(n)) + np.diag(off, 1) + np.diag(off, -1)
-    elif structure == "low rank":  # many zero eigenvalues, a few positive
-        b = rng.standard_normal((n, 2))
-        a = b @ b.T
-    else:  # Wilkinson's W+: pairs of nearly equal eigenvalues
-        m = (n - 1) / 2
-        a = np.diag(np.abs(np.arange(n) - m)) + np.diag(np.ones(n - 1), 1)
-        a = a + np.diag(np.ones(n - 1), -1)
-    a = ((a + a.T) / 2).astype(dtype)
+    a = hard_structure(structure, n, seed).astype(dtype)
     # The counts may differ from eigvalsh's only for eigenvalues within rounding of +-tol:
     # compare where every eigenvalue is clear of the band's edges by 1e3 n eps ||H||_F.
     h = a.astype(np.float64)
