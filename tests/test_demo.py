@@ -338,6 +338,7 @@ def test_gd_at_two_over_l_bounces_on_the_bowl(summary: dict) -> None:
     assert b["verdict_grad_norm"] == pytest.approx(100 * abs(y0), rel=1e-3)
     burst = n["burst_factor"]
     assert burst["Adagrad, lecture RMS"] > 1e3  # the late burst
+    assert n["lecture_rms_first_burst_step"] is not None and n["lecture_rms_first_burst_step"] > 0
     assert burst["lecture RMS + decay"] == pytest.approx(1.0)
 
 
