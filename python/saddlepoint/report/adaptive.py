@@ -15,7 +15,7 @@ _START = (-9.0, 1.0)
 
 # label -> (minimize keywords without lr, learning-rate grid, line style); a grid given as a
 # fraction multiplies 2 / kappa, the stability limit of plain GD on that bowl
-_METHODS: dict[str, tuple[dict[str, Any], tuple[float, ...], bool, str]] = {
+_METHODS: dict[str, tuple[dict[str, Any], tuple[float, ...], bool, Any]] = {
     "GD": ({"optimizer": "sgd"}, (0.975, 0.75, 0.5), True, "-"),
     "momentum 0.9": ({"optimizer": "sgd", "momentum": 0.9}, (0.975, 0.5, 0.25, 0.1), True, "--"),
     "Adagrad": ({"optimizer": "adagrad"}, (0.1, 0.3, 1.0, 3.0), False, "-."),
@@ -185,7 +185,7 @@ def run(ctx: Context) -> Section:
             for label, best in tuned[kappa].items()
         }
     hard, easy = results["10000"], results["100"]
-    numbers = {
+    numbers: dict[str, Any] = {
         "target_loss": _TARGET,
         "budget_steps": _BUDGET,
         "start": list(_START),

@@ -54,7 +54,7 @@ def run(ctx: Context) -> Section:
             blas_threads=threads,
         )  # fmt: skip
 
-    per_batch = {}
+    per_batch: dict[int, dict[str, Any]] = {}
     for b, g in like.groupby("batch_size", sort=True):
         per_batch[int(b)] = {
             "lr": float(g["lr"].iloc[0]),

@@ -19,6 +19,7 @@ def run(ctx: Context) -> Section:
     origin = np.zeros(2)
     H = tiny.hessian(origin)
     c = hessian.classify(H)
+    origin_eig = np.asarray(c.eigenvalues, dtype=float)
     direction = c.escape_direction
     assert direction is not None, "the tiny network's origin is a saddle"
     esc = hessian.escape(lambda w: float(tiny.value(w)), origin, direction)
@@ -83,7 +84,7 @@ def run(ctx: Context) -> Section:
     )
     counts = {k: kinds.count(k) for k in ("minimum", "saddle", "maximum", "degenerate")}
     numbers = {
-        "tiny_network_origin_eigenvalues": [float(w) for w in c.eigenvalues],
+        "tiny_network_origin_eigenvalues": [float(w) for w in origin_eig],
         "tiny_network_origin_kind": c.kind,
         "tiny_network_origin_minimum_ratio": float(c.minimum_ratio),
         "escape_direction": [float(v) for v in direction],
@@ -116,7 +117,7 @@ def run(ctx: Context) -> Section:
     }
     findings = [
         f"At the origin the Hessian is [[0, -2], [-2, 0]]: eigenvalues "
-        f"{c.eigenvalues[0]:.3g} and {c.eigenvalues[1]:.3g}, a {c.kind} "
+        f"{origin_eig[0]:.3g} and {origin_eig[1]:.3g}, a {c.kind} "
         f"(minimum ratio {c.minimum_ratio:.2f}); the escape direction is "
         f"±({direction[0]:.3f}, {direction[1]:.3f}).",
         f"A line search along it lowers the loss by {esc.loss_drop:.3g} and lands at "

@@ -93,7 +93,7 @@ def run(ctx: Context) -> Section:
         f"full-batch gradient descent at lr {lr} from the same start with weights scaled by "
         f"4 (saturated units); dots mark the first epoch at {target:.0%}.",
     )
-    acc = {k: float(a[-1]) for k, (_, a) in curves.items()}
+    final_acc = {k: float(a[-1]) for k, (_, a) in curves.items()}
     g0 = {k: g for k, (_, g, _) in runs.items()}
     at_minus_6 = {
         "mse": float(np.interp(-6, z, d_mse)),
@@ -102,7 +102,7 @@ def run(ctx: Context) -> Section:
     numbers = {
         "gradient_at_z_minus_6": at_minus_6,
         "initial_gradient_norm": g0,
-        "final_train_accuracy": acc,
+        "final_train_accuracy": final_acc,
         "train_accuracy_curve": {k: [float(v) for v in a] for k, (_, a) in curves.items()},
         "accuracy_target": target,
         "epochs_to_target": to_target,
@@ -125,7 +125,7 @@ def run(ctx: Context) -> Section:
         f"{near_chance['mse']} epochs.",
         ("MSE is slowed, not stuck" if to_target["mse"] is not None else "MSE stays stuck")
         + f": after {epochs} epochs the training accuracy is "
-        f"{acc['mse']:.3f} (MSE) against {acc['cross_entropy']:.3f} (cross-entropy).",
+        f"{final_acc['mse']:.3f} (MSE) against {final_acc['cross_entropy']:.3f} (cross-entropy).",
     ]
     return Section(
         key="loss_functions",

@@ -3,6 +3,8 @@ grad L = 0, then classify each distinct critical point from its exact Hessian.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .page import Section
@@ -102,7 +104,7 @@ def run(ctx: Context) -> Section:
                 "eigenvalues": [float(v) for v in eig[i]],
             }
         )
-    numbers = {
+    numbers: dict[str, Any] = {
         "architecture": arch,
         "n_params": int(model.n_params),
         "l2": l2,

@@ -39,12 +39,13 @@ def run(ctx: Context) -> Section:
     # Both methods started exactly on the saddle's attracting line w1 = -w2 (section 1): the
     # gradient never leaves the line, so neither can the velocity, and momentum stops too.
     line_start = np.array([0.8, -0.8])
+    line_specs: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("GD", {"optimizer": "sgd", "lr": 0.05}),
+        ("momentum", {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9}),
+    )
     on_line = {
         label: minimize(tiny, x0=line_start, steps=3000, grad_tol=1e-8, **spec)
-        for label, spec in (
-            ("GD", {"optimizer": "sgd", "lr": 0.05}),
-            ("momentum", {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9}),
-        )
+        for label, spec in line_specs
     }
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.3), layout="constrained")

@@ -69,7 +69,7 @@ def run(ctx: Context) -> Section:
     ratios = [float(r["x NumPy in place"]) for r in rows]
     ax.barh(y, ratios, color="#3a6ea5")
     for yi, r in zip(y, ratios):
-        ax.text(r * 1.03, yi, f"{_show(r)}x", va="center", fontsize="small")
+        ax.text(r * 1.03, float(yi), f"{_show(r)}x", va="center", fontsize="small")
     ax.set_yticks(y, labels)
     ax.set_xscale("log")
     hi = max([*ratios, 1.0]) * 2

@@ -88,7 +88,7 @@ def run(ctx: Context) -> Section:
         "grid that reaches the target loss (90% of the way from the start to the best loss "
         "any fix reached) in the fewest steps, ranked by those steps.",
     )
-    numbers = {
+    numbers: dict[str, Any] = {
         "tiny_network_start": tiny_start,
         "tiny_network": _record(tiny),
         "digits_mlp": _record(mlp),
