@@ -9,8 +9,10 @@ Peers, interleaved in one process and timed as medians after a warm-up:
   numpy       the same sweep written as a NumPy program vectorized over runs
   jax         optax.adam + jax.vmap + lax.scan, jit-compiled (compile time reported apart)
 
-Then the scale row: 10^6 runs x 100 steps, sweep() against the compiled loop alone, and the
-peak memory of sweep() (tracemalloc) against its result table; --stores adds out= timings.
+Then the compiled loop's table for every optimizer x built-in surface, float64 and float32
+(``--table-only`` prints just that), and the scale row: 10^6 runs x 100 steps, sweep() against
+the compiled loop alone, and the peak memory of sweep() (tracemalloc) against its result
+table; --stores adds out= timings.
 
 Usage: python bench/sweep.py [--runs N] [--steps T] [--repeats R] [--threads K] [--stores]
 Writes bench/results/sweep.json.
@@ -227,6 +229,58 @@ def make_jax(n, steps, dtype):
     return run, compile_s
 
 
+# Hyper-parameters per optimizer for the table (every run its own learning rate, log-spaced).
+TABLE_HYPER = {
+    "sgd": {"momentum": 0.9, "dampening": 0.0, "weight_decay": 0.0},
+    "adagrad": {"lr_decay": 0.0, "weight_decay": 0.0, "eps": 1e-10},
+    "rmsprop": {"alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0},
+    "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+}
+
+
+def optimizer_surface_table(runs: int, steps: int, repeats: int) -> dict:
+    """The compiled loop's M run-steps/s for every optimizer x built-in surface, float64 and
+    float32 (start points uniform in [-1, 1]^dim, dim 2; the quadratic's matrix diag(1, 10)),
+    with the float32 / float64 ratio."""
+    rows = {}
+    print(
+        f"\ncompiled loop, {runs} runs x {steps} steps, {saddlepoint.get_num_threads()} "
+        "thread(s): M run-steps/s float64 / float32 (ratio)"
+    )
+    print(f"  {'surface':<17}" + "".join(f"{o:>22}" for o in TABLE_HYPER))
+    rng = np.random.default_rng(0)
+    x0 = rng.uniform(-1, 1, (runs, 2))
+    lr = np.logspace(-5, -3, runs)  # small enough that no run leaves the finite numbers
+    for surface in _core.native_sweep_surfaces():
+        matrix = np.diag([1.0, 10.0]) if surface == "quadratic" else None
+        line, rows[surface] = f"  {surface:<17}", {}
+        for opt, fixed in TABLE_HYPER.items():
+            hyper = {"lr": lr, **{k: np.full(runs, v) for k, v in fixed.items()}}
+            rate = {}
+            for dtype in (np.float64, np.float32):
+                args = (surface, x0.astype(dtype), steps, opt, hyper, np.full(runs, -1),
+                        np.zeros((1, steps)))  # fmt: skip
+                kw = {"matrix": matrix, "flags": {"momentum_on": opt == "sgd"}}
+
+                def call(args=args, kw=kw):
+                    _core.native_sweep(*args[:1], args[1].copy(), *args[2:], **kw)
+
+                call()  # warm-up
+                t = statistics.median(_timed(call) for _ in range(repeats))
+                rate[np.dtype(dtype).name] = runs * steps / t / 1e6
+            rows[surface][opt] = {**rate, "ratio": rate["float32"] / rate["float64"]}
+            r = rows[surface][opt]
+            line += f"{r['float64']:>9.0f} /{r['float32']:>6.0f} ({r['ratio']:.2f})"
+        print(line, flush=True)
+    return rows
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=10_000)
@@ -236,7 +290,13 @@ def main():
     ap.add_argument("--scale-runs", type=int, default=1_000_000, help="runs of the scale row")
     ap.add_argument("--scale-steps", type=int, default=100)
     ap.add_argument("--stores", action="store_true", help="also time out= (SQLite, Parquet)")
+    ap.add_argument("--table-only", action="store_true",
+                    help="only the optimizer x surface table (10^4 runs x 500 steps)")  # fmt: skip
     args = ap.parse_args()
+    if args.table_only:
+        saddlepoint.set_num_threads(args.threads)
+        optimizer_surface_table(10_000, 500, args.repeats)
+        return
     saddlepoint.set_num_threads(args.threads)
     n, steps = args.runs, args.steps
     work = n * steps / 1e6
@@ -283,6 +343,7 @@ def main():
         if compile_s is not None:
             print(f"  jax compile: {compile_s:.2f} s (not in the rates)")
 
+    table = optimizer_surface_table(10_000, 500, args.repeats)
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     scale = scale_row(args.scale_runs, args.scale_steps, args.repeats)
@@ -298,6 +359,7 @@ def main():
         "threads": args.threads,
         "machine": platform.processor() or platform.machine(),
         "build": dict(_core.build_config()),
+        "optimizer_surface_table": table,
         "results": results,
         "scale": scale,
     }
