@@ -149,6 +149,25 @@ def test_plateau():
     assert e.details["mean_cosine"] > 0.99
 
 
+def test_plateau_at_the_stability_limit_does_not_advise_a_larger_learning_rate():
+    # the sqrt bowl's creeping direction plus a sharp one (curvature 3000) the run never
+    # excites (z stays 0): flat loss, large gradient, no bouncing, lr * 3000 / 2 = 1.5
+    def f(x):
+        return float(np.sqrt(1 + x[0] ** 2) + 1500.0 * x[1] ** 2)
+
+    def g(x):
+        return np.array([x[0] / np.sqrt(1 + x[0] ** 2), 3000.0 * x[1]])
+
+    def H(x):
+        return np.diag([(1 + x[0] ** 2) ** -1.5, 3000.0])
+
+    mon, _ = _run(f, g, H, [1e4, 0.0], "sgd", 400, lr=1e-3)
+    e = _only(mon, "plateau")
+    assert e.details["stability_ratio"] == pytest.approx(1e-3 * 3000 / 2, rel=1e-9)
+    assert "not a larger learning rate" in e.message and "150% of its stability" in e.message
+    assert "use a larger learning rate" not in e.message
+
+
 def test_adagrad_stall_replaces_the_plateau_it_explains():
     mon = _sqrt_bowl("adagrad", 1000, lr=1.0)
     e = _only(mon, "adagrad_stall")

@@ -187,7 +187,15 @@ def plateau(w: Window) -> Verdict | None:
     if w.noise_scale > w.t.noise_factor * w.batch_size:
         return None  # the gradient is large only by its noise: not a plateau's large gradient
     fix = "use a larger learning rate, momentum, or an adaptive optimizer (Adam, RMSprop)"
-    if math.isfinite(w.stability_ratio) and w.stability_ratio > 0:
+    if math.isfinite(w.stability_ratio) and w.stability_ratio >= w.t.oscillation_ratio:
+        # a larger step would cross the stability limit along the sharpest direction
+        fix = (
+            "momentum or an adaptive optimizer (Adam, RMSprop), which move faster along the "
+            "flat directions without a larger step along the sharpest one; not a larger "
+            f"learning rate: the step already uses {100 * w.stability_ratio:.3g}% of its "
+            "stability limit"
+        )
+    elif math.isfinite(w.stability_ratio) and w.stability_ratio > 0:
         fix += f" (the step uses {100 * w.stability_ratio:.2g}% of its stability limit)"
     return (
         f"plateau: the loss improved by only {100 * w.improvement:.2g}% over the last "
