@@ -72,6 +72,32 @@ def test_degenerate():
     assert e.details["lambda_min"] == pytest.approx(0.0, abs=1e-12)
 
 
+def test_degenerate_point_that_never_improved_on_its_start_points_at_dead_units():
+    # the digits MLP (ReLU) at lr 3.0: the first steps kill the hidden units, the loss sits at
+    # chance (ln 10) with a zero gradient and zero curvature along the dead units' weights
+    data = sp.data.digits(seed=0)
+    model = sp.models.MLP([64, 32, 10])
+    params = model.init(0)
+    opt = sp.optim.SGD(params, lr=3.0)
+    X, y = data.X_train, data.y_train
+    mon = Monitor(optimizer=opt, hvp=lambda v: model.hvp(params, X[:256], y[:256], v),
+                  curvature_every=10)  # fmt: skip
+    for _ in range(200):
+        loss, grad = model.loss_and_grad(params, X, y)
+        opt.step(grad)
+        mon.observe(loss, grad)
+    e = _only(mon, "degenerate")
+    assert e.loss == pytest.approx(np.log(10), rel=1e-3)  # chance: every class 1/10
+    assert e.loss >= mon.history["loss"].iloc[0]
+    assert "dead or saturated units" in e.message and "re-initialise" in e.message
+    # a degenerate point reached by progress keeps the plain advice (test_degenerate's run)
+    mon, _ = _run(lambda x: 1 + x[0] ** 4 + x[1] ** 2,
+                  lambda x: np.array([4 * x[0] ** 3, 2 * x[1]]),
+                  lambda x: np.diag([12 * x[0] ** 2, 2.0]),
+                  [0.0, 1.0], "sgd", 400, lr=0.1)  # fmt: skip
+    assert "dead or saturated" not in _only(mon, "degenerate").message
+
+
 def test_vanishing_gradient_on_an_analytic_flat_region():
     def f(x):
         return 1 - np.exp(-x @ x)

@@ -355,10 +355,22 @@ def stall(
             "(smaller weights), non-saturating activations, or a larger learning rate.",
             details,
         )
+    fix = (
+        "Fix: higher-order information, or keep training with noise (smaller batches) to see "
+        "whether it leaves."
+    )
+    if w.loss_now >= w.first_loss - w.t.loss_atol:
+        # never below its start: zero curvature there is more likely dead or saturated units
+        # (a too-large first step can kill ReLUs) than a critical point worth deciding
+        fix = (
+            f"The loss never fell below its start ({_fmt(w.first_loss)}), so the zero "
+            "curvature more likely comes from dead or saturated units than from a critical "
+            "point worth deciding. Fix: re-initialise, lower the learning rate (a too-large "
+            "step can kill ReLU units), or use non-saturating activations."
+        )
     return (
         f"degenerate critical point: {head}; {curv}: the lowest curvature is zero within "
         f"tolerance (residual {_fmt(c.residual_min)}), so the Hessian cannot decide between a "
-        "minimum and a saddle. Fix: higher-order information, or keep training with noise "
-        "(smaller batches) to see whether it leaves.",
+        f"minimum and a saddle. {fix}",
         details,
     )
