@@ -34,21 +34,20 @@ std::atomic<const Level*> active{nullptr};
 namespace {
 
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
-#define SADDLEPOINT_X86_DETECT 1
 // The psABI levels by feature, as GCC's __builtin_cpu_supports("x86-64-v3") tests them (that
 // form needs GCC >= 12; the features work with Clang too). libgcc's detection also checks that
 // the OS saves the AVX and AVX-512 registers (XCR0).
-bool runs_v2() {
+[[maybe_unused]] bool runs_v2() {
   return __builtin_cpu_supports("sse3") && __builtin_cpu_supports("ssse3") &&
          __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("sse4.2") &&
          __builtin_cpu_supports("popcnt");
 }
-bool runs_v3() {
+[[maybe_unused]] bool runs_v3() {
   return runs_v2() && __builtin_cpu_supports("avx") && __builtin_cpu_supports("avx2") &&
          __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") &&
          __builtin_cpu_supports("bmi2");
 }
-bool runs_v4() {
+[[maybe_unused]] bool runs_v4() {
   return runs_v3() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
          __builtin_cpu_supports("avx512vl");
@@ -62,7 +61,7 @@ struct Entry {
   const Level& (*table)();
 };
 
-bool always() { return true; }
+[[maybe_unused]] bool always() { return true; }  // for the single-level builds
 
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> list = {
