@@ -11,8 +11,10 @@
 // size differs by level, so one merged copy would not even be correct). What is left shared,
 // the C++ standard library's inline functions and the plain-data headers (optim/hyper.hpp,
 // monitor/sums.hpp, ...), resolves to the first copy in link order, the baseline bindings';
-// tests/test_isa_dispatch.py disassembles the extension to prove that no function outside a
-// level namespace holds a VEX or EVEX instruction.
+// tests/test_isa_dispatch.py disassembles the extension and proves that no function the
+// bindings or the x86-64-v2 level can reach, outside the v3/v4 namespaces, holds an AVX,
+// AVX-512, BMI or MOVBE instruction (GCC's local clones of library functions made inside a
+// v3/v4 unit, reachable only from there, are allowed).
 #pragma once
 
 #ifndef SADDLEPOINT_ISA
