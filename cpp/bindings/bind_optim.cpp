@@ -52,6 +52,12 @@ py::class_<E, Engine> register_engine(py::module_& m, const char* name, const ch
 }  // namespace
 
 void bind_optim(py::module_& m) {
+  py::class_<GradAddresses>(
+      m, "GradAddresses",
+      "Gradients as (addresses, sizes in elements) of live, contiguous arrays of the engine's dtype, one "
+      "per parameter, held by the caller through the step: the torch bridge's fast path.")
+      .def(py::init<py::handle, py::handle>(), py::arg("addresses"),
+           py::arg("sizes"));
   py::class_<Engine>(m, "Engine", "Registered parameters, flat state buffers and a step count.")
       .def_property_readonly("params", &Engine::params, "The registered parameter arrays.")
       .def_property_readonly("_is_list", &Engine::is_list)

@@ -77,6 +77,10 @@ def adam_step(
 ) -> None: ...
 
 # --- optim (cpp/bindings/bind_optim.cpp) -----------------------------------------------------
+# grads as raw addresses of live contiguous arrays (the torch bridge's fast path)
+class GradAddresses:
+    def __init__(self, addresses: Sequence[int], sizes: Sequence[int]) -> None: ...
+
 class Engine:
     @property
     def params(self) -> list[_Array]: ...

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bindings/common.hpp"
+#include "bindings/optim/grad_addresses.hpp"
 #include "bindings/steps.hpp"
 #include "saddlepoint/monitor/sums.hpp"
 
@@ -224,6 +225,9 @@ class Engine {
   // checks to produce the message.
   std::vector<const void*> checked_grads(py::handle grads) const {
     const std::size_t n = params_.items.size();
+    if (py::isinstance<GradAddresses>(grads)) {
+      return checked_addresses(grads.cast<const GradAddresses&>());
+    }
     std::vector<const void*> out(n);
     auto& api = py::detail::npy_api::get();
     const bool seq = PyList_Check(grads.ptr()) || PyTuple_Check(grads.ptr());
@@ -245,6 +249,38 @@ class Engine {
       }
       out[i] = a->data;
       if (p.nbytes && overlaps(a->data, p.nbytes)) slow_check(grads);
+    }
+    return out;
+  }
+
+  // Grads as addresses (grad_addresses.hpp): one per parameter, each of its parameter's size,
+  // aligned to the element size, and overlapping no registered array.
+  std::vector<const void*> checked_addresses(const GradAddresses& g) const {
+    const std::size_t n = params_.items.size();
+    if (g.addresses.size() != n) {
+      throw py::value_error("grads: expected " + std::to_string(n) +
+                            " addresses, one per parameter, got " +
+                            std::to_string(g.addresses.size()));
+    }
+    const std::uintptr_t item = params_.items[0].dtype == DType::f32 ? 4 : 8;
+    std::vector<const void*> out(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const ArrayRef& p = params_.items[i];
+      if (g.sizes[i] != p.size) {
+        throw py::value_error("grads[" + std::to_string(i) + "]: expected " +
+                              std::to_string(p.size) + " elements like " + params_.names[i] +
+                              ", got " + std::to_string(g.sizes[i]));
+      }
+      if ((p.nbytes && g.addresses[i] == 0) || g.addresses[i] % item) {
+        throw py::value_error("grads[" + std::to_string(i) + "]: address " +
+                              std::to_string(g.addresses[i]) + " is null or not aligned to " +
+                              std::to_string(item) + " bytes");
+      }
+      out[i] = reinterpret_cast<const void*>(g.addresses[i]);
+      if (p.nbytes && overlaps(out[i], p.nbytes)) {
+        throw py::value_error("grads[" + std::to_string(i) +
+                              "]: overlaps a parameter or state buffer the step writes");
+      }
     }
     return out;
   }
