@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "bindings/common.hpp"
+#include "bindings/fast_function.hpp"
 #include "bindings/register.hpp"
 #include "bindings/optim/settings.hpp"
 #include "bindings/steps.hpp"
@@ -199,11 +200,24 @@ void adam_step(py::handle param, py::handle grad, py::handle exp_avg, py::handle
 }  // namespace
 
 void bind_kernels(py::module_& m) {
-  m.def("sgd_step", &sgd_step, py::arg("param"), py::arg("grad"),
-        py::arg("momentum_buffer") = py::none(), py::kw_only(), py::arg("lr"),
-        py::arg("momentum") = 0.0, py::arg("dampening") = 0.0, py::arg("nesterov") = false,
-        py::arg("weight_decay") = 0.0, py::arg("maximize") = false, py::arg("step") = py::none(),
-        R"doc(One SGD step in place, as torch.optim.SGD (single-tensor path).
+  const py::object none = py::none();
+
+  def_fast<0>(
+      m, "sgd_step", 3,
+      {{"param", py::object()},
+       {"grad", py::object()},
+       {"momentum_buffer", none},
+       {"lr", py::object()},
+       {"momentum", py::float_(0.0)},
+       {"dampening", py::float_(0.0)},
+       {"nesterov", py::bool_(false)},
+       {"weight_decay", py::float_(0.0)},
+       {"maximize", py::bool_(false)},
+       {"step", none}},
+      [](const py::handle* a) {
+        sgd_step(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+      },
+      R"doc(One SGD step in place, as torch.optim.SGD (single-tensor path).
 
 g = -grad if maximize else grad;  g += weight_decay * param
 buf = g on step 1, else momentum * buf + (1 - dampening) * g
@@ -213,38 +227,75 @@ param, grad, momentum_buffer: one C-contiguous float32/float64 array each, or li
 Float hyper-parameters: a number, or one value per row of a 2-D param. step (1-based) is
 required when momentum != 0.)doc");
 
-  m.def("adagrad_step", &adagrad_step, py::arg("param"), py::arg("grad"), py::arg("state_sum"),
-        py::kw_only(), py::arg("step") = py::none(), py::arg("lr") = 0.01, py::arg("lr_decay") = 0.0,
-        py::arg("weight_decay") = 0.0, py::arg("eps") = 1e-10, py::arg("maximize") = false,
-        R"doc(One Adagrad step in place, as torch.optim.Adagrad.
+  def_fast<1>(
+      m, "adagrad_step", 3,
+      {{"param", py::object()},
+       {"grad", py::object()},
+       {"state_sum", py::object()},
+       {"step", none},
+       {"lr", py::float_(0.01)},
+       {"lr_decay", py::float_(0.0)},
+       {"weight_decay", py::float_(0.0)},
+       {"eps", py::float_(1e-10)},
+       {"maximize", py::bool_(false)}},
+      [](const py::handle* a) {
+        adagrad_step(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
+      },
+      R"doc(One Adagrad step in place, as torch.optim.Adagrad.
 
 g = ±grad + weight_decay * param;  clr = lr / (1 + (step - 1) * lr_decay)
 state_sum += g * g;  param -= clr * g / (sqrt(state_sum) + eps)   (eps outside the root))doc");
 
-  m.def("rmsprop_step", &rmsprop_step, py::arg("param"), py::arg("grad"), py::arg("square_avg"),
-        py::arg("grad_avg") = py::none(), py::arg("momentum_buffer") = py::none(), py::kw_only(),
-        py::arg("lr") = 0.01, py::arg("alpha") = 0.99, py::arg("eps") = 1e-8,
-        py::arg("weight_decay") = 0.0, py::arg("momentum") = 0.0, py::arg("centered") = false,
-        py::arg("maximize") = false,
-        R"doc(One RMSprop step in place, as torch.optim.RMSprop.
+  def_fast<2>(
+      m, "rmsprop_step", 5,
+      {{"param", py::object()},
+       {"grad", py::object()},
+       {"square_avg", py::object()},
+       {"grad_avg", none},
+       {"momentum_buffer", none},
+       {"lr", py::float_(0.01)},
+       {"alpha", py::float_(0.99)},
+       {"eps", py::float_(1e-8)},
+       {"weight_decay", py::float_(0.0)},
+       {"momentum", py::float_(0.0)},
+       {"centered", py::bool_(false)},
+       {"maximize", py::bool_(false)}},
+      [](const py::handle* a) {
+        rmsprop_step(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+      },
+      R"doc(One RMSprop step in place, as torch.optim.RMSprop.
 
 g = ±grad + weight_decay * param;  square_avg = alpha * square_avg + (1 - alpha) * g * g
 centered: grad_avg = lerp(grad_avg, g, 1 - alpha), d = sqrt(square_avg - grad_avg**2) + eps
 otherwise d = sqrt(square_avg) + eps
 momentum > 0: buf = momentum * buf + g / d, param -= lr * buf;  else param -= lr * g / d)doc");
 
-  m.def("adam_step", &adam_step, py::arg("param"), py::arg("grad"), py::arg("exp_avg"),
-        py::arg("exp_avg_sq"), py::arg("max_exp_avg_sq") = py::none(), py::kw_only(),
-        py::arg("step") = py::none(), py::arg("lr") = 1e-3, py::arg("betas") = py::make_tuple(0.9, 0.999),
-        py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0, py::arg("amsgrad") = false,
-        py::arg("maximize") = false, py::arg("decoupled_weight_decay") = false,
-        R"doc(One Adam (or AdamW) step in place, as torch.optim.Adam / AdamW.
+  def_fast<3>(
+      m, "adam_step", 5,
+      {{"param", py::object()},
+       {"grad", py::object()},
+       {"exp_avg", py::object()},
+       {"exp_avg_sq", py::object()},
+       {"max_exp_avg_sq", none},
+       {"step", none},
+       {"lr", py::float_(1e-3)},
+       {"betas", py::make_tuple(0.9, 0.999)},
+       {"eps", py::float_(1e-8)},
+       {"weight_decay", py::float_(0.0)},
+       {"amsgrad", py::bool_(false)},
+       {"maximize", py::bool_(false)},
+       {"decoupled_weight_decay", py::bool_(false)}},
+      [](const py::handle* a) {
+        adam_step(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12]);
+      },
+      R"doc(One Adam (or AdamW) step in place, as torch.optim.Adam / AdamW.
 
 Adam: g = ±grad + weight_decay * param;  AdamW: param *= 1 - lr * weight_decay, g = ±grad
 exp_avg = lerp(exp_avg, g, 1 - beta1);  exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
 amsgrad: max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq), used in place of exp_avg_sq
 param -= (lr / bc1) * exp_avg / (sqrt(exp_avg_sq) / sqrt(bc2) + eps),  bc_i = 1 - beta_i**step
 step is the 1-based number of this step (Kingma & Ba 2015; Loshchilov & Hutter 2019).)doc");
+
 }
 
 }  // namespace saddlepoint::bindings
