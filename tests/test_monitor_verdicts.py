@@ -386,3 +386,15 @@ KINDS = ("saddle", "minimum", "degenerate", "oscillation", "plateau", "vanishing
 def test_silent_on_healthy_runs(healthy, run, kind):
     mon = healthy[run]
     assert kind not in _kinds(mon), [e.message for e in mon.events]
+
+
+def test_messages_write_percentages_as_people_read_them() -> None:
+    from saddlepoint.monitor._verdicts import _loss_change, _pct
+
+    assert [_pct(x) for x in (1.8, 0.21, 0.032, 0.00041, 0.0)] == [
+        "180%", "21%", "3.2%", "0.041%", "0%"
+    ]  # fmt: skip
+    # a negative relative drop is a loss that rose, said so, never "improved by -21%"
+    assert _loss_change(-0.21) == "rose by 21%"
+    assert _loss_change(0.032) == "improved by only 3.2%"
+    assert _loss_change(0.032, only=False) == "improved by 3.2%"

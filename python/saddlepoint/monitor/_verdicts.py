@@ -82,6 +82,22 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
+def _pct(x: float) -> str:
+    """``x`` as a percentage in the digits people read: 180%, 21%, 3.2%, 0.041%."""
+    v = 100 * x
+    a = abs(v)
+    if not math.isfinite(v) or a >= 10:
+        return f"{v:.0f}%" if math.isfinite(v) else f"{v}%"
+    return f"{v:.1f}%" if a >= 1 else f"{v:.2g}%"
+
+
+def _loss_change(improvement: float, only: bool = True) -> str:
+    """'improved by only 3.2%', or 'rose by 21%' when the relative drop is negative."""
+    if math.isfinite(improvement) and improvement < 0:
+        return f"rose by {_pct(-improvement)}"
+    return f"improved by {'only ' if only else ''}{_pct(improvement)}"
+
+
 def _ratio_text(w: Window) -> str:
     if math.isfinite(w.stability_ratio):
         return f"stability ratio {w.stability_ratio:.4g}"
@@ -175,8 +191,8 @@ def oscillation(w: Window) -> Verdict | None:
     return (
         f"oscillation: successive updates point in opposite directions (mean cosine "
         f"{cosine:.3f} over the last {len(w.loss)} steps), the step bounces across a valley "
-        f"at the edge of stability; {where}; the loss improved by only "
-        f"{100 * w.improvement:.2g}% over the window. Fix: {fix}.",
+        f"at the edge of stability; {where}; the loss "
+        f"{_loss_change(w.improvement)} over the window. Fix: {fix}.",
         details,
     )  # fmt: skip
 
@@ -192,13 +208,13 @@ def plateau(w: Window) -> Verdict | None:
         fix = (
             "momentum or an adaptive optimizer (Adam, RMSprop), which move faster along the "
             "flat directions without a larger step along the sharpest one; not a larger "
-            f"learning rate: the step already uses {100 * w.stability_ratio:.3g}% of its "
+            f"learning rate: the step already uses {_pct(w.stability_ratio)} of its "
             "stability limit"
         )
     elif math.isfinite(w.stability_ratio) and w.stability_ratio > 0:
-        fix += f" (the step uses {100 * w.stability_ratio:.2g}% of its stability limit)"
+        fix += f" (the step uses {_pct(w.stability_ratio)} of its stability limit)"
     return (
-        f"plateau: the loss improved by only {100 * w.improvement:.2g}% over the last "
+        f"plateau: the loss {_loss_change(w.improvement)} over the last "
         f"{len(w.loss)} steps while the gradient stayed large (norm {_fmt(w.grad_norm[-1])}, "
         f"steps promised a drop of {_fmt(w.promised_drop)}) and the steps do not bounce (mean "
         f"cosine {w.mean_cosine:.2f}): the optimizer is creeping along a valley floor. "
@@ -226,9 +242,8 @@ def noise_floor(w: Window) -> Verdict | None:
         return None
     return (
         f"noise floor: the gradient noise scale B_simple = {_fmt(w.noise_scale)} is far above "
-        f"the batch size {w.batch_size}, the loss improved by only "
-        f"{100 * w.improvement:.2g}% over the window, and the noise holds the loss about "
-        f"{_fmt(excess)} ({100 * share:.2g}%) above where it would settle without it: each "
+        f"the batch size {w.batch_size}, the loss {_loss_change(w.improvement)} over the "
+        f"window, and the noise holds the loss about {_fmt(excess)} ({_pct(share)}) above where it would settle without it: each "
         "step's gradient is mostly noise. "
         f"Fix: a larger batch (towards {_fmt(min(w.noise_scale, 1e12))} examples, the critical "
         "batch size), or decay the learning rate to average the noise out.",
@@ -246,10 +261,10 @@ def adagrad_stall(w: Window) -> Verdict | None:
     if not (math.isfinite(w.improvement) and w.improvement < w.t.noise_flat):
         return None
     return (
-        f"Adagrad stall: the effective step ||dtheta||/||g|| fell to {100 * share:.2g}% of its "
+        f"Adagrad stall: the effective step ||dtheta||/||g|| fell to {_pct(share)} of its "
         f"first value ({_fmt(w.effective_lr)} from {_fmt(w.first_effective_lr)}) because the "
-        f"sum of squared gradients only grows; the loss improved by {100 * w.improvement:.2g}% "
-        "over the window. Fix: RMSprop or Adam (a moving average instead of a sum), or a "
+        f"sum of squared gradients only grows; the loss "
+        f"{_loss_change(w.improvement, only=False)} over the window. Fix: RMSprop or Adam (a moving average instead of a sum), or a "
         "larger learning rate.",
         {"effective_lr": w.effective_lr, "first_effective_lr": w.first_effective_lr,
          "share": share, "improvement": w.improvement},
@@ -286,8 +301,8 @@ def stall(
     c = w.curvature
     gnorm = float(w.grad_norm[-1])
     head = (
-        f"the loss stopped improving ({100 * w.improvement:.2g}% over the last {len(w.loss)} "
-        f"steps) with a small gradient (norm {_fmt(gnorm)}) at loss {w.loss_now:.6g}"
+        f"the loss stopped improving ({_loss_change(w.improvement, only=False)} over the last "
+        f"{len(w.loss)} steps) with a small gradient (norm {_fmt(gnorm)}) at loss {w.loss_now:.6g}"
     )
     if immediate:
         head = (
@@ -306,7 +321,7 @@ def stall(
         if kind == "minimum":
             return (
                 f"probably a minimum: {head}, after the loss fell by "
-                f"{100 * (1 - w.loss_now / (w.first_loss or 1)):.3g}%. Unconfirmed: pass hvp= so "
+                f"{_pct(1 - w.loss_now / (w.first_loss or 1))}. Unconfirmed: pass hvp= so "
                 "the Hessian can tell a minimum from a saddle.",
                 details,
             )
