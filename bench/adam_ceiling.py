@@ -20,19 +20,19 @@ import os
 # Passive waiting costs a wake-up of microseconds, nothing at 1e7. Set before libgomp loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import argparse  # noqa: E402
-import ctypes  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import ctypes
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import saddlepoint  # noqa: E402
-from saddlepoint import _core, kernels, optim  # noqa: E402
-from saddlepoint.benchmark import _time_interleaved  # noqa: E402
+import numpy as np
+import saddlepoint
+from saddlepoint import _core, kernels, optim
+from saddlepoint.benchmark import _time_interleaved
 
 HERE = Path(__file__).resolve().parent
 
@@ -43,25 +43,26 @@ def ceiling_library(workdir: Path) -> ctypes.CDLL:
            str(HERE / "c" / "adam_ceiling.c"), "-o", str(lib)]  # fmt: skip
     subprocess.run(cmd, check=True)
     dll = ctypes.CDLL(str(lib))
-    for name, ctype in (("adam_ceiling_f32", ctypes.c_float), ("adam_ceiling_f64", ctypes.c_double)):
-        fn = getattr(dll, name)
+    for suffix, ctype in (("f32", ctypes.c_float), ("f64", ctypes.c_double)):
+        fn = getattr(dll, f"adam_ceiling_{suffix}")
         ptr = ctypes.POINTER(ctype)
         fn.argtypes = [ptr, ptr, ptr, ptr, ctypes.c_ssize_t, ctypes.c_int]
         fn.restype = None
     return dll
 
 
-def rows(dll: ctypes.CDLL, n: int, dtype: type, threads: int, budget: float, use_torch: bool) -> dict:
+def rows(
+    dll: ctypes.CDLL, n: int, dtype: type, threads: int, budget: float, use_torch: bool
+) -> dict:
     rng = np.random.default_rng(0)
     p, g = rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype) * 1e-3
     m, v = np.zeros_like(p), np.zeros_like(p)
-    p2, m2, v2 = p.copy(), m.copy(), v.copy()
+    p2 = p.copy()  # the object's own copy (its state buffers start at zero, like m and v)
     p3, m3, v3 = p.copy(), m.copy(), v.copy()
     ctype = ctypes.c_float if dtype == np.float32 else ctypes.c_double
     fn = dll.adam_ceiling_f32 if dtype == np.float32 else dll.adam_ceiling_f64
     args = [a.ctypes.data_as(ctypes.POINTER(ctype)) for a in (p3, g, m3, v3)]
     opt = optim.Adam([p2], lr=1e-6)
-    opt._buffers()["exp_avg"][...] = m2  # same starting state as the functional row
     contenders = {
         "adam_step": lambda: kernels.adam_step(p, g, m, v, step=2, lr=1e-6),
         "Adam object": lambda: opt.step([g]),
@@ -103,9 +104,20 @@ def call_cost(budget: float) -> dict:
                 p, g, m, v, step=2, lr=1e-3, betas=(0.9, 0.999), eps=1e-8
             ),
             "adam_step(every keyword)": lambda: kernels.adam_step(
-                p, g, m, v, None, step=2, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                weight_decay=0.0, amsgrad=False, maximize=False, decoupled_weight_decay=False,
-            ),  # fmt: skip
+                p,
+                g,
+                m,
+                v,
+                None,
+                step=2,
+                lr=1e-3,
+                betas=(0.9, 0.999),
+                eps=1e-8,
+                weight_decay=0.0,
+                amsgrad=False,
+                maximize=False,
+                decoupled_weight_decay=False,
+            ),
             "Adam object": lambda: opt.step([g]),
         },
         budget,

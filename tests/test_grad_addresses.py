@@ -22,12 +22,16 @@ def addresses(arrays: list[np.ndarray]) -> _core.GradAddresses:
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("make", [
-    lambda ps: sp.optim.Adam(ps, lr=0.01, weight_decay=0.1, amsgrad=True),
-    lambda ps: sp.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
-    lambda ps: sp.optim.RMSprop(ps, lr=0.01, momentum=0.5, centered=True),
-    lambda ps: sp.optim.Adagrad(ps, lr=0.1),
-], ids=["adam", "sgd", "rmsprop", "adagrad"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: sp.optim.Adam(ps, lr=0.01, weight_decay=0.1, amsgrad=True),
+        lambda ps: sp.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+        lambda ps: sp.optim.RMSprop(ps, lr=0.01, momentum=0.5, centered=True),
+        lambda ps: sp.optim.Adagrad(ps, lr=0.1),
+    ],
+    ids=["adam", "sgd", "rmsprop", "adagrad"],
+)
 def test_addresses_step_like_arrays(dtype: type, make) -> None:
     params_a, grads = problem(dtype)
     params_b = [p.copy() for p in params_a]
@@ -57,17 +61,33 @@ def test_wrong_count_size_alignment_overlap_are_refused() -> None:
     ptrs = [g.ctypes.data for g in grads]
     sizes = [g.size for g in grads]
     refused(opt, _core.GradAddresses(ptrs[:2], sizes[:2]), ValueError, "expected 3 addresses")
-    refused(opt, _core.GradAddresses(ptrs, [21, 3, 128]), ValueError,
-            r"grads\[2\]: expected 129 elements")
-    refused(opt, _core.GradAddresses([ptrs[0] + 4, *ptrs[1:]], sizes), ValueError,
-            r"grads\[0\]: address .* not aligned to 8 bytes")
+    refused(
+        opt,
+        _core.GradAddresses(ptrs, [21, 3, 128]),
+        ValueError,
+        r"grads\[2\]: expected 129 elements",
+    )
+    refused(
+        opt,
+        _core.GradAddresses([ptrs[0] + 4, *ptrs[1:]], sizes),
+        ValueError,
+        r"grads\[0\]: address .* not aligned to 8 bytes",
+    )
     refused(opt, _core.GradAddresses([0, *ptrs[1:]], sizes), ValueError, "null")
     # a grad inside a parameter or a state buffer the step writes
-    refused(opt, _core.GradAddresses([ptrs[0], params[1].ctypes.data, ptrs[2]], sizes),
-            ValueError, r"grads\[1\]: overlaps")
+    refused(
+        opt,
+        _core.GradAddresses([ptrs[0], params[1].ctypes.data, ptrs[2]], sizes),
+        ValueError,
+        r"grads\[1\]: overlaps",
+    )
     state = opt._buffers()["exp_avg"]
-    refused(opt, _core.GradAddresses([ptrs[0], ptrs[1], state.ctypes.data], sizes),
-            ValueError, r"grads\[2\]: overlaps")
+    refused(
+        opt,
+        _core.GradAddresses([ptrs[0], ptrs[1], state.ctypes.data], sizes),
+        ValueError,
+        r"grads\[2\]: overlaps",
+    )
 
 
 def test_bad_construction() -> None:

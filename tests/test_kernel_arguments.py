@@ -18,8 +18,18 @@ def test_defaults_are_the_documented_ones() -> None:
     # omitted keywords behave as the defaults the signature shows (torch.optim.Adam's)
     a, b = arrays(), arrays()
     K.adam_step(*a, step=1)
-    K.adam_step(*b, None, step=1, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                amsgrad=False, maximize=False, decoupled_weight_decay=False)
+    K.adam_step(
+        *b,
+        None,
+        step=1,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        amsgrad=False,
+        maximize=False,
+        decoupled_weight_decay=False,
+    )
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
     doc = K.adam_step.__doc__
@@ -45,12 +55,18 @@ def test_keywords_by_position_or_name_and_built_at_run_time() -> None:
     ("call", "match"),
     [
         (lambda a: K.adam_step(*a, None, 3), r"adam_step\(\) takes at most 5 positional"),
-        (lambda a: K.adam_step(*a, step=1, learning_rate=0.1),
-         r"adam_step\(\) got an unexpected keyword argument 'learning_rate'"),
-        (lambda a: K.adam_step(*a, step=1, grad=a[1]),
-         r"adam_step\(\) got multiple values for argument 'grad'"),
-        (lambda a: K.adam_step(a[0], a[1], a[2], step=1),
-         r"adam_step\(\) missing required argument 'exp_avg_sq'"),
+        (
+            lambda a: K.adam_step(*a, step=1, learning_rate=0.1),
+            r"adam_step\(\) got an unexpected keyword argument 'learning_rate'",
+        ),
+        (
+            lambda a: K.adam_step(*a, step=1, grad=a[1]),
+            r"adam_step\(\) got multiple values for argument 'grad'",
+        ),
+        (
+            lambda a: K.adam_step(a[0], a[1], a[2], step=1),
+            r"adam_step\(\) missing required argument 'exp_avg_sq'",
+        ),
         (lambda a: K.sgd_step(a[0], a[1]), r"sgd_step\(\) missing required argument 'lr'"),
         (lambda a: K.adam_step(*a), r"step: required"),
         (lambda a: K.adam_step(*a, step=1, lr="0.1"), r"lr: expected"),

@@ -398,3 +398,4 @@ def test_messages_write_percentages_as_people_read_them() -> None:
     assert _loss_change(-0.21) == "rose by 21%"
     assert _loss_change(0.032) == "improved by only 3.2%"
     assert _loss_change(0.032, only=False) == "improved by 3.2%"
+    assert _loss_change(2.02) == "improved by 202%"  # progress: no "only"

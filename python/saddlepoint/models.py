@@ -77,7 +77,7 @@ def _log_softmax(z: np.ndarray) -> np.ndarray:
 
 
 class MLP:
-    r"""Multilayer perceptron with layer widths ``sizes`` (``sizes[0] -> sizes[-1]``) on a flat vector.
+    r"""Multilayer perceptron of layer widths ``sizes`` (``sizes[0] -> sizes[-1]``), flat params.
 
     Each layer computes :math:`z_l = a_{l-1} W_l + b_l`, hidden layers apply the activation
     :math:`a_l = \sigma(z_l)` and the last layer's :math:`z_L` are the outputs (logits).

@@ -92,10 +92,13 @@ def _pct(x: float) -> str:
 
 
 def _loss_change(improvement: float, only: bool = True) -> str:
-    """'improved by only 3.2%', or 'rose by 21%' when the relative drop is negative."""
+    """'improved by only 3.2%' ("only" when ``only`` and below 10%: an oscillation at the
+    edge of stability can still be making progress), 'improved by 202%' (the drop is
+    relative to the loss now, so it can exceed 100%), or 'rose by 21%'."""
     if math.isfinite(improvement) and improvement < 0:
         return f"rose by {_pct(-improvement)}"
-    return f"improved by {'only ' if only else ''}{_pct(improvement)}"
+    small = only and math.isfinite(improvement) and improvement < 0.1
+    return f"improved by {'only ' if small else ''}{_pct(improvement)}"
 
 
 def _ratio_text(w: Window) -> str:
@@ -192,7 +195,8 @@ def oscillation(w: Window) -> Verdict | None:
         f"oscillation: successive updates point in opposite directions (mean cosine "
         f"{cosine:.3f} over the last {len(w.loss)} steps), the step bounces across a valley "
         f"at the edge of stability; {where}; the loss "
-        f"{_loss_change(w.improvement)} over the window. Fix: {fix}.",
+        f"{_loss_change(w.improvement)} over the window (relative to the loss now). "
+        f"Fix: {fix}.",
         details,
     )  # fmt: skip
 
@@ -243,8 +247,8 @@ def noise_floor(w: Window) -> Verdict | None:
     return (
         f"noise floor: the gradient noise scale B_simple = {_fmt(w.noise_scale)} is far above "
         f"the batch size {w.batch_size}, the loss {_loss_change(w.improvement)} over the "
-        f"window, and the noise holds the loss about {_fmt(excess)} ({_pct(share)}) above where it would settle without it: each "
-        "step's gradient is mostly noise. "
+        f"window, and the noise holds the loss about {_fmt(excess)} ({_pct(share)}) above "
+        "where it would settle without it: each step's gradient is mostly noise. "
         f"Fix: a larger batch (towards {_fmt(min(w.noise_scale, 1e12))} examples, the critical "
         "batch size), or decay the learning rate to average the noise out.",
         {"noise_scale": w.noise_scale, "batch_size": w.batch_size,
@@ -264,8 +268,8 @@ def adagrad_stall(w: Window) -> Verdict | None:
         f"Adagrad stall: the effective step ||dtheta||/||g|| fell to {_pct(share)} of its "
         f"first value ({_fmt(w.effective_lr)} from {_fmt(w.first_effective_lr)}) because the "
         f"sum of squared gradients only grows; the loss "
-        f"{_loss_change(w.improvement, only=False)} over the window. Fix: RMSprop or Adam (a moving average instead of a sum), or a "
-        "larger learning rate.",
+        f"{_loss_change(w.improvement, only=False)} over the window. Fix: RMSprop or Adam (a "
+        "moving average instead of a sum), or a larger learning rate.",
         {"effective_lr": w.effective_lr, "first_effective_lr": w.first_effective_lr,
          "share": share, "improvement": w.improvement},
     )  # fmt: skip

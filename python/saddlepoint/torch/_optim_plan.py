@@ -16,9 +16,9 @@ per-step check is a few C-level passes over the group's tensors (``map(id, ...)`
 from __future__ import annotations
 
 import operator
-from itertools import repeat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -288,9 +288,8 @@ class Plan:
         self.grads = grads
         self.grads_full = False
         try:
-            fast = (
-                all(map(operator.is_, map(_DTYPE, grads), repeat(self.dtype)))
-                and all(map(_CONTIGUOUS, grads))
+            fast = all(map(operator.is_, map(_DTYPE, grads), repeat(self.dtype))) and all(
+                map(_CONTIGUOUS, grads)
             )  # a None grad has no dtype: AttributeError, the per-tensor path
             if fast:
                 ptrs = list(map(_PTR, grads))  # a sparse grad has no storage: RuntimeError
