@@ -42,6 +42,13 @@ class CurvatureCheck:
     n_products: int
     method: str
     spectrum: Array | None = None  # every eigenvalue, ascending, where the check was dense
+    #: ``(k, dim)``: the check's lowest and highest Ritz vectors (``v_min`` and ``v_max``
+    #: among them), the block the next check starts from; None where dense or not kept
+    ritz_vectors: Array | None = None
+
+
+#: Ritz vectors a Lanczos check keeps for the next one: this many lowest, and highest
+KEEP_LOW, KEEP_HIGH = 3, 1
 
 
 class CountingOperator:
@@ -80,13 +87,29 @@ def _lanczos(
     min_steps: int = 8,
     seed: int = 0,
 ) -> tuple[float, Array, float, Array]:
+    """:func:`_lanczos_basis`'s extreme Ritz pairs: ``(lo, v_lo, hi, v_hi)``."""
+    theta, S, V = _lanczos_basis(op, start, tol, low=low, min_steps=min_steps, seed=seed)
+    return float(theta[0]), V @ S[:, 0], float(theta[-1]), V @ S[:, -1]
+
+
+def _lanczos_basis(
+    op: CountingOperator,
+    start: Array,
+    tol: float,
+    *,
+    low: bool = True,
+    min_steps: int = 8,
+    seed: int = 0,
+) -> tuple[Array, Array, Array]:
     """Both ends of the spectrum from one Krylov space: Lanczos with full reorthogonalisation,
     stopped when the Ritz residual estimates of the extreme pairs (the top one only, unless
     ``low``) are below ``tol`` times their own eigenvalue, that floored at a hundredth of the
     spectral scale ``max |theta|`` (a near-zero eigenvalue is resolved to ``1e-2 * tol`` of
     the scale, enough to tell its sign from the verdicts' tolerance, without chasing digits
     of a number that is zero for every purpose). An invariant subspace (breakdown) continues
-    from a fresh random direction. Returns ``(lo, v_lo, hi, v_hi)``."""
+    from a fresh random direction. Returns the Ritz values ``theta`` (ascending), the
+    tridiagonal's eigenvectors ``S`` and the basis ``V`` (``dim x m``): Ritz vectors
+    ``V @ S``."""
     from scipy.linalg import eigh_tridiagonal
 
     dim = op.dim
@@ -133,8 +156,83 @@ def _lanczos(
         else:
             beta.append(b)
             basis[j + 1] = w / b
-    V = basis[:m].T
-    return float(theta[0]), V @ S[:, 0], float(theta[-1]), V @ S[:, -1]
+    return theta, S, basis[:m].T
+
+
+def _ritz_block(theta: Array, S: Array, V: Array) -> Array:
+    """The ``KEEP_LOW`` lowest and ``KEEP_HIGH`` highest Ritz vectors, as rows."""
+    m = theta.size
+    cols = sorted(set(range(min(KEEP_LOW, m))) | set(range(max(0, m - KEEP_HIGH), m)))
+    return np.ascontiguousarray((V @ S[:, cols]).T)
+
+
+def _recycled(
+    op: CountingOperator,
+    block: Array,
+    tol: float,
+    *,
+    min_new: int = 2,
+    seed: int = 0,
+) -> tuple[Array, Array, Array]:
+    """Rayleigh-Ritz on a recycled block, then grown by the Ritz residuals.
+
+    The rows of ``block`` (the previous check's extreme Ritz vectors) and one random vector
+    are orthonormalised and multiplied (one product each); the basis then grows by one
+    vector a step, the residual of the lowest Ritz pair plus that of the highest (whichever
+    is not yet converged), orthogonalised against the basis: from one start vector that is
+    the Lanczos recurrence (every Ritz residual of a Krylov space is parallel to its next
+    vector, as in thick-restart Lanczos, Wu & Simon 2000), from a block it is the Krylov
+    space the two ends need. The products ``W = H V`` are kept, so the projected matrix is
+    ``V^T W`` (``numpy.linalg.eigh``) and each Ritz residual ``W s - theta V s`` is exact,
+    not an estimate. Stopped by the rule of :func:`_lanczos_basis` once at least
+    ``min_new`` vectors were added. Returns ``theta``, ``S`` and ``V`` (``dim x m``)."""
+    dim = op.dim
+    # basis and products are kept whole: about 100 MB each, at most 300 vectors
+    m_max = int(min(dim, 300, max(20, 100_000_000 // (8 * dim))))
+    V, W = np.empty((m_max, dim)), np.empty((m_max, dim))
+    rng = np.random.default_rng(seed)
+    m = 0
+
+    def add(x: Array) -> bool:
+        nonlocal m
+        x = np.asarray(x, dtype=np.float64)
+        size = float(np.linalg.norm(x))
+        for _ in range(2):  # twice is enough
+            x = x - V[:m].T @ (V[:m] @ x)
+        n = float(np.linalg.norm(x))
+        if m >= m_max or not n > 1e-10 * size:
+            return False
+        V[m] = x / n
+        W[m] = op(V[m])
+        m += 1
+        return True
+
+    # a random vector too: an eigenvalue that has overtaken the block's is still found
+    for row in [*np.asarray(block, dtype=np.float64), rng.standard_normal(dim)]:
+        add(row)
+    k0 = m
+    while True:
+        T = V[:m] @ W[:m].T
+        theta, S = np.linalg.eigh(0.5 * (T + T.T))
+        scale = max(abs(theta[0]), abs(theta[-1]))
+        floor = 1e-2 * scale
+        r_lo = S[:, 0] @ W[:m] - theta[0] * (S[:, 0] @ V[:m])
+        r_hi = S[:, -1] @ W[:m] - theta[-1] * (S[:, -1] @ V[:m])
+        n_lo, n_hi = float(np.linalg.norm(r_lo)), float(np.linalg.norm(r_hi))
+        done_lo = n_lo <= tol * max(abs(theta[0]), floor)
+        done_hi = n_hi <= tol * max(abs(theta[-1]), floor)
+        if m >= m_max or (m - k0 >= min_new and done_lo and done_hi):
+            break
+        # the unconverged ends' residuals, signs aligned so that they cannot cancel
+        # (from a Krylov space the two are parallel)
+        d = np.zeros(dim)
+        if not done_lo or done_hi:
+            d += r_lo / max(n_lo, 1e-300)
+        if not done_hi or done_lo:
+            d += np.copysign(1.0, float(d @ r_hi)) * r_hi / max(n_hi, 1e-300)
+        if not add(d) and not add(rng.standard_normal(dim)):
+            break  # the whole space
+    return theta, S, V[:m].T
 
 
 def check_curvature(
@@ -158,21 +256,25 @@ def check_curvature(
         w, V = np.linalg.eigh(0.5 * (H + H.T))
         lo, hi, v_lo, v_hi, method = float(w[0]), float(w[-1]), V[:, 0], V[:, -1], "dense"
         spectrum: Array | None = np.asarray(w, dtype=np.float64)
+        ritz: Array | None = None
     else:
         if previous is not None and previous.v_min.shape == (dim,):
-            # the previous eigenvectors, and a little of everything else so that an
-            # eigenvalue that has overtaken them is still found
-            noise = np.random.default_rng(seed).standard_normal(dim)
-            start = previous.v_min + previous.v_max + 0.1 * noise / np.linalg.norm(noise)
+            # the previous check's extreme Ritz vectors (only v_min and v_max from a state
+            # saved before they were kept)
+            block = previous.ritz_vectors
+            if block is None or block.shape[1:] != (dim,):
+                block = np.stack([previous.v_min, previous.v_max])
+            theta, S, V = _recycled(op, block, tol, seed=seed)
         else:
             start = np.random.default_rng(seed).standard_normal(dim)
-        lo, v_lo, hi, v_hi = _lanczos(op, start, tol, seed=seed)
-        method, spectrum = "lanczos", None
+            theta, S, V = _lanczos_basis(op, start, tol, seed=seed)
+        lo, hi, v_lo, v_hi = float(theta[0]), float(theta[-1]), V @ S[:, 0], V @ S[:, -1]
+        method, spectrum, ritz = "lanczos", None, _ritz_block(theta, S, V)
     v_lo = v_lo / np.linalg.norm(v_lo)
     v_hi = v_hi / np.linalg.norm(v_hi)
     r_lo = float(np.linalg.norm(op(v_lo) - lo * v_lo))
     r_hi = float(np.linalg.norm(op(v_hi) - hi * v_hi))
-    return CurvatureCheck(lo, hi, v_lo, v_hi, r_lo, r_hi, op.count, method, spectrum)
+    return CurvatureCheck(lo, hi, v_lo, v_hi, r_lo, r_hi, op.count, method, spectrum, ritz)
 
 
 def preconditioned_lambda_max(
