@@ -80,8 +80,6 @@ def state_dict(mon: Any) -> dict[str, Any]:
     arrays.update({f"buf:{k}": v.copy() for k, v in mon._buffers.items()})
     if c is not None:
         arrays["v_min"], arrays["v_max"] = c.v_min.copy(), c.v_max.copy()
-        if c.ritz_vectors is not None:  # the next check's warm block (absent in older states)
-            arrays["ritz_vectors"] = c.ritz_vectors.copy()
     if mon._pre_vector is not None:
         arrays["pre_vector"] = mon._pre_vector.copy()
     return {"meta": json.dumps(_jsonable(meta)), **arrays}
@@ -148,7 +146,6 @@ def load_state_dict(mon: Any, state: dict[str, Any]) -> None:
     mon._curvature = None if c is None else CurvatureCheck(
         c["lambda_min"], c["lambda_max"], np.asarray(state["v_min"]), np.asarray(state["v_max"]),
         c["residual_min"], c["residual_max"], c["n_products"], c["method"],
-        ritz_vectors=np.asarray(state["ritz_vectors"]) if "ritz_vectors" in state else None,
     )  # fmt: skip
     mon._pre_vector = np.asarray(state["pre_vector"]) if "pre_vector" in state else None
 
