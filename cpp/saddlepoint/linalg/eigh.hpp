@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "saddlepoint/linalg/eigh_jacobi.hpp"
 #include "saddlepoint/linalg/eigh_small.hpp"
 #include "saddlepoint/linalg/stack_check.hpp"
 #include "saddlepoint/parallel.hpp"
@@ -30,6 +31,9 @@ using RowMajorMatrix = Eigen::Matrix<T, N, N, N == 1 ? Eigen::ColMajor : Eigen::
 // fixed size saves 24% at n = 4, 20% at n = 8 but only 7% at n = 16, while each size costs
 // ~15 s and ~0.8 GB of compiler time per dtype; 8 is where it stops paying.
 inline constexpr int kMaxFixedEigh = 8;
+
+// Sizes 3 .. kMaxJacobiEigh go to the batched Jacobi solver (eigh_jacobi.hpp).
+inline constexpr int kMaxJacobiEigh = 32;
 
 namespace detail {
 
@@ -330,6 +334,11 @@ void eigh_stack(const T* a, std::int64_t count, std::int64_t n, T* w, T* v, bool
       w[k] = a[k];
       if (v) v[k] = T(1);
     }
+    return;
+  }
+  if (n >= 3 && n <= kMaxJacobiEigh) {
+    eigh_stack_jacobi(a, count, static_cast<int>(n), w, v, symmetrize,
+                      detail::eigh_threads(count, n));
     return;
   }
   if (!detail::dispatch_fixed<T, 2>(n, a, count, w, v, symmetrize)) {
