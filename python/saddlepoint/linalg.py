@@ -9,17 +9,17 @@ How the work is done
 --------------------
 - ``n = 2``: LAPACK's ``dlaev2`` rotation in closed form (accurate to rounding: a tiny
   eigenvalue keeps its sign).
-- ``n = 3``: Eigen's closed form (the trigonometric solution of the characteristic cubic),
-  evaluated in float64 and *guarded*: it loses up to ~1e-8 * ``|a|`` when eigenvalues cluster, so
-  whenever an eigenvalue or a gap between neighbours is below 1e-3 * max|lambda| the matrix is
-  redone by the iterative solver.
-- ``n = 4 .. 16``: Eigen's ``SelfAdjointEigenSolver`` on fixed-size matrices (Householder
-  tridiagonalization and implicit symmetric QR, backward stable).
-- larger ``n`` below :data:`LAPACK_MIN_N` (96): the same solver on dynamic-size matrices, one
-  preallocated per thread.
-- eigenvalues only (:func:`eigvalsh`, n >= 4): Eigen's Householder tridiagonalization, then the
-  root-free QL iteration of LAPACK's ``dsterf`` (ported), which avoids a square root per
-  rotation; up to :data:`LAPACK_MIN_N_EIGVALSH` (256).
+- ``n = 3`` to 22 (float64; 18 for eigenvalues only) or 28 (float32): cyclic Jacobi run on 16
+  (float64) or 32 (float32) matrices at once, one matrix per SIMD lane (the matrices laid out
+  structure-of-arrays), the same branch-free rotations for every lane. Backward stable
+  (eigenvalue errors ~eps * ``|a|``, eigenvectors orthogonal to rounding). Each matrix stops at
+  its own convergence test (off-diagonal norm below eps times the norm), so its result does not
+  depend on the other matrices of the stack or on where it sits.
+- larger ``n`` below :data:`LAPACK_MIN_N` (96): Eigen's ``SelfAdjointEigenSolver`` (Householder
+  tridiagonalization and implicit symmetric QR, backward stable), one preallocated per thread.
+- eigenvalues only (:func:`eigvalsh`, above the Jacobi sizes): Eigen's Householder
+  tridiagonalization, then the root-free QL iteration of LAPACK's ``dsterf`` (ported), which
+  avoids a square root per rotation; up to :data:`LAPACK_MIN_N_EIGVALSH` (256).
 - larger matrices: :func:`numpy.linalg.eigh` / :func:`numpy.linalg.eigvalsh` (LAPACK ``syevd``
   from NumPy's BLAS build), faster than Eigen there on this kind of machine (measured by
   ``bench/eigh.py``: Eigen alone was 1.6-2x slower at n = 256-512). The same input checks

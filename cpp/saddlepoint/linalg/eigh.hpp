@@ -26,14 +26,17 @@ template <typename T, int N>
 using RowMajorMatrix = Eigen::Matrix<T, N, N, N == 1 ? Eigen::ColMajor : Eigen::RowMajor>;
 
 
-// Sizes 4 .. kMaxFixedEigh use Eigen's solver on fixed-size matrices (unrolled, no heap);
-// larger ones a dynamic-size solver preallocated per thread. Measured (one thread, float64):
-// fixed size saves 24% at n = 4, 20% at n = 8 but only 7% at n = 16, while each size costs
-// ~15 s and ~0.8 GB of compiler time per dtype; 8 is where it stops paying.
-inline constexpr int kMaxFixedEigh = 8;
-
-// Sizes 3 .. kMaxJacobiEigh go to the batched Jacobi solver (eigh_jacobi.hpp).
-inline constexpr int kMaxJacobiEigh = 32;
+// Whether a stack of n x n matrices goes to the batched Jacobi solver (eigh_jacobi.hpp) rather
+// than to one Eigen solver per matrix. Jacobi's work grows like (sweeps) n^3 against the
+// tridiagonal solvers' ~n^3, so it wins while the vector lanes pay more than the extra work.
+// Measured here (one thread, us per matrix, Jacobi against Eigen): float64 eigh 14.0 / 17.7 at
+// n = 20 and 26.0 / 24.8 at 24, eigenvalues only 4.7 / 6.1 at 16 and 10.2 / 9.3 at 20;
+// float32 eigh 13.3 / 19.9 at 24 and 40.2 / 33.7 at 32, eigenvalues 9.1 / 10.6 at 24.
+template <typename T>
+inline bool use_jacobi(std::int64_t n, bool vectors) {
+  const std::int64_t largest = sizeof(T) == 4 ? 28 : (vectors ? 22 : 18);
+  return n >= 3 && n <= largest;
+}
 
 namespace detail {
 
@@ -117,16 +120,6 @@ inline int eigh_threads(std::int64_t count, std::int64_t n) {
   return static_cast<int>(std::min<std::int64_t>(threads_for(eigh_work(count, n)), count));
 }
 
-template <typename T, int N>
-inline void load(const T* a, bool symmetrize, Eigen::Matrix<T, N, N>& m) {
-  const Eigen::Map<const RowMajorMatrix<T, N>> A(a);
-  if (symmetrize) {
-    m = (A + A.transpose()) * T(0.5);
-  } else {
-    m = A;
-  }
-}
-
 template <typename T>
 inline void load(const T* a, std::int64_t n, bool symmetrize,
                  Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& m) {
@@ -164,25 +157,6 @@ void eigh_2(const T* __restrict a, std::int64_t begin, std::int64_t end, T* __re
   }
 }
 
-// 3x3: the closed form (eigh_small.hpp) when it can be trusted, the iterative solver otherwise.
-template <typename T>
-void eigh_3(const T* a, std::int64_t k, T* w, T* v, bool symmetrize,
-            Eigen::SelfAdjointEigenSolver<Eigen::Matrix<T, 3, 3>>& iterative) {
-  double wd[3], vd[9];
-  if (eigh3_direct(a + 9 * k, symmetrize, wd, v ? vd : nullptr)) {
-    for (int i = 0; i < 3; ++i) w[3 * k + i] = static_cast<T>(wd[i]);
-    if (v) {
-      for (int i = 0; i < 9; ++i) v[9 * k + i] = static_cast<T>(vd[i]);
-    }
-    return;
-  }
-  Eigen::Matrix<T, 3, 3> m;
-  load<T, 3>(a + 9 * k, symmetrize, m);
-  iterative.compute(m, v ? Eigen::ComputeEigenvectors : Eigen::EigenvaluesOnly);
-  Eigen::Map<Eigen::Matrix<T, 3, 1>>(w + 3 * k) = iterative.eigenvalues();
-  if (v) Eigen::Map<RowMajorMatrix<T, 3>>(v + 9 * k) = iterative.eigenvectors();
-}
-
 // Eigenvalues only: Eigen's Householder tridiagonalization of the matrix scaled to max|a| = 1
 // (as its solver does), then the root-free QL of sterf.hpp instead of Eigen's tridiagonal QR.
 // `m` is overwritten; `reload` refills it for Eigen's solver if the QL does not converge.
@@ -208,50 +182,19 @@ void eigenvalues_only(Matrix& m, Diag& diag, Sub& sub, Sub& hcoeffs, Solver& sol
   for (int i = 0; i < n; ++i) w[i] = solver.eigenvalues()[i];
 }
 
-template <typename T, int N>
-void eigh_fixed(const T* a, std::int64_t k, T* w, T* v, bool symmetrize,
-                Eigen::SelfAdjointEigenSolver<Eigen::Matrix<T, N, N>>& solver) {
-  using Matrix = Eigen::Matrix<T, N, N>;
-  Matrix m;
-  const auto reload = [&](Matrix& into) { load<T, N>(a + N * N * k, symmetrize, into); };
-  reload(m);
-  if (!v) {
-    Eigen::Matrix<T, N, 1> diag;
-    Eigen::Matrix<T, N - 1, 1> sub, hcoeffs;
-    eigenvalues_only(m, diag, sub, hcoeffs, solver, reload, w + N * k);
-    return;
-  }
-  solver.compute(m, Eigen::ComputeEigenvectors);
-  Eigen::Map<Eigen::Matrix<T, N, 1>>(w + N * k) = solver.eigenvalues();
-  Eigen::Map<RowMajorMatrix<T, N>>(v + N * N * k) = solver.eigenvectors();
-}
-
-// Matrices handed to a thread at a time (2x2; fewer for larger sizes). Dynamic scheduling:
+// 2x2 matrices handed to a thread at a time. Dynamic scheduling:
 // on a 2-core host shared with other work, a static split waits for whichever thread was
 // descheduled, and two threads measured slower than one.
 inline constexpr std::int64_t kChunk = 4096;
 
-// The stack loop for a compile-time size: one solver per thread, reused for every matrix.
-template <typename T, int N>
-void eigh_stack_fixed(const T* a, std::int64_t count, T* w, T* v, bool symmetrize) {
-  const int nt = eigh_threads(count, N);
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    if constexpr (N == 2) {
-      const std::int64_t chunks = (count + kChunk - 1) / kChunk;
-#pragma omp for schedule(dynamic, 1)
-      for (std::int64_t c = 0; c < chunks; ++c) {
-        eigh_2(a, c * kChunk, std::min(count, (c + 1) * kChunk), w, v, symmetrize);
-      }
-    } else if constexpr (N == 3) {
-      Eigen::SelfAdjointEigenSolver<Eigen::Matrix<T, 3, 3>> iterative;
-#pragma omp for schedule(dynamic, kChunk / 8)
-      for (std::int64_t k = 0; k < count; ++k) eigh_3(a, k, w, v, symmetrize, iterative);
-    } else {
-      Eigen::SelfAdjointEigenSolver<Eigen::Matrix<T, N, N>> solver;
-#pragma omp for schedule(dynamic, kChunk / (N * N))
-      for (std::int64_t k = 0; k < count; ++k) eigh_fixed<T, N>(a, k, w, v, symmetrize, solver);
-    }
+// The 2x2 stack loop; chunks of kChunk matrices to a thread.
+template <typename T>
+void eigh_stack_2(const T* a, std::int64_t count, T* w, T* v, bool symmetrize) {
+  const int nt = eigh_threads(count, 2);
+  const std::int64_t chunks = (count + kChunk - 1) / kChunk;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(dynamic, 1)
+  for (std::int64_t c = 0; c < chunks; ++c) {
+    eigh_2(a, c * kChunk, std::min(count, (c + 1) * kChunk), w, v, symmetrize);
   }
 }
 
@@ -278,20 +221,6 @@ void eigh_stack_dynamic(const T* a, std::int64_t count, std::int64_t n, T* w, T*
       Eigen::Map<Vector>(w + n * k, n) = solver.eigenvalues();
       Eigen::Map<RowMajorMatrix<T, Eigen::Dynamic>>(v + n * n * k, n, n) = solver.eigenvectors();
     }
-  }
-}
-
-template <typename T, int N>
-bool dispatch_fixed(std::int64_t n, const T* a, std::int64_t count, T* w, T* v,
-                    bool symmetrize) {
-  if constexpr (N > kMaxFixedEigh) {
-    return false;
-  } else {
-    if (n == N) {
-      eigh_stack_fixed<T, N>(a, count, w, v, symmetrize);
-      return true;
-    }
-    return dispatch_fixed<T, N + 1>(n, a, count, w, v, symmetrize);
   }
 }
 
@@ -336,12 +265,12 @@ void eigh_stack(const T* a, std::int64_t count, std::int64_t n, T* w, T* v, bool
     }
     return;
   }
-  if (n >= 3 && n <= kMaxJacobiEigh) {
+  if (n == 2) {
+    detail::eigh_stack_2(a, count, w, v, symmetrize);
+  } else if (use_jacobi<T>(n, v != nullptr)) {
     eigh_stack_jacobi(a, count, static_cast<int>(n), w, v, symmetrize,
                       detail::eigh_threads(count, n));
-    return;
-  }
-  if (!detail::dispatch_fixed<T, 2>(n, a, count, w, v, symmetrize)) {
+  } else {
     detail::eigh_stack_dynamic<T>(a, count, n, w, v, symmetrize);
   }
 }

@@ -1,0 +1,120 @@
+"""The batched Jacobi path of saddlepoint.linalg.eigh / eigvalsh (n = 3 .. 28): whole groups of
+16 (float64) or 32 (float32) matrices and their tails, matrices of wildly different scales and
+structures sharing a group, and results that do not depend on a matrix's neighbours, its place
+in the stack or the thread count. References: numpy.linalg.eigh in float64 (check_decomposition
+of test_linalg.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import saddlepoint
+from saddlepoint import linalg
+from test_linalg import (
+    check_decomposition,
+    check_eigenvalues,
+    hard_structure,
+    random_symmetric,
+    with_spectrum,
+)
+
+DTYPES = [np.float32, np.float64]
+JACOBI_SIZES = [3, 4, 5, 7, 8, 11, 16, 17, 22, 23, 28]
+
+
+def mixed_stack(n, dtype, count, seed):
+    """`count` matrices cycling through structures and scales that a group must handle side by
+    side: random at 1e-30 .. 1e30 (float32: 1e-15 .. 1e15), zero, diagonal, a multiple of the
+    identity, repeated and clustered eigenvalues, and the hard structures of test_linalg.py."""
+    big = 1e30 if dtype == np.float64 else 1e15
+    rng = np.random.default_rng(seed)
+    mats = []
+    for k in range(count):
+        kind = k % 9
+        if kind == 0:
+            m = random_symmetric((), n, np.float64, seed + k) * big
+        elif kind == 1:
+            m = random_symmetric((), n, np.float64, seed + k) / big
+        elif kind == 2:
+            m = np.zeros((n, n))
+        elif kind == 3:
+            m = np.diag(rng.standard_normal(n))
+        elif kind == 4:
+            m = -2.5 * np.eye(n)
+        elif kind == 5:  # two eigenvalues, each repeated
+            m = with_spectrum(np.where(np.arange(n) < n // 2, 1.0, -3.0), seed + k)
+        elif kind == 6:  # a cluster at zero, both signs
+            m = with_spectrum(np.r_[1e-9 * rng.standard_normal(n - 1), 1.0], seed + k)
+        else:
+            m = hard_structure(["graded", "wilkinson"][kind - 7], n, seed + k)
+        mats.append(m)
+    return np.stack(mats).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", JACOBI_SIZES)
+@pytest.mark.parametrize("count", [1, 15, 37, 70])
+def test_whole_groups_and_tails_of_mixed_matrices_match_numpy(n, dtype, count):
+    a = mixed_stack(n, dtype, count, seed=10 * n + count)
+    w, v = linalg.eigh(a)
+    check_decomposition(a, w, v)
+    check_eigenvalues(a, linalg.eigvalsh(a))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [3, 8, 16, 22, 28])
+def test_large_random_stacks_match_numpy(n, dtype):
+    a = random_symmetric((1000,), n, dtype, seed=n)
+    w, v = linalg.eigh(a)
+    check_decomposition(a, w, v)
+    check_eigenvalues(a, linalg.eigvalsh(a))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [3, 8, 16, 22, 28])
+def test_a_matrix_gets_the_same_bits_wherever_it_sits_and_whatever_its_neighbours(n, dtype):
+    """Each lane stops at its own convergence: its bits must not depend on the group. The same
+    matrices in another order, alone, or among others that converge later give the same bits."""
+    a = mixed_stack(n, dtype, 40, seed=n)
+    w, v = linalg.eigh(a)
+    wv = linalg.eigvalsh(a)
+    order = np.random.default_rng(n).permutation(len(a))
+    w2, v2 = linalg.eigh(a[order])
+    assert w2.tobytes() == w[order].tobytes() and v2.tobytes() == v[order].tobytes()
+    assert linalg.eigvalsh(a[order]).tobytes() == wv[order].tobytes()
+    for k in (0, 2, 6, 39):  # alone, and among slowly converging random neighbours
+        wk, vk = linalg.eigh(a[k])
+        assert wk.tobytes() == w[k].tobytes() and vk.tobytes() == v[k].tobytes()
+        crowd = random_symmetric((20,), n, dtype, seed=k)
+        crowd[13] = a[k]
+        wc, vc = linalg.eigh(crowd)
+        assert wc[13].tobytes() == w[k].tobytes() and vc[13].tobytes() == v[k].tobytes()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_thread_count_does_not_change_jacobi_results(dtype):
+    a = random_symmetric((3001,), 8, dtype, seed=5)
+    before = saddlepoint.get_num_threads()
+    try:
+        saddlepoint.set_num_threads(1)
+        one = linalg.eigh(a), linalg.eigvalsh(a)
+        saddlepoint.set_num_threads(2)
+        two = linalg.eigh(a), linalg.eigvalsh(a)
+    finally:
+        saddlepoint.set_num_threads(before)
+    assert one[0][0].tobytes() == two[0][0].tobytes()
+    assert one[0][1].tobytes() == two[0][1].tobytes()
+    assert one[1].tobytes() == two[1].tobytes()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [3, 9, 20])
+def test_only_the_lower_triangle_is_read_or_the_mean_when_symmetrizing(n, dtype):
+    a = random_symmetric((33,), n, np.float64, seed=n)
+    noise = 1e-3 * np.triu(np.random.default_rng(n).standard_normal((33, n, n)), 1)
+    lower = np.tril(a) + np.swapaxes(np.tril(a, -1), -1, -2)
+    w, v = linalg.eigh((a + noise).astype(dtype), symmetry_rtol=1.0)
+    check_decomposition(lower.astype(dtype), w, v)
+    ws, vs = linalg.eigh((a + noise).astype(dtype), symmetrize=True)
+    mean = a + (noise + np.swapaxes(noise, -1, -2)) / 2
+    check_decomposition(mean.astype(dtype), ws, vs)
