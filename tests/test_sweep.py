@@ -379,6 +379,42 @@ def test_property_a_runs_result_does_not_depend_on_its_neighbours(native_rosen):
     check()
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_adam_runs_with_mixed_betas_and_schedules_keep_their_bits_in_any_order(
+    native_rosen, dtype
+):
+    """The native Adam loop groups a block's runs by (beta1, beta2) internally: whatever the
+    grid's order, the block and the neighbours (several betas interleaved in one block, some runs
+    on a schedule), each run equals the non-native path's run and an optimizer object's run."""
+
+    def warm(t):
+        return 0.03 * np.minimum(1.0, (np.asarray(t) + 1) / 25)
+
+    runs = [
+        {"lr": lr, "beta1": b1, "beta2": b2}
+        for lr in [warm, *np.logspace(-3, -1, 6).tolist()]
+        for b1 in (0.5, 0.8, 0.9)
+        for b2 in (0.99, 0.999)
+    ]
+    kw = dict(steps=120, progress=False, dtype=dtype)
+    order = np.random.default_rng(0).permutation(len(runs))
+    for native, rows, chunk in ((False, runs, 4096), (True, runs, 4096),
+                                (True, [runs[i] for i in order], 5)):  # fmt: skip
+        df = sweep(Rosen(), rows, native=native, chunk_size=chunk, **kw)
+        for (_, row), hyper in zip(df.iterrows(), rows):
+            x = np.array([Rosen.start], dtype=dtype)
+            lr = hyper["lr"]
+            opt = optim.Adam(
+                x,
+                lr=(lambda t, f=lr: float(f(t))) if callable(lr) else lr,
+                betas=(hyper["beta1"], hyper["beta2"]),
+            )
+            for _ in range(120):
+                opt.step(np.ascontiguousarray(Rosen().grad(x), dtype=dtype))
+            got = np.array([row["x_final_0"], row["x_final_1"]], dtype=dtype)
+            assert got.tobytes() == x[0].tobytes(), (native, hyper)
+
+
 def test_gradient_noise_follows_the_seeded_generator(native_rosen):
     """Noisy runs: the optimizer sees g + noise * xi, xi from default_rng(seed), drawn
     rng.standard_normal(dim) per step (as saddlepoint.train.minimize draws it)."""

@@ -30,30 +30,40 @@ namespace saddlepoint {
 SADDLEPOINT_ISA_BEGIN
 
 
-// 1 - beta**step for steps 1..steps (or its square root), one table per distinct beta (runs of
-// a grid share a few), through step_power so the values are those of the kernels and the
+// 1 - beta**step for steps 1..steps (or its square root), for each distinct beta (runs of a
+// grid share a few), through step_power so the values are those of the kernels and the
 // optimizer objects.
 struct BiasTables {
-  std::vector<double> table;        // (distinct betas, steps)
-  std::vector<std::int64_t> index;  // per run: its beta's row
-  std::int64_t steps = 0;
+  // (steps, distinct betas): step t's corrections side by side, so that the per-step lookup of
+  // every run is a gather from one short row in L1 (by beta rows, each lookup needed an index
+  // multiply and touched a row of its own; the float32 Adam sweep spent ~45% of its time there)
+  std::vector<double> table;
+  std::vector<std::int64_t> index;  // per run: its beta's column
+  std::int64_t steps = 0, distinct = 0;
 
   BiasTables(const double* beta, std::int64_t runs, std::int64_t steps_, bool root)
       : steps(steps_) {
     index.resize(static_cast<std::size_t>(runs));
-    std::map<double, std::int64_t> rows;
+    std::map<double, std::int64_t> columns;
+    std::vector<double> betas;
     for (std::int64_t r = 0; r < runs; ++r) {
-      auto it = rows.find(beta[r]);
-      if (it == rows.end()) {
-        it = rows.emplace(beta[r], static_cast<std::int64_t>(rows.size())).first;
-        for (std::int64_t t = 1; t <= steps; ++t) {
-          const double bc = 1.0 - step_power(beta[r], t);
-          table.push_back(root ? std::sqrt(bc) : bc);
-        }
+      auto it = columns.find(beta[r]);
+      if (it == columns.end()) {
+        it = columns.emplace(beta[r], static_cast<std::int64_t>(betas.size())).first;
+        betas.push_back(beta[r]);
       }
       index[static_cast<std::size_t>(r)] = it->second;
     }
+    distinct = static_cast<std::int64_t>(betas.size());
+    table.resize(static_cast<std::size_t>(steps * distinct));
+    for (std::int64_t d = 0; d < distinct; ++d) {
+      for (std::int64_t t = 1; t <= steps; ++t) {
+        const double bc = 1.0 - step_power(betas[static_cast<std::size_t>(d)], t);
+        table[static_cast<std::size_t>((t - 1) * distinct + d)] = root ? std::sqrt(bc) : bc;
+      }
+    }
   }
+  const double* row(std::int64_t t) const { return table.data() + t * distinct; }  // 0-based
 };
 
 namespace detail {
@@ -109,13 +119,29 @@ struct AdamRowArrays {
   std::vector<T> wd, decay, w1, one_minus_w1, beta2, one_minus_beta2, bc2_sqrt, eps,
       neg_step_size, low_weight;
 
-  AdamRowArrays(std::int64_t B, std::int64_t r0, const SweepHyper& h) {
+  std::vector<double> decay_rate;  // the runs' weight_decay, in lane order
+  // runs of lanes [begin, end) share their bias-correction columns (bc1, bc2)
+  struct Segment {
+    std::int64_t begin, end, bc1, bc2;
+  };
+  std::vector<Segment> segments;
+
+  // `run[j]`: the run in lane j, ordered by bias-correction columns (run_block).
+  AdamRowArrays(std::int64_t B, const std::int64_t* run, const SweepHyper& h,
+                const std::int64_t* bc1_index, const std::int64_t* bc2_index) {
     for (auto* a : {&wd, &decay, &w1, &one_minus_w1, &beta2, &one_minus_beta2, &bc2_sqrt, &eps,
                     &neg_step_size, &low_weight}) {
       a->assign(static_cast<std::size_t>(B), T(0));
     }
+    decay_rate.assign(static_cast<std::size_t>(B), 0.0);
     for (std::int64_t j = 0; j < B; ++j) {
-      const std::int64_t r = r0 + j;
+      const std::int64_t r = run[j];
+      decay_rate[static_cast<std::size_t>(j)] = h.weight_decay[r];
+      if (j == 0 || bc1_index[r] != segments.back().bc1 || bc2_index[r] != segments.back().bc2) {
+        segments.push_back({j, j + 1, bc1_index[r], bc2_index[r]});
+      } else {
+        segments.back().end = j + 1;
+      }
       const double w = 1.0 - h.beta1[r];
       wd[j] = T(h.weight_decay[r]);
       w1[j] = T(w);
@@ -127,20 +153,25 @@ struct AdamRowArrays {
     }
   }
 
-  // The constants of step t (0-based; the tables' column t is step t + 1).
-  void set_step(std::int64_t B, std::int64_t r0, std::int64_t t, std::int64_t steps,
-                const double* __restrict lrs, const double* __restrict wdec,
-                const double* __restrict bc1_table, const std::int64_t* __restrict bc1_index,
-                const double* __restrict bc2_table, const std::int64_t* __restrict bc2_index) {
+  // The constants of step t (0-based), from the tables' rows for it (step t + 1).
+  // Lanes that share their columns form a segment, so that each step's corrections are two
+  // scalars per segment rather than two gathers per run (the gathers took ~30% of the float32
+  // Adam sweep).
+  void set_step(const double* __restrict lrs, const double* __restrict bc1_row,
+                const double* __restrict bc2_row) {
     T* __restrict neg = neg_step_size.data();
     T* __restrict dec = decay.data();
     T* __restrict bc2 = bc2_sqrt.data();
-    for (std::int64_t j = 0; j < B; ++j) {
-      const std::int64_t r = r0 + j;
-      const double lr = lrs[j];
-      dec[j] = T(1.0 - lr * wdec[r]);
-      bc2[j] = T(bc2_table[bc2_index[r] * steps + t]);
-      neg[j] = T(-(lr / bc1_table[bc1_index[r] * steps + t]));
+    const double* __restrict wdec = decay_rate.data();
+    for (const Segment& sg : segments) {
+      const double c1 = bc1_row[sg.bc1];
+      const T c2 = T(bc2_row[sg.bc2]);
+      for (std::int64_t j = sg.begin; j < sg.end; ++j) {
+        const double lr = lrs[j];
+        dec[j] = T(1.0 - lr * wdec[j]);
+        bc2[j] = c2;
+        neg[j] = T(-(lr / c1));
+      }
     }
   }
 };
@@ -157,8 +188,20 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
   std::vector<T> best(static_cast<std::size_t>(B), std::numeric_limits<T>::infinity());
   std::vector<Index> hit(static_cast<std::size_t>(B), -1);
   std::vector<Index> div(static_cast<std::size_t>(B), 0);
+  // The run in each lane: for Adam ordered by bias-correction columns (a run's arithmetic does
+  // not depend on its lane), for the others the block's order.
+  std::vector<std::int64_t> run_of(static_cast<std::size_t>(B));
+  for (std::int64_t j = 0; j < B; ++j) run_of[static_cast<std::size_t>(j)] = r0 + j;
+  if (OPT == SweepOptimizer::adam && bc1 && bc2) {
+    const std::int64_t* i1 = bc1->index.data();
+    const std::int64_t* i2 = bc2->index.data();
+    std::stable_sort(run_of.begin(), run_of.end(), [&](std::int64_t a, std::int64_t b) {
+      return i1[a] != i1[b] ? i1[a] < i1[b] : i2[a] < i2[b];
+    });
+  }
+  const std::int64_t* const run = run_of.data();
   for (std::int64_t j = 0; j < B; ++j) {
-    for (int k = 0; k < d; ++k) X[k * B + j] = out.x[(r0 + j) * d + k];
+    for (int k = 0; k < d; ++k) X[k * B + j] = out.x[run[j] * d + k];
   }
   T* const xs_ = X.data();
   T* const s0_ = S0.data();
@@ -185,8 +228,6 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
   const double* __restrict damp = h.dampening;
   const double* __restrict alpha = h.alpha;
   const double* __restrict lr_decay = h.lr_decay;
-  const double* __restrict bc1_table = bc1 ? bc1->table.data() : nullptr;
-  const double* __restrict bc2_table = bc2 ? bc2->table.data() : nullptr;
   const std::int64_t* __restrict bc1_index = bc1 ? bc1->index.data() : nullptr;
   const std::int64_t* __restrict bc2_index = bc2 ? bc2->index.data() : nullptr;
   const bool maximize = h.maximize;
@@ -195,12 +236,17 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
   // schedule, else gathered into a buffer first (a conditional gather inside the run loop
   // would keep it from vectorizing).
   bool scheduled = false;
-  for (std::int64_t j = 0; j < B; ++j) scheduled = scheduled || lr_index[r0 + j] >= 0;
-  std::vector<double> lr_buffer(scheduled ? static_cast<std::size_t>(B) : 0);
-  const double* const lrs_ = scheduled ? lr_buffer.data() : lr_const + r0;
+  for (std::int64_t j = 0; j < B; ++j) scheduled = scheduled || lr_index[run[j]] >= 0;
+  // Adam's lanes may be reordered: its constant learning rates are gathered once, in lane order
+  const bool buffered = scheduled || OPT == SweepOptimizer::adam;
+  std::vector<double> lr_buffer(buffered ? static_cast<std::size_t>(B) : 0);
+  if (buffered && !scheduled) {
+    for (std::int64_t j = 0; j < B; ++j) lr_buffer[static_cast<std::size_t>(j)] = lr_const[run[j]];
+  }
+  const double* const lrs_ = buffered ? lr_buffer.data() : lr_const + r0;
 
   // Adam's row constants (empty for the other optimizers)
-  AdamRowArrays<T> ar(OPT == SweepOptimizer::adam ? B : 0, r0, h);
+  AdamRowArrays<T> ar(OPT == SweepOptimizer::adam ? B : 0, run, h, bc1_index, bc2_index);
 
   // One step of every run of the block. `fl` holds the optimizer's switches: compile-time
   // constants for the common variants (GCC 12 vectorizes the run loop only when no select
@@ -288,13 +334,13 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
     for (std::int64_t t = 0; t < steps; ++t) {
       if (scheduled) {
         for (std::int64_t j = 0; j < B; ++j) {
-          const std::int64_t i = lr_index[r0 + j];
+          const std::int64_t i = lr_index[run[j]];
           lr_buffer[static_cast<std::size_t>(j)] =
-              i < 0 ? lr_const[r0 + j] : lr_table[i * steps + t];
+              i < 0 ? lr_const[run[j]] : lr_table[i * steps + t];
         }
       }
       if constexpr (OPT == SweepOptimizer::adam) {
-        ar.set_step(B, r0, t, steps, lrs_, wdec, bc1_table, bc1_index, bc2_table, bc2_index);
+        ar.set_step(lrs_, bc1->row(t), bc2->row(t));
       }
       if (t == 0) {
         step_all(t, fl, std::true_type{});
@@ -340,7 +386,7 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
     track(f, static_cast<Index>(steps), threshold, divergence, bst_[j], ht_[j], dv_[j]);
     double g2 = 0.0;
     for (int k = 0; k < d; ++k) g2 += static_cast<double>(gl[k]) * static_cast<double>(gl[k]);
-    const std::int64_t r = r0 + j;
+    const std::int64_t r = run[j];
     for (int k = 0; k < d; ++k) out.x[r * d + k] = xl[k];
     out.final_loss[r] = static_cast<double>(f);
     out.best_loss[r] = static_cast<double>(bst_[j]);
