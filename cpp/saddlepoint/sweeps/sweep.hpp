@@ -119,12 +119,13 @@ struct AdamRowArrays {
   std::vector<T> wd, decay, w1, one_minus_w1, beta2, one_minus_beta2, bc2_sqrt, eps,
       neg_step_size, low_weight;
 
-  std::vector<double> decay_rate;  // the runs' weight_decay, in lane order
+  std::vector<double> decay_rate, bc1_lanes;  // weight_decay; step's 1 - beta1^t; lane order
   // runs of lanes [begin, end) share their bias-correction columns (bc1, bc2)
   struct Segment {
     std::int64_t begin, end, bc1, bc2;
   };
   std::vector<Segment> segments;
+  bool decay_formed = false;
 
   // `run[j]`: the run in lane j, ordered by bias-correction columns (run_block).
   AdamRowArrays(std::int64_t B, const std::int64_t* run, const SweepHyper& h,
@@ -134,6 +135,7 @@ struct AdamRowArrays {
       a->assign(static_cast<std::size_t>(B), T(0));
     }
     decay_rate.assign(static_cast<std::size_t>(B), 0.0);
+    bc1_lanes.assign(static_cast<std::size_t>(B), 1.0);
     for (std::int64_t j = 0; j < B; ++j) {
       const std::int64_t r = run[j];
       decay_rate[static_cast<std::size_t>(j)] = h.weight_decay[r];
@@ -155,24 +157,26 @@ struct AdamRowArrays {
 
   // The constants of step t (0-based), from the tables' rows for it (step t + 1).
   // Lanes that share their columns form a segment, so that each step's corrections are two
-  // scalars per segment rather than two gathers per run (the gathers took ~30% of the float32
-  // Adam sweep).
-  void set_step(const double* __restrict lrs, const double* __restrict bc1_row,
-                const double* __restrict bc2_row) {
+  // scalars per segment, broadcast into lane order, rather than two gathers per run (the
+  // gathers took ~30% of the float32 Adam sweep); the per-run arithmetic is then one loop over
+  // every lane, without a remainder per segment. 1 - lr * weight_decay changes only with a
+  // scheduled learning rate: otherwise it is formed at the first step only.
+  void set_step(std::int64_t B, const double* __restrict lrs, const double* __restrict bc1_row,
+                const double* __restrict bc2_row, bool lr_changes) {
     T* __restrict neg = neg_step_size.data();
     T* __restrict dec = decay.data();
     T* __restrict bc2 = bc2_sqrt.data();
+    double* __restrict bc1 = bc1_lanes.data();
     const double* __restrict wdec = decay_rate.data();
     for (const Segment& sg : segments) {
-      const double c1 = bc1_row[sg.bc1];
-      const T c2 = T(bc2_row[sg.bc2]);
-      for (std::int64_t j = sg.begin; j < sg.end; ++j) {
-        const double lr = lrs[j];
-        dec[j] = T(1.0 - lr * wdec[j]);
-        bc2[j] = c2;
-        neg[j] = T(-(lr / c1));
-      }
+      std::fill(bc1 + sg.begin, bc1 + sg.end, bc1_row[sg.bc1]);
+      std::fill(bc2 + sg.begin, bc2 + sg.end, T(bc2_row[sg.bc2]));
     }
+    if (lr_changes || !decay_formed) {
+      for (std::int64_t j = 0; j < B; ++j) dec[j] = T(1.0 - lrs[j] * wdec[j]);
+      decay_formed = true;
+    }
+    for (std::int64_t j = 0; j < B; ++j) neg[j] = T(-(lrs[j] / bc1[j]));
   }
 };
 
@@ -340,7 +344,7 @@ void run_block(const Surface& surface, int dim, std::int64_t r0, std::int64_t B,
         }
       }
       if constexpr (OPT == SweepOptimizer::adam) {
-        ar.set_step(lrs_, bc1->row(t), bc2->row(t));
+        ar.set_step(B, lrs_, bc1->row(t), bc2->row(t), scheduled);
       }
       if (t == 0) {
         step_all(t, fl, std::true_type{});
