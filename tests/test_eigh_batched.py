@@ -51,20 +51,20 @@ def mixed_stack(n, dtype, count, seed):
     return np.stack(mats).astype(dtype)
 
 
+STACKS = {  # (n, dtype) -> a stack: whole groups and tails of mixed matrices, or many random
+    "mixed 1": lambda n, dtype: mixed_stack(n, dtype, 1, seed=n),
+    "mixed 31": lambda n, dtype: mixed_stack(n, dtype, 31, seed=n + 31),
+    "mixed 65": lambda n, dtype: mixed_stack(n, dtype, 65, seed=n + 65),
+    "mixed 140": lambda n, dtype: mixed_stack(n, dtype, 140, seed=n + 140),
+    "random 1000": lambda n, dtype: random_symmetric((1000,), n, dtype, seed=n),
+}
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n", JACOBI_SIZES)
-@pytest.mark.parametrize("count", [1, 31, 65, 140])
-def test_whole_groups_and_tails_of_mixed_matrices_match_numpy(n, dtype, count):
-    a = mixed_stack(n, dtype, count, seed=10 * n + count)
-    w, v = linalg.eigh(a)
-    check_decomposition(a, w, v)
-    check_eigenvalues(a, linalg.eigvalsh(a))
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("n", [3, 8, 16, 22, 28])
-def test_large_random_stacks_match_numpy(n, dtype):
-    a = random_symmetric((1000,), n, dtype, seed=n)
+@pytest.mark.parametrize("stack", STACKS)
+def test_whole_groups_and_tails_match_numpy(n, dtype, stack):
+    a = STACKS[stack](n, dtype)
     w, v = linalg.eigh(a)
     check_decomposition(a, w, v)
     check_eigenvalues(a, linalg.eigvalsh(a))
