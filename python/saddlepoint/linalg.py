@@ -9,8 +9,8 @@ How the work is done
 --------------------
 - ``n = 2``: LAPACK's ``dlaev2`` rotation in closed form (accurate to rounding: a tiny
   eigenvalue keeps its sign).
-- ``n = 3`` to 22 (float64; 18 for eigenvalues only) or 28 (float32): cyclic Jacobi run on 32
-  (float64) or 64 (float32) matrices at once, one matrix per SIMD lane (the matrices laid out
+- ``n = 3`` to 22 (float64; 26 for eigenvalues only) or 28 (float32; 30): cyclic Jacobi run
+  on 16 to 64 matrices at once, one matrix per SIMD lane (the matrices laid out
   structure-of-arrays), the same branch-free rotations for every lane. Backward stable
   (eigenvalue errors ~eps * ``|a|``, eigenvectors orthogonal to rounding). Each matrix stops at
   its own convergence test (off-diagonal norm below eps times the norm), so its result does not

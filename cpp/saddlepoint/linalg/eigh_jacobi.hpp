@@ -4,11 +4,13 @@
 // A general solver's set-up, pivoting and branches cost more than the arithmetic at n <= 16;
 // the same branch-free rotation applied to W matrices at a time costs only the arithmetic, and
 // the compiler vectorizes the lane loops at whatever width the dispatched level has (no
-// intrinsics). W is 32 in float64 and 64 in float32: four AVX-512 registers, eight AVX2 ones.
+// intrinsics). W is 16 or 32 in float64 and 32 or 64 in float32 (kJacobiLanes below).
 //
-// Each lane follows its own convergence test and is frozen (every update a select that keeps
-// the old value) from the sweep it converges on, so its bits do not depend on which matrices
-// share its group or where in the stack it sits. Results follow numpy.linalg.eigh: eigenvalues
+// Each lane follows its own convergence test and is frozen from the sweep it converges on: its
+// rotations become the identity, cos 1 and sin 0 exactly, which keep every value (c u - s w is
+// u; only the sign of a zero can change, and zeros are written out as +0), so its bits do not
+// depend on which matrices share its group or where in the stack it sits. (Selects that kept
+// the old values cost a third of the eigenvalue sweeps.) Results follow numpy.linalg.eigh: eigenvalues
 // ascending, eigenvectors as columns, only the lower triangle read (or (A + A^T) / 2).
 //
 // Jacobi's method is backward stable (eigenvalue errors ~ eps * ||A||, eigenvectors orthogonal
@@ -30,13 +32,16 @@
 namespace saddlepoint {
 SADDLEPOINT_ISA_BEGIN
 
-// Matrices per group: 256 bytes of T, four AVX-512 registers. Each rotation's angle is a chain
-// of two square roots and a division that the next rotation waits for; more lanes per group
-// give the core independent work while it waits. Measured at one thread, float64, us per
-// matrix with 8 / 16 / 32 lanes: n = 8: 1.35 / 0.98 / 0.79; n = 16: 8.0 / 7.1 / 7.4 (the group's
-// matrices and eigenvectors outgrow L1 there); n = 20: 14.1 with 16, 12.2 with 32.
+// Matrices per group: 256 bytes of T (four AVX-512 registers) up to n = kJacobiSmallN, 128
+// above. Each rotation's angle is a chain of two square roots and a division that the next
+// rotation waits for, and more lanes give the core independent work meanwhile; but a group's
+// eigenvectors must stay near L1. Measured at one thread, float64, us per matrix with 16 / 32
+// lanes: n = 8: 1.05 / 0.81; n = 16: 6.8 / 7.5.
 template <typename T>
-inline constexpr int kJacobiLanes = 256 / static_cast<int>(sizeof(T));
+inline constexpr int kJacobiLanesSmall = 256 / static_cast<int>(sizeof(T));
+template <typename T>
+inline constexpr int kJacobiLanes = 128 / static_cast<int>(sizeof(T));
+inline constexpr int kJacobiSmallN = 10;
 
 // Sweeps after which a lane that has not met its test stops anyway. Cyclic Jacobi converges
 // quadratically; random matrices n <= 64 need 4 .. 10 sweeps, so this is never reached in
@@ -138,9 +143,8 @@ inline void jacobi_rotate_rows(T* __restrict u, T* __restrict w, int len, const 
 #pragma omp simd
     for (int l = 0; l < W; ++l) {
       const T x = u[k * W + l], y = w[k * W + l];
-      const bool go = on[l] != T(0);
-      u[k * W + l] = go ? cs[l] * x - sn[l] * y : x;
-      w[k * W + l] = go ? sn[l] * x + cs[l] * y : y;
+      u[k * W + l] = cs[l] * x - sn[l] * y;
+      w[k * W + l] = sn[l] * x + cs[l] * y;
     }
   }
 }
@@ -166,13 +170,13 @@ inline void jacobi_rotate(JacobiGroup<T, W>& g, int p, int q) {
     const T den = std::abs(tau) + std::sqrt(tau * tau + T(4) * x * x);
     T t = den > T(0) ? (x + x) / den : T(0);
     t = tau < T(0) ? -t : t;
-    const bool go = on[l] != T(0);
+    t = on[l] != T(0) ? t : T(0);  // frozen: the identity, c = 1 and s = 0 exactly
     const T c = T(1) / std::sqrt(T(1) + t * t);
     cs[l] = c;
     sn[l] = t * c;
-    app[l] = go ? app[l] - t * x : app[l];
-    aqq[l] = go ? aqq[l] + t * x : aqq[l];
-    apq[l] = go ? T(0) : x;
+    app[l] -= t * x;
+    aqq[l] += t * x;
+    apq[l] = T(0);
   }
   // the other entries of rows/columns p and q, where the packed upper triangle keeps them:
   // (k, p) and (k, q) above row p, (p, k) and (k, q) between, rows p and q to the right of q
@@ -210,9 +214,8 @@ void jacobi_rotate_vectors(JacobiGroup<T, W>& g, int p) {
 #pragma omp simd
         for (int l = 0; l < W; ++l) {
           const T u = xi[l], w = vq[l];
-          const bool go = on[l] != T(0);
-          xi[l] = go ? cs[l] * u - sn[l] * w : u;
-          vq[l] = go ? sn[l] * u + cs[l] * w : w;
+          xi[l] = cs[l] * u - sn[l] * w;
+          vq[l] = sn[l] * u + cs[l] * w;
         }
       }
     }
@@ -285,12 +288,12 @@ void jacobi_store(const JacobiGroup<T, W>& g, std::int64_t first, int used, T* _
   const std::int64_t nn = std::int64_t(n) * n;
   for (int i = 0; i < n; ++i) {
     const T* d = g.at(i, i);
-    for (int l = 0; l < used; ++l) w[(first + l) * n + i] = d[l] * g.scale[l];
+    for (int l = 0; l < used; ++l) w[(first + l) * n + i] = d[l] * g.scale[l] + T(0);
   }
   if constexpr (WithVectors) {
     for (int e = 0; e < n * n; ++e) {
       const T* x = g.v.data() + std::size_t(e) * W;
-      for (int l = 0; l < used; ++l) v[(first + l) * nn + e] = x[l];
+      for (int l = 0; l < used; ++l) v[(first + l) * nn + e] = x[l] + T(0);
     }
   }
 }
@@ -321,9 +324,15 @@ void jacobi_stack(const T* a, std::int64_t count, int n, T* w, T* v, bool symmet
 template <typename T>
 void eigh_stack_jacobi(const T* a, std::int64_t count, int n, T* w, T* v, bool symmetrize,
                        int threads) {
-  constexpr int W = kJacobiLanes<T>;
+  constexpr int W = kJacobiLanes<T>, Ws = kJacobiLanesSmall<T>;
   if (v) {
-    detail::jacobi_stack<true, T, W>(a, count, n, w, v, symmetrize, threads);
+    if (n <= kJacobiSmallN) {
+      detail::jacobi_stack<true, T, Ws>(a, count, n, w, v, symmetrize, threads);
+    } else {
+      detail::jacobi_stack<true, T, W>(a, count, n, w, v, symmetrize, threads);
+    }
+  } else if (n <= kJacobiSmallN) {
+    detail::jacobi_stack<false, T, Ws>(a, count, n, w, v, symmetrize, threads);
   } else {
     detail::jacobi_stack<false, T, W>(a, count, n, w, v, symmetrize, threads);
   }
