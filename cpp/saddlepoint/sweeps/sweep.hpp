@@ -124,7 +124,7 @@ struct AdamRowArrays {
   struct Segment {
     std::int64_t begin, end, bc1, bc2;
   };
-  std::vector<Segment> segments;
+  std::vector<Segment> segments, bc1_segments;  // by (bc1, bc2); by bc1 alone
   bool decay_formed = false;
 
   // `run[j]`: the run in lane j, ordered by bias-correction columns (run_block).
@@ -143,6 +143,11 @@ struct AdamRowArrays {
         segments.push_back({j, j + 1, bc1_index[r], bc2_index[r]});
       } else {
         segments.back().end = j + 1;
+      }
+      if (j == 0 || bc1_index[r] != bc1_segments.back().bc1) {
+        bc1_segments.push_back({j, j + 1, bc1_index[r], -1});
+      } else {
+        bc1_segments.back().end = j + 1;
       }
       const double w = 1.0 - h.beta1[r];
       wd[j] = T(h.weight_decay[r]);
@@ -168,10 +173,8 @@ struct AdamRowArrays {
     T* __restrict bc2 = bc2_sqrt.data();
     double* __restrict bc1 = bc1_lanes.data();
     const double* __restrict wdec = decay_rate.data();
-    for (const Segment& sg : segments) {
-      std::fill(bc1 + sg.begin, bc1 + sg.end, bc1_row[sg.bc1]);
-      std::fill(bc2 + sg.begin, bc2 + sg.end, T(bc2_row[sg.bc2]));
-    }
+    for (const Segment& sg : bc1_segments) std::fill(bc1 + sg.begin, bc1 + sg.end, bc1_row[sg.bc1]);
+    for (const Segment& sg : segments) std::fill(bc2 + sg.begin, bc2 + sg.end, T(bc2_row[sg.bc2]));
     if (lr_changes || !decay_formed) {
       for (std::int64_t j = 0; j < B; ++j) dec[j] = T(1.0 - lrs[j] * wdec[j]);
       decay_formed = true;
