@@ -10,8 +10,9 @@
 // rotations become the identity, cos 1 and sin 0 exactly, which keep every value (c u - s w is
 // u; only the sign of a zero can change, and zeros are written out as +0), so its bits do not
 // depend on which matrices share its group or where in the stack it sits. (Selects that kept
-// the old values cost a third of the eigenvalue sweeps.) Results follow numpy.linalg.eigh: eigenvalues
-// ascending, eigenvectors as columns, only the lower triangle read (or (A + A^T) / 2).
+// the old values cost a third of the eigenvalue sweeps.) Results follow numpy.linalg.eigh:
+// eigenvalues ascending, eigenvectors as columns, only the lower triangle read (or
+// (A + A^T) / 2).
 //
 // Jacobi's method is backward stable (eigenvalue errors ~ eps * ||A||, eigenvectors orthogonal
 // to working precision): Demmel & Veselic, SIAM J. Matrix Anal. Appl. 13(4), 1992; the rotation

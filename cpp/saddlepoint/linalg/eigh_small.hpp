@@ -1,6 +1,7 @@
 // The closed form for the smallest symmetric eigenproblem, where a general solver's set-up costs
-// more than the arithmetic (n = 3 and up: eigh_jacobi.hpp). Results follow numpy.linalg.eigh: eigenvalues ascending,
-// eigenvectors as columns, only the lower triangle read (the caller symmetrizes if asked).
+// more than the arithmetic (n = 3 and up: eigh_jacobi.hpp). Results follow numpy.linalg.eigh:
+// eigenvalues ascending, eigenvectors as columns, only the lower triangle read (the caller
+// symmetrizes if asked).
 #pragma once
 
 #include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
