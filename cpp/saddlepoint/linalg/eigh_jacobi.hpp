@@ -42,7 +42,7 @@ template <typename T>
 inline constexpr int kJacobiLanesSmall = 256 / static_cast<int>(sizeof(T));
 template <typename T>
 inline constexpr int kJacobiLanes = 128 / static_cast<int>(sizeof(T));
-inline constexpr int kJacobiSmallN = 10;
+inline constexpr int kJacobiSmallN = 12;
 
 // Sweeps after which a lane that has not met its test stops anyway. Cyclic Jacobi converges
 // quadratically; random matrices n <= 64 need 4 .. 10 sweeps, so this is never reached in
@@ -66,13 +66,15 @@ struct JacobiGroup {
       : n(n_),
         row(n_),
         a(std::size_t(n_) * (n_ + 1) / 2 * W),
-        v(std::size_t(n_) * n_ * W) {
+        v(std::size_t(n_) * (n_ + 1) * W) {
     for (int i = 0; i < n; ++i) row[i] = i * n - i * (i - 1) / 2;
   }
   T* at(int i, int j) { return a.data() + std::size_t(row[i] + j - i) * W; }  // i <= j
   const T* at(int i, int j) const { return a.data() + std::size_t(row[i] + j - i) * W; }
-  T* vec(int r, int c) { return v.data() + std::size_t(r * n + c) * W; }  // V[r, c]
-  const T* vec(int r, int c) const { return v.data() + std::size_t(r * n + c) * W; }
+  // V[r, c]; rows n + 1 entries apart: n apart, a power-of-two n put row r + 2's loads 4 KiB
+  // from row r's stores, and the core stalled each load on those stores (4K aliasing)
+  T* vec(int r, int c) { return v.data() + std::size_t(r * (n + 1) + c) * W; }
+  const T* vec(int r, int c) const { return v.data() + std::size_t(r * (n + 1) + c) * W; }
 };
 
 // Loads matrices first .. first + used - 1 of the stack into the group (the lanes past `used`
@@ -257,9 +259,11 @@ void jacobi_store(const JacobiGroup<T, W>& g, std::int64_t first, int used, T* _
     for (int l = 0; l < used; ++l) w[(first + l) * n + i] = d[l] * g.scale[l] + T(0);
   }
   if constexpr (WithVectors) {
-    for (int e = 0; e < n * n; ++e) {
-      const T* x = g.v.data() + std::size_t(e) * W;
-      for (int l = 0; l < used; ++l) v[(first + l) * nn + e] = x[l] + T(0);
+    for (int r = 0; r < n; ++r) {
+      for (int c = 0; c < n; ++c) {
+        const T* x = g.vec(r, c);
+        for (int l = 0; l < used; ++l) v[(first + l) * nn + r * n + c] = x[l] + T(0);
+      }
     }
   }
 }
