@@ -9,7 +9,7 @@ How the work is done
 --------------------
 - ``n = 2``: LAPACK's ``dlaev2`` rotation in closed form (accurate to rounding: a tiny
   eigenvalue keeps its sign).
-- ``n = 3`` to 22 (float64; 26 for eigenvalues only) or 28 (float32; 30): cyclic Jacobi run
+- ``n = 3`` to 30 (float64; 26 for eigenvalues only) or 32 (float32; 30): cyclic Jacobi run
   on 16 to 64 matrices at once, one matrix per SIMD lane (the matrices laid out
   structure-of-arrays), the same branch-free rotations for every lane. Backward stable
   (eigenvalue errors ~eps * ``|a|``, eigenvectors orthogonal to rounding). Each matrix stops at

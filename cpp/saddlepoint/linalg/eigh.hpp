@@ -29,12 +29,12 @@ using RowMajorMatrix = Eigen::Matrix<T, N, N, N == 1 ? Eigen::ColMajor : Eigen::
 // Whether a stack of n x n matrices goes to the batched Jacobi solver (eigh_jacobi.hpp) rather
 // than to one Eigen solver per matrix. Jacobi's work grows like (sweeps) n^3 against the
 // tridiagonal solvers' ~n^3, so it wins while the vector lanes pay more than the extra work.
-// Measured here (one thread, us per matrix, Jacobi against Eigen): float64 eigh 12.9 / 17.7 at
-// n = 20 and 25.4 / 24.8 at 24, eigenvalues only 11.3 / 13.1 at 24 and 19.7 / 17.6 at 28;
-// float32 eigh 18.7 / ~27 at 28 and 41.7 / 33.7 at 32, eigenvalues 16.9 / 17.7 at 32.
+// Measured here (one thread, us per matrix, Jacobi against Eigen): float64 eigh 33.6 / ~39 at
+// n = 30 and 43.2 / 44.4 at 32 (Eigen's there), eigenvalues only 11.3 / 13.1 at 24 and 19.7 /
+// 17.6 at 28; float32 eigh 31.0 / 33.7 at 32, eigenvalues 16.9 / 17.7 at 32.
 template <typename T>
 inline bool use_jacobi(std::int64_t n, bool vectors) {
-  const std::int64_t largest = sizeof(T) == 4 ? (vectors ? 28 : 30) : (vectors ? 22 : 26);
+  const std::int64_t largest = sizeof(T) == 4 ? (vectors ? 32 : 30) : (vectors ? 30 : 26);
   return n >= 3 && n <= largest;
 }
 
