@@ -53,7 +53,7 @@ def _assert_accurate(check, H):
         assert abs(lam - true) <= res + 1e-12 * scale
 
 
-def test_warm_block_is_accurate_and_cheaper_than_cold_on_a_perturbed_cluster():
+def test_warm_check_is_accurate_and_cheaper_than_cold_on_a_perturbed_cluster():
     H, rng = _clustered()
     previous, warm_counts, cold_counts = None, [], []
     for _ in range(8):
@@ -77,7 +77,7 @@ def test_warm_block_is_accurate_and_cheaper_than_cold_on_a_perturbed_cluster():
     assert sum(warm_counts[1:]) <= 0.5 * sum(cold_counts[1:])
 
 
-def test_warm_block_finds_an_eigenvalue_that_overtook_it():
+def test_warm_check_finds_an_eigenvalue_that_overtook_its_start():
     """A new direction of strong negative curvature, orthogonal to the previous eigenvectors
     the check starts from: the noise in its start still finds it (a Rayleigh-Ritz on the
     previous Ritz block grown by its Ritz residuals missed it in 3-6 of 10 such matrices)."""
