@@ -28,8 +28,6 @@
 #include <limits>
 #include <vector>
 
-#include "saddlepoint/parallel.hpp"
-
 namespace saddlepoint {
 SADDLEPOINT_ISA_BEGIN
 

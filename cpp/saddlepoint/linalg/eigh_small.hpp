@@ -6,8 +6,6 @@
 
 #include "saddlepoint/isa.hpp"  // first: it names this level's namespaces
 
-#include <Eigen/Eigenvalues>
-
 #include <algorithm>
 #include <cmath>
 

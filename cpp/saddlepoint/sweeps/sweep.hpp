@@ -34,9 +34,8 @@ SADDLEPOINT_ISA_BEGIN
 // grid share a few), through step_power so the values are those of the kernels and the
 // optimizer objects.
 struct BiasTables {
-  // (steps, distinct betas): step t's corrections side by side, so that the per-step lookup of
-  // every run is a gather from one short row in L1 (by beta rows, each lookup needed an index
-  // multiply and touched a row of its own; the float32 Adam sweep spent ~45% of its time there)
+  // (steps, distinct betas): step t's corrections side by side in one short row (by beta rows,
+  // each run's lookup needed an index multiply and touched a row of its own)
   std::vector<double> table;
   std::vector<std::int64_t> index;  // per run: its beta's column
   std::int64_t steps = 0, distinct = 0;
@@ -120,12 +119,21 @@ struct AdamRowArrays {
       neg_step_size, low_weight;
 
   std::vector<double> decay_rate, bc1_lanes;  // weight_decay; step's 1 - beta1^t; lane order
-  // runs of lanes [begin, end) share their bias-correction columns (bc1, bc2)
+  // lanes [begin, end) share one bias-correction column
   struct Segment {
-    std::int64_t begin, end, bc1, bc2;
+    std::int64_t begin, end, column;
   };
-  std::vector<Segment> segments, bc1_segments;  // by (bc1, bc2); by bc1 alone
+  std::vector<Segment> bc1_segments, bc2_segments;
   bool decay_formed = false;
+
+  // Extends `segments` by lane j of column c.
+  static void add_lane(std::vector<Segment>& segments, std::int64_t j, std::int64_t c) {
+    if (segments.empty() || segments.back().column != c) {
+      segments.push_back({j, j + 1, c});
+    } else {
+      segments.back().end = j + 1;
+    }
+  }
 
   // `run[j]`: the run in lane j, ordered by bias-correction columns (run_block).
   AdamRowArrays(std::int64_t B, const std::int64_t* run, const SweepHyper& h,
@@ -139,16 +147,8 @@ struct AdamRowArrays {
     for (std::int64_t j = 0; j < B; ++j) {
       const std::int64_t r = run[j];
       decay_rate[static_cast<std::size_t>(j)] = h.weight_decay[r];
-      if (j == 0 || bc1_index[r] != segments.back().bc1 || bc2_index[r] != segments.back().bc2) {
-        segments.push_back({j, j + 1, bc1_index[r], bc2_index[r]});
-      } else {
-        segments.back().end = j + 1;
-      }
-      if (j == 0 || bc1_index[r] != bc1_segments.back().bc1) {
-        bc1_segments.push_back({j, j + 1, bc1_index[r], -1});
-      } else {
-        bc1_segments.back().end = j + 1;
-      }
+      add_lane(bc1_segments, j, bc1_index[r]);
+      add_lane(bc2_segments, j, bc2_index[r]);
       const double w = 1.0 - h.beta1[r];
       wd[j] = T(h.weight_decay[r]);
       w1[j] = T(w);
@@ -161,11 +161,12 @@ struct AdamRowArrays {
   }
 
   // The constants of step t (0-based), from the tables' rows for it (step t + 1).
-  // Lanes that share their columns form a segment, so that each step's corrections are two
-  // scalars per segment, broadcast into lane order, rather than two gathers per run (the
-  // gathers took ~30% of the float32 Adam sweep); the per-run arithmetic is then one loop over
-  // every lane, without a remainder per segment. 1 - lr * weight_decay changes only with a
-  // scheduled learning rate: otherwise it is formed at the first step only.
+  // Lanes are ordered by (bc1, bc2) column (run_block), so each step's corrections are one
+  // scalar per segment of lanes sharing a column, broadcast into lane order, rather than two
+  // gathers per run (which, with the index multiply, took ~45% of the float32 Adam sweep); the
+  // per-run arithmetic is then one loop over every lane, without a remainder per segment.
+  // 1 - lr * weight_decay changes only with a scheduled learning rate: otherwise it is formed
+  // at the first step only.
   void set_step(std::int64_t B, const double* __restrict lrs, const double* __restrict bc1_row,
                 const double* __restrict bc2_row, bool lr_changes) {
     T* __restrict neg = neg_step_size.data();
@@ -173,8 +174,10 @@ struct AdamRowArrays {
     T* __restrict bc2 = bc2_sqrt.data();
     double* __restrict bc1 = bc1_lanes.data();
     const double* __restrict wdec = decay_rate.data();
-    for (const Segment& sg : bc1_segments) std::fill(bc1 + sg.begin, bc1 + sg.end, bc1_row[sg.bc1]);
-    for (const Segment& sg : segments) std::fill(bc2 + sg.begin, bc2 + sg.end, T(bc2_row[sg.bc2]));
+    for (const Segment& s : bc1_segments) std::fill(bc1 + s.begin, bc1 + s.end, bc1_row[s.column]);
+    for (const Segment& s : bc2_segments) {
+      std::fill(bc2 + s.begin, bc2 + s.end, T(bc2_row[s.column]));
+    }
     if (lr_changes || !decay_formed) {
       for (std::int64_t j = 0; j < B; ++j) dec[j] = T(1.0 - lrs[j] * wdec[j]);
       decay_formed = true;
